@@ -1,0 +1,57 @@
+# Lockbox API: `make run` serves the API locally, `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Python 3.13 is the Lambda runtime: the first candidate that really runs (a pyenv shim
+# on PATH may exist yet refuse to run without PYENV_VERSION).
+PYTHON313 ?= $(shell for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -r) $$(command -v python3.13); do \
+  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo "$$p"; break; }; done)
+# `sam build` looks for python3.13 on PATH; the virtual environment provides one.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help venv test lint typecheck validate unit build run e2e clean
+
+help:
+	@echo "make run        serve the API on http://127.0.0.1:3000 (DynamoDB Local, set up on first use)"
+	@echo "make test       every check: ruff, mypy, sam validate --lint, all pytest suites"
+	@echo "make e2e        the end-to-end HTTP suite alone (API_URL=... to target a deployed stack)"
+	@echo "make build      sam build (arm64 artifacts, no Docker needed)"
+
+venv: $(STAMP)
+
+$(STAMP): requirements-dev.txt layers/common/requirements.txt
+	@if [ -z "$(PYTHON313)" ]; then \
+	  echo "Python 3.13 is required (the Lambda runtime) but was not found on PATH or under pyenv."; \
+	  echo "Install it (e.g. 'pyenv install 3.13') or run: make PYTHON313=/path/to/python3.13 ..."; \
+	  exit 1; fi
+	$(PYTHON313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+test: lint typecheck validate
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy layers/common/lockbox functions lockbox_local
+
+validate: $(STAMP)
+	$(BIN)/sam validate --lint --region us-east-1
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit tests/handlers
+
+build: $(STAMP)
+	$(BIN)/sam build --parallel --cached
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,11 @@
+"""POST /api/register: create an account."""
+
+from lockbox.accounts import register_user
+from lockbox.envelope import Success
+from lockbox.events import ApiEvent, json_body
+from lockbox.handler import api_handler
+
+
+@api_handler
+def lambda_handler(event: ApiEvent) -> Success:
+    return register_user(json_body(event))

@@ -1,0 +1,77 @@
+"""Business logic of the account calls: registration and access tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lockbox import users
+from lockbox.envelope import Success
+from lockbox.errors import ApiError, ErrorCode
+from lockbox.models import RegisterRequest, TokenRequest, is_valid_unicode, parse_request
+from lockbox.observability import logger, metrics
+from lockbox.passwords import hash_password, verify_password
+from lockbox.tokens import TOKEN_LIFETIME_SECONDS, issue_access_token
+
+# Longer login names cannot belong to any account (usernames <= 32, emails <= 254).
+_MAX_LOGIN_LENGTH = 254
+
+
+def register_user(body: dict[str, Any]) -> Success:
+    """POST /api/register: validate, then create the account in one transaction."""
+    request = parse_request(RegisterRequest, body)
+    user = users.NewUser(
+        user_id=str(uuid.uuid4()),
+        username=request.username,
+        email=request.email,
+        password_hash=hash_password(request.password),
+        created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        profile={"full_name": request.full_name, "age": request.age, "gender": request.gender},
+    )
+    try:
+        users.create_user(user)
+    except users.UsernameTakenError:
+        raise ApiError(ErrorCode.USERNAME_EXISTS) from None
+    except users.EmailTakenError:
+        raise ApiError(ErrorCode.EMAIL_EXISTS) from None
+    metrics.add_metric(name="UserRegistrations", unit=MetricUnit.Count, value=1)
+    logger.info("User registered", extra={"user_id": user.user_id})
+    return Success(
+        message="User successfully registered!",
+        data={
+            "user_id": user.user_id,
+            "username": request.username,
+            "email": request.email,
+            "full_name": request.full_name,
+            "age": request.age,
+            "gender": request.gender,
+        },
+    )
+
+
+def authenticate(login: str, password: str) -> str | None:
+    """The user id for these credentials, or None; one bcrypt check whatever the outcome."""
+    plausible = len(login) <= _MAX_LOGIN_LENGTH and is_valid_unicode(login)
+    record = users.find_login(login) if plausible else None
+    matched = verify_password(password, record.password_hash if record else None)
+    return record.user_id if matched and record else None
+
+
+def issue_token(body: dict[str, Any]) -> Success:
+    """POST /api/token: exchange a username (or email) and password for an access token."""
+    request = parse_request(TokenRequest, body)
+    user_id = authenticate(request.username, request.password)
+    if user_id is None:
+        metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
+        raise ApiError(ErrorCode.INVALID_CREDENTIALS)
+    return Success(
+        message="Access token generated successfully.",
+        data={
+            "access_token": issue_access_token(user_id),
+            "token_type": "Bearer",
+            "expires_in": TOKEN_LIFETIME_SECONDS,
+        },
+    )

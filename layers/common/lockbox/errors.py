@@ -1,0 +1,68 @@
+"""The contract's error codes and the exception that carries one to the client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class ErrorCode(Enum):
+    """Every error the API answers with: HTTP status and the contract's exact message."""
+
+    INVALID_REQUEST = (
+        400,
+        "Invalid request. Please provide all required fields: username, email, password, full_name.",
+    )
+    USERNAME_EXISTS = (
+        409,
+        "The provided username is already taken. Please choose a different username.",
+    )
+    EMAIL_EXISTS = (
+        409,
+        "The provided email is already registered. Please use a different email address.",
+    )
+    INVALID_PASSWORD = (400, "The provided password does not meet the requirements.")
+    INVALID_AGE = (400, "Invalid age value. Age must be a positive integer.")
+    GENDER_REQUIRED = (
+        400,
+        "Gender field is required. Please specify the gender (e.g., male, female, non-binary).",
+    )
+    MISSING_FIELDS = (400, "Missing fields. Please provide both username and password.")
+    INVALID_CREDENTIALS = (
+        401,
+        "Invalid credentials. The provided username or password is incorrect.",
+    )
+    INVALID_KEY = (400, "The provided key is not valid or missing.")
+    INVALID_VALUE = (400, "The provided value is not valid or missing.")
+    KEY_EXISTS = (
+        409,
+        "The provided key already exists in the database. To update an existing key, use the update API.",
+    )
+    KEY_NOT_FOUND = (404, "The provided key does not exist in the database.")
+    INVALID_TOKEN = (401, "Invalid access token provided.")
+    NOT_FOUND = (404, "The requested resource was not found.")
+    TOO_MANY_REQUESTS = (429, "Too many requests. Please try again later.")
+    INTERNAL_ERROR = (500, "An internal server error occurred. Please try again later.")
+
+    @property
+    def status(self) -> int:
+        return self.value[0]
+
+    @property
+    def message(self) -> str:
+        return self.value[1]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+class ApiError(Exception):
+    """A request the API refuses, answered with the code's status and message."""
+
+    def __init__(self, code: ErrorCode, details: list[FieldProblem] | None = None) -> None:
+        super().__init__(code.name)
+        self.code = code
+        self.details = details or []

@@ -1,0 +1,50 @@
+"""Reading the parts of an API Gateway REST (v1) proxy event that the functions use."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from lockbox.errors import ApiError, ErrorCode
+
+ApiEvent = dict[str, Any]
+
+
+def _reject_constant(name: str) -> None:
+    # NaN and Infinity are not JSON, whatever Python's parser accepts by default.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_body(event: ApiEvent) -> dict[str, Any]:
+    """The request body as a JSON object, or INVALID_REQUEST."""
+    raw = event.get("body")
+    if raw is None:
+        raise ApiError(ErrorCode.INVALID_REQUEST)
+    try:
+        if event.get("isBase64Encoded"):
+            raw = base64.b64decode(raw, validate=True).decode("utf-8")
+        parsed = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError, binascii.Error, TypeError):
+        raise ApiError(ErrorCode.INVALID_REQUEST) from None
+    if not isinstance(parsed, dict):
+        raise ApiError(ErrorCode.INVALID_REQUEST)
+    return parsed
+
+
+def path_key(event: ApiEvent) -> str:
+    """The {key} path parameter exactly as API Gateway decoded it (once); never decoded again."""
+    key = (event.get("pathParameters") or {}).get("key")
+    if not isinstance(key, str):
+        raise ApiError(ErrorCode.INVALID_KEY)
+    return key
+
+
+def caller_id(event: ApiEvent) -> str:
+    """The user id the authorizer vouched for; never taken from anything the client sent."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    user_id = authorizer.get("user_id")
+    if not isinstance(user_id, str) or not user_id:
+        raise ApiError(ErrorCode.INVALID_TOKEN)
+    return user_id
