@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from lockbox.errors import ApiError, ErrorCode, FieldProblem
-from lockbox.passwords import password_problem
+from lockbox.passwords import MAX_PASSWORD_BYTES, password_bytes, password_problem
 from lockbox.settings import get_settings
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
@@ -227,3 +227,79 @@ def valid_key(key: str) -> str:
     if reason:
         raise ApiError(ErrorCode.INVALID_KEY, [FieldProblem(field="key", message=reason)])
     return key
+
+
+# POST /users/register (the second registration flavour; messages in its clients' style).
+MIN_NAME_LENGTH, MAX_NAME_LENGTH = 3, 100
+MIN_EMAIL_LENGTH = 5
+MIN_SIGNUP_PASSWORD_LENGTH = 6
+
+
+def _name(label: str, value: object) -> str:
+    if not isinstance(value, str) or len(value.strip()) < MIN_NAME_LENGTH:
+        raise problem(
+            ErrorCode.INVALID_REQUEST, f"{label} must be at least {MIN_NAME_LENGTH} characters long"
+        )
+    if len(value) > MAX_NAME_LENGTH or not is_valid_unicode(value):
+        raise problem(
+            ErrorCode.INVALID_REQUEST, f"{label} must be at most {MAX_NAME_LENGTH} characters long"
+        )
+    return value
+
+
+def _first_name(value: object) -> str:
+    return _name("First name", value)
+
+
+def _last_name(value: object) -> str | None:
+    return None if value is None else _name("Last name", value)
+
+
+def _full_name_object(value: object) -> object:
+    # A missing fullname is reported as a missing first name, as its clients expect.
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise problem(
+            ErrorCode.INVALID_REQUEST, "Full name must be an object with firstname and lastname"
+        )
+    return value
+
+
+def _signup_email(value: object) -> str:
+    if not isinstance(value, str):
+        raise problem(ErrorCode.INVALID_REQUEST, "Invalid Email")
+    if len(value) < MIN_EMAIL_LENGTH:
+        raise problem(
+            ErrorCode.INVALID_REQUEST, f"Email must be at least {MIN_EMAIL_LENGTH} characters long"
+        )
+    if not is_valid_unicode(value) or email_problem(value):
+        raise problem(ErrorCode.INVALID_REQUEST, "Invalid Email")
+    return value
+
+
+def _signup_password(value: object) -> str:
+    if not isinstance(value, str) or len(value) < MIN_SIGNUP_PASSWORD_LENGTH:
+        raise problem(
+            ErrorCode.INVALID_REQUEST,
+            f"Password must be at least {MIN_SIGNUP_PASSWORD_LENGTH} characters long",
+        )
+    encoded = password_bytes(value)
+    if encoded is None or len(encoded) > MAX_PASSWORD_BYTES:
+        raise problem(
+            ErrorCode.INVALID_REQUEST, f"Password must be at most {MAX_PASSWORD_BYTES} bytes long"
+        )
+    return value
+
+
+class SignupName(RequestModel):
+    check_order = (ErrorCode.INVALID_REQUEST,)
+    firstname: Annotated[str, BeforeValidator(_first_name)] = required()
+    lastname: Annotated[str | None, BeforeValidator(_last_name)] = None
+
+
+class SignupRequest(RequestModel):
+    check_order = (ErrorCode.INVALID_REQUEST,)
+    fullname: Annotated[SignupName, BeforeValidator(_full_name_object)] = required()
+    email: Annotated[str, BeforeValidator(_signup_email)] = required()
+    password: Annotated[str, BeforeValidator(_signup_password)] = required()
