@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from lockbox.authorizer import UnauthorizedError, authorize
 
 # Only the logger: the authorizer stays free of boto3 and X-Ray patching to start fast.

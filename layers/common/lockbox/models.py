@@ -171,7 +171,8 @@ def required(alias: str | None = None) -> Any:
 
 
 class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # defer_build: a function builds only the models it uses, on first use, not at import.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     check_order: ClassVar[tuple[ErrorCode, ...]]
 
 
@@ -215,10 +216,20 @@ def parse_request[Model: RequestModel](model: type[Model], body: dict[str, Any])
         problems: list[tuple[ErrorCode, FieldProblem]] = []
         for item in error.errors(include_url=False):
             code = ErrorCode.__members__.get(item["type"], model.check_order[0])
-            field = ".".join(str(part) for part in item["loc"]) or "body"
+            field = _field_path(model, item["loc"])
             problems.append((code, FieldProblem(field=field, message=item["msg"])))
         first = min((code for code, _ in problems), key=model.check_order.index)
         raise ApiError(first, [p for _, p in problems]) from None
+
+
+def _field_path(model: type[RequestModel], loc: tuple[int | str, ...]) -> str:
+    """The field as the client named it: its alias where it has one ("value", not "value_json")."""
+    if not loc:
+        return "body"
+    field = model.model_fields.get(str(loc[0]))
+    alias = field.validation_alias if field else None
+    head = alias if isinstance(alias, str) else str(loc[0])
+    return ".".join([head, *(str(part) for part in loc[1:])])
 
 
 def valid_key(key: str) -> str:

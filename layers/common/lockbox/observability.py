@@ -12,5 +12,5 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore"])  # the only traced library; patching more costs start-up
 metrics = Metrics()
