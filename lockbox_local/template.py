@@ -44,7 +44,7 @@ def table_schemas(template: dict[str, Any] | None = None) -> dict[str, dict[str,
     template = template or load_template()
     return {
         logical_id: {
-            name: _plain(resource["Properties"][name])
+            name: plain(resource["Properties"][name])
             for name in _SCHEMA_PROPERTIES
             if name in resource["Properties"]
         }
@@ -68,12 +68,12 @@ def create_tables(client: Any, names: dict[str, str] | None = None) -> dict[str,
     return names
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """cfn-lint's node classes as plain dicts, lists and strings (botocore validates types)."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, str):
         return str(value)
     return value

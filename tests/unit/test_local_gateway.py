@@ -1,0 +1,416 @@
+"""The local runner's pure pieces: routes from template.yaml, path parameters decoded
+exactly once, the proxy event's shape, gateway responses, and the gateway's order of
+checks (with a fake invoker: no processes, no network)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from werkzeug.test import EnvironBuilder
+
+from lockbox_local.api import LocalApp, read_app
+from lockbox_local.events import HttpRequest, proxy_event
+from lockbox_local.gateway import MAX_BODY_BYTES, Gateway, read_request
+from lockbox_local.gateway_responses import render
+from lockbox_local.routes import Router
+from lockbox_local.template import load_template
+from lockbox_local.workers import Completed, Outcome, Raised
+
+NOT_FOUND = {
+    "status": "error",
+    "code": "NOT_FOUND",
+    "message": "The requested resource was not found.",
+}
+INVALID_TOKEN = {
+    "status": "error",
+    "code": "INVALID_TOKEN",
+    "message": "Invalid access token provided.",
+}
+INTERNAL_ERROR = {
+    "status": "error",
+    "code": "INTERNAL_ERROR",
+    "message": "An internal server error occurred. Please try again later.",
+}
+ALLOW_ALL = {
+    "principalId": "user-1",
+    "policyDocument": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "arn:aws:execute-api:*"}
+        ],
+    },
+    "context": {"user_id": "user-1"},
+}
+
+
+@pytest.fixture(scope="module")
+def app() -> LocalApp:
+    return read_app(load_template())
+
+
+def parameter_default(name: str) -> Any:
+    return load_template()["Parameters"][name]["Default"]
+
+
+def request(
+    method: str,
+    raw_path: str,
+    *,
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes = b"",
+    query: str = "",
+) -> HttpRequest:
+    return HttpRequest(method, raw_path, query, headers or [], body, "10.1.2.3", 3000)
+
+
+class FakeInvoker:
+    """Answers per function id; records every call."""
+
+    def __init__(self, **answers: Callable[[dict[str, Any]], Outcome]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def invoke(self, function_id: str, event: dict[str, Any], request_id: str) -> Outcome:
+        self.calls.append((function_id, event))
+        return self.answers[function_id](event)
+
+    def called(self, function_id: str) -> list[dict[str, Any]]:
+        return [event for called_id, event in self.calls if called_id == function_id]
+
+
+def echo_event(event: dict[str, Any]) -> Outcome:
+    return Completed(
+        {
+            "statusCode": 200,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(event),
+        }
+    )
+
+
+# --- routes ------------------------------------------------------------------------------
+
+
+def test_routes_come_from_the_template(app: LocalApp) -> None:
+    routes = {(route.method, route.resource): route for route in app.routes}
+
+    assert routes[("POST", "/api/register")].authorizer is None
+    assert routes[("POST", "/api/token")].authorizer is None
+    for method in ("GET", "PUT", "DELETE"):
+        assert routes[(method, "/api/data/{key}")].authorizer == "TokenAuthorizer"
+    assert routes[("POST", "/api/data")].function_id == "StoreItemFunction"
+
+
+def test_token_authorizer_config_comes_from_the_template(app: LocalApp) -> None:
+    authorizer = app.apis["LockboxApi"].authorizers["TokenAuthorizer"]
+
+    assert authorizer.header == "Authorization"
+    assert authorizer.ttl_seconds == int(parameter_default("AuthorizerCacheTtl"))
+    assert authorizer.function_id == "AuthorizerFunction"
+    assert authorizer.validation is not None
+    assert authorizer.validation.fullmatch("Bearer abc.def.ghi")
+    assert not authorizer.validation.fullmatch("Basic abc")
+
+
+def test_function_environment_is_resolved(app: LocalApp) -> None:
+    environment = app.functions["TokenFunction"].environment
+
+    assert all(isinstance(value, str) for value in environment.values())
+    assert environment["USERS_TABLE"] == "UsersTable"  # the name create_tables gives it
+    assert environment["BCRYPT_COST"] == str(parameter_default("BcryptCost"))
+    assert environment["JWT_ISSUER"].endswith(f"/{parameter_default('Stage')}")
+    assert environment["JWT_SECRET_ID"] == app.resolver.ref("JwtSigningKey")
+
+
+@pytest.mark.parametrize(
+    ("raw_path", "key"),
+    [
+        ("/api/data/plain", "plain"),
+        ("/api/data/50%25%20off", "50% off"),
+        ("/api/data/50%2525", "50%25"),  # decoded once, never twice
+        ("/api/data/a%2Fb", "a/b"),  # an encoded slash stays inside the parameter
+        ("/api/data/a+b", "a+b"),  # '+' is not a space in a path
+        ("/api/data/%3F%23", "?#"),
+        ("/api/data/caf%C3%A9%20%F0%9F%94%91", "café 🔑"),
+    ],
+)
+def test_path_parameters_are_decoded_exactly_once(app: LocalApp, raw_path: str, key: str) -> None:
+    match = Router(app.routes).match("GET", raw_path)
+
+    assert match is not None
+    assert match.route.resource == "/api/data/{key}"
+    assert match.path_parameters == {"key": key}
+
+
+@pytest.mark.parametrize(
+    ("method", "raw_path"),
+    [
+        ("GET", "/api/data/a/b"),
+        ("GET", "/api/data/"),
+        ("PATCH", "/api/data/key"),
+        ("GET", "/api/register"),
+        ("POST", "/API/register"),
+        ("GET", "/"),
+    ],
+)
+def test_unknown_routes_and_methods_do_not_match(app: LocalApp, method: str, raw_path: str) -> None:
+    assert Router(app.routes).match(method, raw_path) is None
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+def test_proxy_event_has_the_rest_v1_shape(app: LocalApp) -> None:
+    match = Router(app.routes).match("GET", "/api/data/50%25%20off")
+    assert match is not None
+    headers = [("Accept", "a"), ("accept", "b"), ("User-Agent", "curl/8")]
+
+    event = proxy_event(
+        request("GET", "/api/data/50%25%20off", headers=headers, query="x=1&x=2&y=%20"),
+        match,
+        stage="dev",
+        request_id="req-1",
+        authorizer={"user_id": "u1", "principalId": "u1", "integrationLatency": 3},
+    )
+
+    assert event["resource"] == "/api/data/{key}"
+    assert event["path"] == "/api/data/50%25%20off"  # as sent, like API Gateway's REST APIs
+    assert event["httpMethod"] == "GET"
+    assert event["pathParameters"] == {"key": "50% off"}
+    assert event["headers"]["Accept"] == "b"
+    assert event["multiValueHeaders"]["Accept"] == ["a", "b"]
+    assert event["headers"]["X-Forwarded-For"] == "10.1.2.3"
+    assert event["queryStringParameters"] == {"x": "2", "y": " "}
+    assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"], "y": [" "]}
+    assert event["stageVariables"] is None
+    assert event["body"] is None
+    assert event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["requestId"] == "req-1"
+    assert context["stage"] == "dev"
+    assert context["path"] == "/dev/api/data/50%25%20off"
+    assert context["resourcePath"] == "/api/data/{key}"
+    assert context["httpMethod"] == "GET"
+    assert context["identity"]["sourceIp"] == "10.1.2.3"
+    assert context["identity"]["userAgent"] == "curl/8"
+    assert isinstance(context["requestTimeEpoch"], int)
+    assert context["authorizer"] == {"user_id": "u1", "principalId": "u1", "integrationLatency": 3}
+
+
+def test_absent_query_and_binary_body(app: LocalApp) -> None:
+    match = Router(app.routes).match("POST", "/api/register")
+    assert match is not None
+
+    text = proxy_event(
+        request("POST", "/api/register", body='{"a": "é"}'.encode()),
+        match,
+        stage="dev",
+        request_id="r",
+        authorizer=None,
+    )
+    binary = proxy_event(
+        request("POST", "/api/register", body=b"\xff\xfe"),
+        match,
+        stage="dev",
+        request_id="r",
+        authorizer=None,
+    )
+
+    assert text["queryStringParameters"] is None
+    assert text["multiValueQueryStringParameters"] is None
+    assert text["pathParameters"] is None
+    assert "authorizer" not in text["requestContext"]
+    assert (text["body"], text["isBase64Encoded"]) == ('{"a": "é"}', False)
+    assert binary["isBase64Encoded"] is True
+    assert base64.b64decode(binary["body"]) == b"\xff\xfe"
+
+
+# --- gateway responses -------------------------------------------------------------------
+
+
+def test_gateway_responses_come_from_the_template(app: LocalApp) -> None:
+    specs = app.apis["LockboxApi"].gateway_responses
+
+    unauthorized = render(specs, "UNAUTHORIZED", "req-1")
+    not_found = render(specs, "MISSING_AUTHENTICATION_TOKEN", "req-1")
+
+    assert unauthorized.status == 401
+    assert json.loads(unauthorized.body) == INVALID_TOKEN
+    assert ("Content-Type", "application/json") in unauthorized.headers
+    assert not_found.status == 404
+    assert json.loads(not_found.body) == NOT_FOUND
+
+
+def test_undefined_response_types_fall_back_to_the_default_ones(app: LocalApp) -> None:
+    specs = app.apis["LockboxApi"].gateway_responses
+
+    failure = render(specs, "AUTHORIZER_FAILURE", "req-1")  # not in the template: DEFAULT_5XX
+    bare = render({}, "MISSING_AUTHENTICATION_TOKEN", "req-1")  # API Gateway's own default
+
+    assert failure.status == 500
+    assert json.loads(failure.body) == INTERNAL_ERROR
+    assert bare.status == 403
+    assert json.loads(bare.body) == {"message": "Missing Authentication Token"}
+
+
+# --- the gateway's order of checks (fake functions) --------------------------------------
+
+
+def answer(gateway: Gateway, http_request: HttpRequest) -> tuple[int, Any]:
+    response = gateway.handle(http_request, "req-1")
+    return response.status, json.loads(response.body)
+
+
+def test_unknown_route_is_not_found_without_calling_anything(app: LocalApp) -> None:
+    invoker = FakeInvoker()
+
+    assert answer(Gateway(app, invoker), request("GET", "/api/nothing")) == (404, NOT_FOUND)
+    assert invoker.calls == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [("Authorization", "")],
+        [("Authorization", "Basic abc")],
+        [("Authorization", "Bearer ")],
+        [("Authorization", "Bearer a b")],
+    ],
+)
+def test_missing_or_malformed_token_is_refused_before_the_authorizer(
+    app: LocalApp, headers: list[tuple[str, str]]
+) -> None:
+    invoker = FakeInvoker()
+
+    status, body = answer(Gateway(app, invoker), request("GET", "/api/data/k", headers=headers))
+
+    assert (status, body) == (401, INVALID_TOKEN)
+    assert invoker.calls == []
+
+
+def test_authorizer_refusal_is_401(app: LocalApp) -> None:
+    invoker = FakeInvoker(
+        AuthorizerFunction=lambda event: Raised("UnauthorizedError", "Unauthorized")
+    )
+
+    status, body = answer(
+        Gateway(app, invoker),
+        request("GET", "/api/data/k", headers=[("Authorization", "Bearer t.o.k")]),
+    )
+
+    assert (status, body) == (401, INVALID_TOKEN)
+    assert [called for called, _ in invoker.calls] == ["AuthorizerFunction"]
+
+
+def test_authorizer_context_reaches_the_function_and_is_cached(app: LocalApp) -> None:
+    invoker = FakeInvoker(
+        AuthorizerFunction=lambda event: Completed(ALLOW_ALL),
+        GetItemFunction=echo_event,
+        DeleteItemFunction=echo_event,
+    )
+    gateway = Gateway(app, invoker)
+    headers = [("Authorization", "Bearer t.o.k")]
+
+    status, event = answer(gateway, request("GET", "/api/data/k", headers=headers))
+    answer(gateway, request("DELETE", "/api/data/k", headers=headers))
+
+    assert status == 200
+    assert event["requestContext"]["authorizer"]["user_id"] == "user-1"
+    assert event["requestContext"]["authorizer"]["principalId"] == "user-1"
+    (authorizer_event,) = invoker.called("AuthorizerFunction")  # the second request hit the cache
+    assert authorizer_event["type"] == "TOKEN"
+    assert authorizer_event["authorizationToken"] == "Bearer t.o.k"
+    assert authorizer_event["methodArn"].endswith("/dev/GET/api/data/k")
+
+
+def test_explicit_deny_is_refused(app: LocalApp) -> None:
+    deny = json.loads(json.dumps(ALLOW_ALL).replace('"Allow"', '"Deny"'))
+    invoker = FakeInvoker(AuthorizerFunction=lambda event: Completed(deny))
+
+    status, body = answer(
+        Gateway(app, invoker),
+        request("GET", "/api/data/k", headers=[("Authorization", "Bearer t.o.k")]),
+    )
+
+    assert (status, body) == (401, INVALID_TOKEN)  # ACCESS_DENIED, shaped by the template
+    assert invoker.called("GetItemFunction") == []
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        Raised("RuntimeError", "boom"),
+        Completed({"statusCode": 200, "body": {"not": "a string"}}),
+        Completed({"body": "no status"}),
+        Completed("not an object"),
+    ],
+)
+def test_function_failures_answer_the_5xx_envelope(app: LocalApp, outcome: Outcome) -> None:
+    invoker = FakeInvoker(RegisterFunction=lambda event: outcome)
+
+    assert answer(Gateway(app, invoker), request("POST", "/api/register", body=b"{}")) == (
+        500,
+        INTERNAL_ERROR,
+    )
+
+
+def test_proxy_response_headers_and_base64_body(app: LocalApp) -> None:
+    lambda_answer = {
+        "statusCode": 201,
+        "headers": {"X-One": "1"},
+        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+        "body": base64.b64encode(b"\x00\x01").decode(),
+        "isBase64Encoded": True,
+    }
+    invoker = FakeInvoker(RegisterFunction=lambda event: Completed(lambda_answer))
+
+    response = Gateway(app, invoker).handle(request("POST", "/api/register", body=b"{}"), "req-1")
+
+    assert response.status == 201
+    assert response.body == b"\x00\x01"
+    assert [value for name, value in response.headers if name == "Set-Cookie"] == ["a=1", "b=2"]
+    assert ("X-One", "1") in response.headers
+
+
+def test_body_over_ten_megabytes_is_refused() -> None:
+    environ = EnvironBuilder(
+        path="/api/register", method="POST", data=b"x" * (MAX_BODY_BYTES + 1)
+    ).get_environ()
+
+    http_request, too_large = read_request(environ)
+
+    assert too_large
+    assert http_request.body == b""
+
+
+def test_wsgi_app_routes_on_the_raw_uri_and_refuses_large_bodies(app: LocalApp) -> None:
+    invoker = FakeInvoker(
+        AuthorizerFunction=lambda event: Completed(ALLOW_ALL), GetItemFunction=echo_event
+    )
+    gateway = Gateway(app, invoker)
+    replies: list[str] = []
+
+    def call(environ: dict[str, Any]) -> tuple[str, Any]:
+        body = b"".join(gateway(environ, lambda status, headers: replies.append(status)))
+        return replies[-1], json.loads(body)
+
+    get = EnvironBuilder(
+        path="/api/data/a/b", headers={"Authorization": "Bearer t.o.k"}
+    ).get_environ()
+    get["RAW_URI"] = "/api/data/a%2Fb?x=1"  # what the server saw: PATH_INFO lost the %2F
+    large = EnvironBuilder(
+        path="/api/register", method="POST", data=b"x" * (MAX_BODY_BYTES + 1)
+    ).get_environ()
+
+    status, event = call(get)
+    assert status == "200 OK"
+    assert event["pathParameters"] == {"key": "a/b"}
+    assert event["queryStringParameters"] == {"x": "1"}
+    status, body = call(large)
+    assert status == "400 Bad Request"  # REQUEST_TOO_LARGE, shaped by the template
+    assert body["code"] == "INVALID_REQUEST"
