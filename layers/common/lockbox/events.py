@@ -12,13 +12,24 @@ from lockbox.errors import ApiError, ErrorCode
 ApiEvent = dict[str, Any]
 
 
+class _NotJsonError(ValueError):
+    pass
+
+
 def _reject_constant(name: str) -> None:
     # NaN and Infinity are not JSON, whatever Python's parser accepts by default.
-    raise ValueError(f"{name} is not valid JSON")
+    raise _NotJsonError(f"{name} is not valid JSON")
 
 
-def json_body(event: ApiEvent) -> dict[str, Any]:
-    """The request body as a JSON object, or INVALID_REQUEST."""
+def json_body(
+    event: ApiEvent, *, too_complex: ErrorCode = ErrorCode.INVALID_REQUEST
+) -> dict[str, Any]:
+    """The request body as a JSON object, or INVALID_REQUEST.
+
+    Valid JSON beyond what the parser takes (nesting deeper than its recursion limit,
+    integers over Python's 4300-digit limit) answers `too_complex` instead: on the data
+    routes only a value can be that large, so they pass INVALID_VALUE.
+    """
     raw = event.get("body")
     if raw is None:
         raise ApiError(ErrorCode.INVALID_REQUEST)
@@ -26,8 +37,10 @@ def json_body(event: ApiEvent) -> dict[str, Any]:
         if event.get("isBase64Encoded"):
             raw = base64.b64decode(raw, validate=True).decode("utf-8")
         parsed = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError, binascii.Error, TypeError):
+    except (json.JSONDecodeError, _NotJsonError, binascii.Error, UnicodeDecodeError, TypeError):
         raise ApiError(ErrorCode.INVALID_REQUEST) from None
+    except (RecursionError, ValueError):
+        raise ApiError(too_complex) from None
     if not isinstance(parsed, dict):
         raise ApiError(ErrorCode.INVALID_REQUEST)
     return parsed
