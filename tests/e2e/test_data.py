@@ -1,0 +1,692 @@
+"""/api/data over HTTP: store, read, update and delete; values of every JSON type; the
+value size limit; keys through the URL path; key and value rules and their order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.helpers import (
+    DELETED,
+    NOT_JSON_OBJECT_BODIES,
+    STORED,
+    UPDATED,
+    User,
+    assert_error,
+    assert_success,
+    auth_headers,
+    canonical,
+    data_url,
+    delete,
+    delete_quietly,
+    detail_fields,
+    fetch,
+    new_user,
+    post_raw,
+    store,
+    unique_key,
+    update,
+)
+
+pytestmark = pytest.mark.e2e
+
+MAX_VALUE_BYTES = 65536  # SPEC.md: the value's JSON encoding, at most 64 KiB by default
+
+
+@pytest.fixture(scope="module")
+def user(http: requests.Session, api_url: str) -> User:
+    """The one user whose namespace the data tests share (each test uses its own keys)."""
+    return new_user(http, api_url)
+
+
+@pytest.fixture
+def cleanup(http: requests.Session, api_url: str, user: User) -> Iterator[list[str]]:
+    """Keys appended here are deleted after the test, whatever its outcome."""
+    keys: list[str] = []
+    yield keys
+    for key in keys:
+        delete_quietly(http, api_url, user.token, key)
+
+
+@pytest.fixture
+def key(cleanup: list[str]) -> str:
+    """A fresh key name, cleaned up after the test."""
+    name = unique_key()
+    cleanup.append(name)
+    return name
+
+
+@pytest.fixture
+def stored(http: requests.Session, api_url: str, user: User, key: str) -> str:
+    """A key already stored with the value "first" (cleaned up after the test)."""
+    assert_success(store(http, api_url, user.token, key, "first"), STORED)
+    return key
+
+
+# --- happy path ----------------------------------------------------------------------
+
+
+def test_store_answers_the_exact_message(
+    http: requests.Session, api_url: str, user: User, key: str
+) -> None:
+    """Given a new key, when it is stored, then the answer is 200 with status success
+    and "Data stored successfully."."""
+    response = store(http, api_url, user.token, key, "hello")
+
+    assert_success(response, STORED)
+
+
+def test_get_answers_key_and_value_without_a_message(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a stored key, when it is read, then data is exactly {key, value} and the
+    body has no message."""
+    response = fetch(http, api_url, user.token, stored)
+
+    body = assert_success(response)
+    assert body["data"] == {"key": stored, "value": "first"}
+    assert "message" not in body
+
+
+def test_update_answers_the_exact_message_and_replaces_the_value(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a stored key, when its value is updated, then the answer is "Data updated
+    successfully." and a read returns the new value."""
+    response = update(http, api_url, user.token, stored, {"second": 2})
+    after = fetch(http, api_url, user.token, stored)
+
+    assert_success(response, UPDATED)
+    assert assert_success(after)["data"] == {"key": stored, "value": {"second": 2}}
+
+
+def test_update_can_change_the_value_type(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a key storing a string, when it is updated to a list, then a read returns
+    the list."""
+    update(http, api_url, user.token, stored, [1, 2, 3])
+
+    after = fetch(http, api_url, user.token, stored)
+
+    assert assert_success(after)["data"]["value"] == [1, 2, 3]
+
+
+def test_delete_answers_the_exact_message(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a stored key, when it is deleted, then the answer is "Data deleted
+    successfully."."""
+    response = delete(http, api_url, user.token, stored)
+
+    assert_success(response, DELETED)
+
+
+def test_delete_then_get_is_key_not_found(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a deleted key, when it is read, then the answer is 404 KEY_NOT_FOUND."""
+    delete(http, api_url, user.token, stored)
+
+    response = fetch(http, api_url, user.token, stored)
+
+    assert_error(response, 404, "KEY_NOT_FOUND")
+
+
+def test_delete_twice_is_key_not_found(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a deleted key, when it is deleted again, then the answer is 404
+    KEY_NOT_FOUND."""
+    delete(http, api_url, user.token, stored)
+
+    response = delete(http, api_url, user.token, stored)
+
+    assert_error(response, 404, "KEY_NOT_FOUND")
+
+
+def test_deleted_key_can_be_stored_again(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a deleted key, when it is stored again, then it succeeds with the new
+    value."""
+    delete(http, api_url, user.token, stored)
+
+    response = store(http, api_url, user.token, stored, "reborn")
+
+    assert_success(response, STORED)
+    assert fetch(http, api_url, user.token, stored).json()["data"]["value"] == "reborn"
+
+
+# --- values of every JSON type round-trip exactly ---------------------------------------
+
+ROUND_TRIP_VALUES: dict[str, Any] = {
+    "string": "hello world",
+    "script-tag": "<script>alert(1)</script>",
+    "html-and-quotes": "<b onclick=\"x('y')\">&amp; &lt;</b>",
+    "unicode": "Grüße, 世界, Ελληνικά, עברית",
+    "emoji": "🔐🗝️👩‍💻🇪🇺",
+    "whitespace-inside": "  line1\nline2\ttab\r\n  ",
+    "escapes": 'back\\slash "quoted" /slash',
+    "control-characters-in-a-value": "\u0000\u0001\u001f",
+    "string-looking-like-json": '{"a": 1}',
+    "string-null": "null",
+    "string-zero": "0",
+    "single-space": " ",
+    "integer": 42,
+    "negative-integer": -17,
+    "zero": 0,
+    "float": 3.14159,
+    "negative-float": -0.5,
+    "float-with-exponent": 6.02e23,
+    "tiny-float": 1e-300,
+    "big-integer": 123456789012345678901234567890,
+    "true": True,
+    "false": False,
+    "empty-array": [],
+    "empty-object": {},
+    "array-of-mixed": [1, "two", 3.0, True, None, {"six": [7]}],
+    "nested-object": {"z": {"y": {"x": [1, {"w": None}]}}, "a": "first key last"},
+    "object-with-unicode-keys": {"ключ": "значение", "🔑": "🗝️", "": "empty key"},
+    "array-nested-100-deep": json.loads("[" * 100 + "]" * 100),
+}
+
+
+@pytest.mark.parametrize("value", list(ROUND_TRIP_VALUES.values()), ids=list(ROUND_TRIP_VALUES))
+def test_values_round_trip_exactly(
+    http: requests.Session, api_url: str, user: User, key: str, value: Any
+) -> None:
+    """Given a value of some JSON type, when it is stored and read back, then the value
+    is identical: same type, same text byte for byte, same key order."""
+    stored = store(http, api_url, user.token, key, value)
+
+    response = fetch(http, api_url, user.token, key)
+
+    assert_success(stored, STORED)
+    returned = assert_success(response)["data"]["value"]
+    assert returned == value
+    assert canonical(returned) == canonical(value)
+
+
+def test_script_value_is_returned_as_json_not_html(
+    http: requests.Session, api_url: str, user: User, key: str
+) -> None:
+    """Given a value holding a script tag, when it is read, then the response is JSON
+    with the string intact, never served as HTML."""
+    script = "<script>alert(1)</script>"
+    store(http, api_url, user.token, key, script)
+
+    response = fetch(http, api_url, user.token, key)
+
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert json.loads(response.content.decode("utf-8"))["data"]["value"] == script
+
+
+def test_update_round_trips_a_value_exactly(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a stored key, when it is updated to a nested value with every JSON type,
+    then a read returns it identically."""
+    value = {"s": "<script>x</script>", "n": -1.5, "b": False, "l": [[], {}], "u": "ü🔑"}
+    update(http, api_url, user.token, stored, value)
+
+    response = fetch(http, api_url, user.token, stored)
+
+    assert canonical(assert_success(response)["data"]["value"]) == canonical(value)
+
+
+# Valid JSON that a naive server cannot represent: the body is a JSON object, so the answer
+# is never INVALID_REQUEST; the value is stored exactly, or refused as INVALID_VALUE.
+EXTREME_VALUES: dict[str, bytes] = {
+    "integer-of-5000-digits": b"9" * 5000,
+    "number-beyond-double-range": b"1e400",
+    "array-nested-20000-deep": b"[" * 20000 + b"]" * 20000,
+}
+
+
+@pytest.mark.parametrize("raw_value", list(EXTREME_VALUES.values()), ids=list(EXTREME_VALUES))
+def test_extreme_json_values_are_stored_exactly_or_invalid_value(
+    http: requests.Session, api_url: str, user: User, key: str, raw_value: bytes
+) -> None:
+    """Given a valid JSON object body whose value (under 64 KiB) is a huge number or a
+    very deep array, when stored, then it is either stored and read back exactly, or
+    refused as INVALID_VALUE, never INVALID_REQUEST or a 5xx."""
+    raw = b'{"key": ' + json.dumps(key).encode() + b', "value": ' + raw_value + b"}"
+
+    response = post_raw(http, f"{api_url}/api/data", raw, auth_headers(user.token))
+
+    if response.status_code == 200:
+        read = fetch(http, api_url, user.token, key)
+        text = read.content.decode("utf-8")
+        assert text.replace(" ", "").endswith(f'"value":{raw_value.decode()}}}}}'), text[:200]
+    else:
+        assert_error(response, 400, "INVALID_VALUE")
+
+
+@pytest.mark.parametrize("field", ["key", "value"])
+def test_lone_surrogates_are_refused(
+    http: requests.Session, api_url: str, user: User, key: str, field: str
+) -> None:
+    """Given a key or value holding a lone UTF-16 surrogate escape (valid JSON text,
+    but not encodable as UTF-8), when stored, then the answer is INVALID_KEY or
+    INVALID_VALUE respectively."""
+    body = {"key": key, "value": "ok"}
+    body[field] = "__surrogate__"
+    raw = json.dumps(body).replace("__surrogate__", "\\ud800").encode()
+
+    response = post_raw(http, f"{api_url}/api/data", raw, auth_headers(user.token))
+
+    assert_error(response, 400, "INVALID_KEY" if field == "key" else "INVALID_VALUE")
+
+
+# --- invalid values ------------------------------------------------------------------
+
+INVALID_VALUES: dict[str, Any] = {"null": None, "empty-string": "", "missing": ...}
+
+
+@pytest.mark.parametrize("value", list(INVALID_VALUES.values()), ids=list(INVALID_VALUES))
+def test_store_refuses_null_empty_or_missing_values(
+    http: requests.Session, api_url: str, user: User, key: str, value: Any
+) -> None:
+    """Given a value that is null, the empty string or absent, when stored, then the
+    answer is INVALID_VALUE and nothing is stored."""
+    body = {"key": key} if value is ... else {"key": key, "value": value}
+
+    response = http.post(f"{api_url}/api/data", json=body, headers=auth_headers(user.token))
+
+    error = assert_error(response, 400, "INVALID_VALUE")
+    assert "value" in detail_fields(error)
+    assert_error(fetch(http, api_url, user.token, key), 404, "KEY_NOT_FOUND")
+
+
+@pytest.mark.parametrize("value", list(INVALID_VALUES.values()), ids=list(INVALID_VALUES))
+def test_update_refuses_null_empty_or_missing_values(
+    http: requests.Session, api_url: str, user: User, stored: str, value: Any
+) -> None:
+    """Given a stored key, when it is updated with null, the empty string or no value,
+    then the answer is INVALID_VALUE and the value is unchanged."""
+    body = {} if value is ... else {"value": value}
+
+    response = http.put(data_url(api_url, stored), json=body, headers=auth_headers(user.token))
+
+    assert_error(response, 400, "INVALID_VALUE")
+    assert fetch(http, api_url, user.token, stored).json()["data"]["value"] == "first"
+
+
+@pytest.mark.parametrize("value", list(INVALID_VALUES.values()), ids=list(INVALID_VALUES))
+def test_update_checks_the_value_before_the_key_exists(
+    http: requests.Session, api_url: str, user: User, key: str, value: Any
+) -> None:
+    """Given a key that does not exist, when it is updated with an invalid value, then
+    the answer is INVALID_VALUE, not KEY_NOT_FOUND."""
+    body = {} if value is ... else {"value": value}
+
+    response = http.put(data_url(api_url, key), json=body, headers=auth_headers(user.token))
+
+    assert_error(response, 400, "INVALID_VALUE")
+
+
+# --- value size limit ------------------------------------------------------------------
+
+
+def string_of_json_size(size: int, char: str = "a") -> str:
+    """A string whose compact JSON encoding (quotes included) is `size` UTF-8 bytes."""
+    width = len(char.encode("utf-8"))
+    assert (size - 2) % width == 0
+    return char * ((size - 2) // width)
+
+
+def test_value_of_exactly_64_kib_is_accepted(
+    http: requests.Session, api_url: str, user: User, key: str
+) -> None:
+    """Given a string whose JSON encoding is exactly 65536 bytes, when stored, then it
+    succeeds and reads back whole."""
+    value = string_of_json_size(MAX_VALUE_BYTES)
+
+    response = store(http, api_url, user.token, key, value)
+
+    assert_success(response, STORED)
+    assert fetch(http, api_url, user.token, key).json()["data"]["value"] == value
+
+
+def test_value_one_byte_over_64_kib_is_refused(
+    http: requests.Session, api_url: str, user: User, key: str
+) -> None:
+    """Given a string whose JSON encoding is 65537 bytes, when stored, then the answer
+    is INVALID_VALUE."""
+    value = string_of_json_size(MAX_VALUE_BYTES + 1)
+
+    response = store(http, api_url, user.token, key, value)
+
+    assert_error(response, 400, "INVALID_VALUE")
+
+
+def test_value_limit_counts_utf8_bytes_not_characters(
+    http: requests.Session, api_url: str, user: User, key: str
+) -> None:
+    """Given a string of 3-byte characters whose JSON encoding is 65537 bytes but only
+    21847 characters, when stored, then the answer is INVALID_VALUE."""
+    value = string_of_json_size(MAX_VALUE_BYTES + 1, "€")
+
+    response = store(http, api_url, user.token, key, value)
+
+    assert_error(response, 400, "INVALID_VALUE")
+
+
+def test_multibyte_value_of_exactly_64_kib_is_accepted(
+    http: requests.Session, api_url: str, user: User, key: str
+) -> None:
+    """Given a string of 2-byte characters whose JSON encoding is exactly 65536 bytes,
+    when stored, then it succeeds (the limit is on UTF-8, not on escaped ASCII)."""
+    value = string_of_json_size(MAX_VALUE_BYTES, "é")
+
+    response = store(http, api_url, user.token, key, value)
+
+    assert_success(response, STORED)
+
+
+def test_object_value_over_64_kib_is_refused(
+    http: requests.Session, api_url: str, user: User, key: str
+) -> None:
+    """Given an object whose compact JSON encoding is 65537 bytes, when stored, then the
+    answer is INVALID_VALUE."""
+    overhead = len('{"data":""}')
+    value = {"data": "x" * (MAX_VALUE_BYTES + 1 - overhead)}
+    assert len(json.dumps(value, separators=(",", ":"))) == MAX_VALUE_BYTES + 1
+
+    response = store(http, api_url, user.token, key, value)
+
+    assert_error(response, 400, "INVALID_VALUE")
+
+
+def test_update_over_64_kib_is_refused_and_keeps_the_value(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a stored key, when it is updated with a value over the limit, then the
+    answer is INVALID_VALUE and the old value remains."""
+    response = update(http, api_url, user.token, stored, string_of_json_size(MAX_VALUE_BYTES + 1))
+
+    assert_error(response, 400, "INVALID_VALUE")
+    assert fetch(http, api_url, user.token, stored).json()["data"]["value"] == "first"
+
+
+# --- keys through the URL path -----------------------------------------------------------
+
+PATH_KEYS: dict[str, str] = {
+    "inner-spaces": "my key with spaces",
+    "unicode": "clé-ключ-鍵",
+    "emoji": "🔑 key",
+    "percent": "100%",
+    "percent-encoded-looking": "50%25 off %2F",
+    "question-mark": "what?now=1",
+    "hash": "a#b",
+    "plus": "a+b c",
+    "ampersand-equals": "x=1&y=2",
+    "quotes": 'it\'s "quoted"',
+    "backslash": "back\\slash",
+    "semicolon-comma-colon": "a;b,c:d",
+    "brackets-and-braces": "[x]{y}<z>",
+    "tilde-and-dots": "~.hidden..",
+    "decomposed-unicode-nfd": "cafe\u0301",
+    "256-bytes": "k" * 256,
+    "256-bytes-of-two-byte-characters": "é" * 128,
+}
+
+
+@pytest.mark.parametrize("name", list(PATH_KEYS.values()), ids=list(PATH_KEYS))
+def test_special_keys_round_trip_through_the_url_path(
+    http: requests.Session, api_url: str, user: User, cleanup: list[str], name: str
+) -> None:
+    """Given a key with spaces, Unicode, '%', '?', '#', '+' or quotes stored via the
+    POST body, when it is read with the key percent-encoded in the path, then the answer
+    carries that exact key and value (decoded once, never twice)."""
+    cleanup.append(name)
+    assert_success(store(http, api_url, user.token, name, {"for": name}), STORED)
+
+    response = fetch(http, api_url, user.token, name)
+
+    assert assert_success(response)["data"] == {"key": name, "value": {"for": name}}
+
+
+@pytest.mark.parametrize("name", list(PATH_KEYS.values()), ids=list(PATH_KEYS))
+def test_special_keys_update_and_delete_through_the_url_path(
+    http: requests.Session, api_url: str, user: User, cleanup: list[str], name: str
+) -> None:
+    """Given a stored key with special characters, when it is updated and then deleted
+    through its percent-encoded path, then both succeed and a read is KEY_NOT_FOUND."""
+    cleanup.append(name)
+    assert_success(store(http, api_url, user.token, name, "before"), STORED)
+
+    updated = update(http, api_url, user.token, name, "after")
+    read = fetch(http, api_url, user.token, name)
+    deleted = delete(http, api_url, user.token, name)
+
+    assert_success(updated, UPDATED)
+    assert assert_success(read)["data"]["value"] == "after"
+    assert_success(deleted, DELETED)
+    assert_error(fetch(http, api_url, user.token, name), 404, "KEY_NOT_FOUND")
+
+
+def test_path_keys_are_not_decoded_twice(
+    http: requests.Session, api_url: str, user: User, cleanup: list[str]
+) -> None:
+    """Given a key "%41" stored via the body, when the key "A" is read, then it is
+    KEY_NOT_FOUND: the path "%2541" means "%41", which must not be decoded again."""
+    cleanup.append("%41")
+    assert_success(store(http, api_url, user.token, "%41", "literal"), STORED)
+
+    literal = fetch(http, api_url, user.token, "%41")
+    decoded_twice = fetch(http, api_url, user.token, "A")
+
+    assert assert_success(literal)["data"] == {"key": "%41", "value": "literal"}
+    assert_error(decoded_twice, 404, "KEY_NOT_FOUND")
+
+
+def test_query_string_is_not_part_of_the_key(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a stored key, when it is read with a query string appended to its path,
+    then the query is ignored and the key is read."""
+    response = http.get(
+        f"{data_url(api_url, stored)}?key=other&x=1", headers=auth_headers(user.token)
+    )
+
+    assert assert_success(response)["data"] == {"key": stored, "value": "first"}
+
+
+def test_keys_are_case_sensitive(
+    http: requests.Session, api_url: str, user: User, cleanup: list[str]
+) -> None:
+    """Given keys "Case-<x>" and "case-<x>" stored with different values, when each is
+    read, then each returns its own value."""
+    upper = unique_key("Case")
+    lower = upper.lower()
+    cleanup.extend([upper, lower])
+    store(http, api_url, user.token, upper, "upper")
+    store(http, api_url, user.token, lower, "lower")
+
+    assert fetch(http, api_url, user.token, upper).json()["data"]["value"] == "upper"
+    assert fetch(http, api_url, user.token, lower).json()["data"]["value"] == "lower"
+
+
+# --- invalid keys ------------------------------------------------------------------------
+
+INVALID_KEYS: dict[str, Any] = {
+    "empty": "",
+    "missing": ...,
+    "null": None,
+    "number": 42,
+    "list": ["k"],
+    "only-spaces": "   ",
+    "leading-space": " lead",
+    "trailing-space": "trail ",
+    "trailing-tab": "trail\t",
+    "slash": "a/b",
+    "leading-slash": "/abs",
+    "nul-character": "a\u0000b",
+    "newline": "line\nbreak",
+    "delete-character": "del\u007f",
+    "c1-control-character": "nel\u0085",
+    "257-bytes": "k" * 257,
+    "258-bytes-in-129-characters": "é" * 129,
+}
+
+
+@pytest.mark.parametrize("name", list(INVALID_KEYS.values()), ids=list(INVALID_KEYS))
+def test_store_refuses_invalid_keys(
+    http: requests.Session, api_url: str, user: User, name: Any
+) -> None:
+    """Given a key that is empty, missing, not a string, padded with whitespace, holding
+    '/' or a control character, or over 256 UTF-8 bytes, when stored, then the answer is
+    INVALID_KEY naming key."""
+    body = {"value": "v"} if name is ... else {"key": name, "value": "v"}
+
+    response = http.post(f"{api_url}/api/data", json=body, headers=auth_headers(user.token))
+
+    error = assert_error(response, 400, "INVALID_KEY")
+    assert "key" in detail_fields(error)
+
+
+def test_store_checks_the_key_before_the_value(
+    http: requests.Session, api_url: str, user: User
+) -> None:
+    """Given an invalid key and a null value, when stored, then the answer is
+    INVALID_KEY and details name both key and value."""
+    response = http.post(
+        f"{api_url}/api/data", json={"key": " bad", "value": None}, headers=auth_headers(user.token)
+    )
+
+    error = assert_error(response, 400, "INVALID_KEY")
+    assert {"key", "value"} <= detail_fields(error)
+
+
+PATH_INVALID_KEYS = {
+    "leading-space": " lead",
+    "trailing-space": "trail ",
+    "encoded-slash": "a/b",
+    "257-bytes": "k" * 257,
+}
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.parametrize("name", list(PATH_INVALID_KEYS.values()), ids=list(PATH_INVALID_KEYS))
+def test_invalid_keys_in_the_path_are_refused(
+    http: requests.Session, api_url: str, user: User, method: str, name: str
+) -> None:
+    """Given a key in the URL path that no store could create, when it is read, updated
+    or deleted, then the answer is INVALID_KEY."""
+    response = http.request(
+        method, data_url(api_url, name), json={"value": "v"}, headers=auth_headers(user.token)
+    )
+
+    assert_error(response, 400, "INVALID_KEY")
+
+
+# --- KEY_EXISTS and KEY_NOT_FOUND ----------------------------------------------------------
+
+
+def test_second_store_of_a_key_is_key_exists(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a stored key, when it is stored again with another value, then the answer
+    is 409 KEY_EXISTS."""
+    response = store(http, api_url, user.token, stored, "second")
+
+    assert_error(response, 409, "KEY_EXISTS")
+
+
+def test_key_exists_does_not_overwrite(
+    http: requests.Session, api_url: str, user: User, stored: str
+) -> None:
+    """Given a refused second store, when the key is read, then it still has its first
+    value."""
+    store(http, api_url, user.token, stored, "second")
+
+    response = fetch(http, api_url, user.token, stored)
+
+    assert response.json()["data"]["value"] == "first"
+
+
+MISSING_KEY_CALLS: dict[str, Callable[[requests.Session, str, str, str], requests.Response]] = {
+    "GET": fetch,
+    "PUT": lambda http, api_url, token, key: update(http, api_url, token, key, "v"),
+    "DELETE": delete,
+}
+
+
+@pytest.mark.parametrize("call", list(MISSING_KEY_CALLS.values()), ids=list(MISSING_KEY_CALLS))
+def test_missing_key_is_key_not_found(
+    http: requests.Session,
+    api_url: str,
+    user: User,
+    key: str,
+    call: Callable[[requests.Session, str, str, str], requests.Response],
+) -> None:
+    """Given a key that was never stored, when it is read, updated or deleted, then the
+    answer is 404 KEY_NOT_FOUND."""
+    response = call(http, api_url, user.token, key)
+
+    assert_error(response, 404, "KEY_NOT_FOUND")
+
+
+def test_update_does_not_create_a_key(
+    http: requests.Session, api_url: str, user: User, key: str
+) -> None:
+    """Given a key that was never stored, when an update is refused, then a read is
+    still KEY_NOT_FOUND."""
+    update(http, api_url, user.token, key, "v")
+
+    response = fetch(http, api_url, user.token, key)
+
+    assert_error(response, 404, "KEY_NOT_FOUND")
+
+
+# --- bodies that are not JSON objects (with a valid token) -------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw", list(NOT_JSON_OBJECT_BODIES.values()), ids=list(NOT_JSON_OBJECT_BODIES)
+)
+def test_store_refuses_bodies_that_are_not_json_objects(
+    http: requests.Session, api_url: str, user: User, raw: bytes
+) -> None:
+    """Given a valid token and a body that is malformed JSON or not an object, when
+    POST /api/data is called, then the answer is INVALID_REQUEST."""
+    response = post_raw(http, f"{api_url}/api/data", raw, auth_headers(user.token))
+
+    assert_error(response, 400, "INVALID_REQUEST")
+
+
+@pytest.mark.parametrize(
+    "raw", list(NOT_JSON_OBJECT_BODIES.values()), ids=list(NOT_JSON_OBJECT_BODIES)
+)
+def test_update_refuses_bodies_that_are_not_json_objects(
+    http: requests.Session, api_url: str, user: User, stored: str, raw: bytes
+) -> None:
+    """Given a valid token, a stored key and a body that is malformed JSON or not an
+    object, when PUT is called, then the answer is INVALID_REQUEST and the value stays."""
+    response = http.put(
+        data_url(api_url, stored),
+        data=raw,
+        headers={"Content-Type": "application/json", **auth_headers(user.token)},
+    )
+
+    assert_error(response, 400, "INVALID_REQUEST")
+    assert fetch(http, api_url, user.token, stored).json()["data"]["value"] == "first"
+
+
+def test_store_refuses_nan_which_is_not_json(
+    http: requests.Session, api_url: str, user: User, key: str
+) -> None:
+    """Given a body whose value is the bare token NaN (not JSON), when stored, then the
+    answer is INVALID_REQUEST and nothing is stored."""
+    raw = json.dumps({"key": key, "value": "__nan__"}).replace('"__nan__"', "NaN").encode()
+
+    response = post_raw(http, f"{api_url}/api/data", raw, auth_headers(user.token))
+
+    assert_error(response, 400, "INVALID_REQUEST")
+    assert_error(fetch(http, api_url, user.token, key), 404, "KEY_NOT_FOUND")
