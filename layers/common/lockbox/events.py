@@ -40,7 +40,8 @@ def json_body(
     except (json.JSONDecodeError, _NotJsonError, binascii.Error, UnicodeDecodeError, TypeError):
         raise ApiError(ErrorCode.INVALID_REQUEST) from None
     except (RecursionError, ValueError):
-        raise ApiError(too_complex) from None
+        is_object = raw.lstrip(" \t\n\r").startswith("{")
+        raise ApiError(too_complex if is_object else ErrorCode.INVALID_REQUEST) from None
     if not isinstance(parsed, dict):
         raise ApiError(ErrorCode.INVALID_REQUEST)
     return parsed
