@@ -50,12 +50,13 @@ def test_error_codes_are_exactly_the_contract_codes() -> None:
 
 @pytest.mark.parametrize("code", list(ErrorCode), ids=lambda code: code.name)
 def test_every_error_body_validates_under_its_status(code: ErrorCode) -> None:
-    """Each error the code can produce is documented on some route with that status."""
-    documented = [
+    """Each error the code can produce is documented on some /api route with that status."""
+    documented = sorted(
         (method.upper(), path)
         for method, path in document_routes()
-        if str(code.status) in load_openapi()["paths"][path][method]["responses"]
-    ]
+        if path.startswith("/api/")  # /users/register answers in its own format
+        and str(code.status) in load_openapi()["paths"][path][method]["responses"]
+    )
     assert documented, f"no route documents status {code.status}"
     method, path = documented[0]
     concrete = path.replace("{key}", "example")

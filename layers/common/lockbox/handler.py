@@ -7,7 +7,6 @@ import functools
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lockbox import envelope
@@ -47,11 +46,14 @@ def handler_for(response_format: ResponseFormat) -> Callable[[Endpoint], LambdaH
     """
 
     def decorate(endpoint: Endpoint) -> LambdaHandler:
-        @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+        @logger.inject_lambda_context
         @metrics.log_metrics
         @tracer.capture_lambda_handler(capture_response=False)
         @functools.wraps(endpoint)
         def handler(event: ApiEvent, context: LambdaContext) -> dict[str, Any]:
+            # API Gateway's request id correlates our log lines with its access logs; read
+            # directly rather than through a JMESPath query on every call.
+            logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
             try:
                 return response_format.success(endpoint(event))
             except ApiError as error:

@@ -40,13 +40,21 @@ def is_valid_unicode(text: str) -> bool:
     return True
 
 
-def required_text(value: object, label: str, code: ErrorCode) -> str:
+def present_text(value: object, label: str, code: ErrorCode) -> str:
+    """A string that is there and not blank."""
     if value is None:
         raise problem(code, f"{label} is required.")
     if not isinstance(value, str):
         raise problem(code, f"{label} must be a string.")
     if not value.strip():
         raise problem(code, f"{label} must not be blank.")
+    return value
+
+
+def required_text(value: object, label: str, code: ErrorCode) -> str:
+    """A string that is there, not blank, and storable (encodable as UTF-8)."""
+    present_text(value, label, code)
+    assert isinstance(value, str)
     if not is_valid_unicode(value):
         raise problem(code, f"{label} must be valid Unicode text.")
     return value
@@ -122,7 +130,8 @@ def _gender(value: object) -> str:
 
 
 def _login_text(value: object) -> str:
-    return required_text(value, "This field", ErrorCode.MISSING_FIELDS)
+    # Any string is a credential to check: one no account can have fails as INVALID_CREDENTIALS.
+    return present_text(value, "This field", ErrorCode.MISSING_FIELDS)
 
 
 def key_problem(value: object) -> str | None:
