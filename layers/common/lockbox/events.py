@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 from typing import Any
 
 from lockbox.errors import ApiError, ErrorCode
@@ -14,6 +15,23 @@ ApiEvent = dict[str, Any]
 
 class _NotJsonError(ValueError):
     pass
+
+
+class OversizedInteger:
+    """A JSON integer longer than Python converts (sys.get_int_max_str_digits(), 4300 by
+    default, a guard against quadratic-time conversion). Neither an int nor a string, so
+    each field's own rule refuses it: INVALID_AGE for an age, INVALID_VALUE for a value."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+
+def _parse_int(digits: str) -> int | OversizedInteger:
+    if len(digits) - digits.startswith("-") > sys.get_int_max_str_digits() > 0:
+        return OversizedInteger(digits)
+    return int(digits)
 
 
 def _reject_constant(name: str) -> None:
@@ -26,9 +44,8 @@ def json_body(
 ) -> dict[str, Any]:
     """The request body as a JSON object, or INVALID_REQUEST.
 
-    Valid JSON beyond what the parser takes (nesting deeper than its recursion limit,
-    integers over Python's 4300-digit limit) answers `too_complex` instead: on the data
-    routes only a value can be that large, so they pass INVALID_VALUE.
+    Valid JSON nested deeper than the parser's recursion limit answers `too_complex`
+    instead: on the data routes only a value can be that deep, so they pass INVALID_VALUE.
     """
     raw = event.get("body")
     if raw is None:
@@ -36,7 +53,7 @@ def json_body(
     try:
         if event.get("isBase64Encoded"):
             raw = base64.b64decode(raw, validate=True).decode("utf-8")
-        parsed = json.loads(raw, parse_constant=_reject_constant)
+        parsed = json.loads(raw, parse_constant=_reject_constant, parse_int=_parse_int)
     except (json.JSONDecodeError, _NotJsonError, binascii.Error, UnicodeDecodeError, TypeError):
         raise ApiError(ErrorCode.INVALID_REQUEST) from None
     except (RecursionError, ValueError):

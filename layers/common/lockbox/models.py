@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from typing import Annotated, Any, ClassVar
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from lockbox.errors import ApiError, ErrorCode, FieldProblem
+from lockbox.events import OversizedInteger
 from lockbox.passwords import MAX_PASSWORD_BYTES, password_bytes, password_problem
 from lockbox.settings import get_settings
 
@@ -113,6 +115,8 @@ def _age(value: object) -> int:
     # bool is an int in Python but not an integer in JSON; floats like 30.0 are refused too.
     if value is None:
         raise problem(ErrorCode.INVALID_AGE, "Age is required.")
+    if isinstance(value, OversizedInteger):
+        raise problem(ErrorCode.INVALID_AGE, f"Age must be between {MIN_AGE} and {MAX_AGE}.")
     if isinstance(value, bool) or not isinstance(value, int):
         raise problem(ErrorCode.INVALID_AGE, "Age must be a whole number.")
     if not MIN_AGE <= value <= MAX_AGE:
@@ -166,8 +170,12 @@ def _value_json(value: object) -> str:
     try:
         encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         size = len(encoded.encode("utf-8"))
-    except (ValueError, RecursionError):  # inf from a huge number, lone surrogates
-        raise problem(ErrorCode.INVALID_VALUE, "Value must be valid JSON text.") from None
+    except (ValueError, TypeError, RecursionError):  # 1e400, lone surrogates, huge integers
+        raise problem(
+            ErrorCode.INVALID_VALUE,
+            "Value must be storable exactly: finite numbers of at most "
+            f"{sys.get_int_max_str_digits()} digits, valid Unicode text.",
+        ) from None
     limit = get_settings().max_value_bytes
     if size > limit:
         raise problem(ErrorCode.INVALID_VALUE, f"Value must be at most {limit} bytes as JSON.")
