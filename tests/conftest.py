@@ -52,10 +52,15 @@ def secrets_extension() -> Iterator[SecretsExtensionServer]:
 
 
 @pytest.fixture(autouse=True)
-def lockbox_environment(
-    monkeypatch: pytest.MonkeyPatch, secrets_extension: SecretsExtensionServer
-) -> Iterator[None]:
-    """Each test starts from the template's environment and fresh per-container caches."""
+def lockbox_environment(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each unit and handler test starts from the template's environment and fresh
+    per-container caches. End-to-end tests (marked e2e) are black-box HTTP: for them this
+    does nothing (no secrets extension, no environment change in the test process)."""
+    if request.node.get_closest_marker("e2e") is not None:
+        yield
+        return
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    secrets_extension: SecretsExtensionServer = request.getfixturevalue("secrets_extension")
     from lockbox import aws, settings
     from lockbox import secrets as lockbox_secrets
 
@@ -106,3 +111,13 @@ def lambda_context() -> Any:
             return 10_000
 
     return Context()
+
+
+@pytest.fixture
+def jwt_signing_key() -> str:
+    """The key the secrets extension stand-in serves, for minting tokens in tests.
+
+    Take it from this fixture, not by importing tests.conftest: pytest loads this file as
+    its own module, and a second import would run it again and make a different key.
+    """
+    return JWT_SIGNING_KEY

@@ -1,0 +1,105 @@
+"""Helpers of the handler suite: events from events/, calls, and the contract's error bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from functions.delete_item.app import lambda_handler as delete_handler
+from functions.get_item.app import lambda_handler as get_handler
+from functions.register.app import lambda_handler as register_handler
+from functions.store_item.app import lambda_handler as store_handler
+from functions.token.app import lambda_handler as token_handler
+from functions.update_item.app import lambda_handler as update_handler
+from lockbox.envelope import error_body
+from lockbox.errors import ErrorCode
+from tests.conftest import load_event
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+__all__ = [
+    "USER",
+    "Handler",
+    "call",
+    "delete_handler",
+    "error",
+    "event_for_key",
+    "get_handler",
+    "load_event",
+    "register",
+    "register_handler",
+    "store_handler",
+    "token",
+    "token_handler",
+    "update_handler",
+    "with_body",
+    "with_user",
+    "without_details",
+]
+
+# The account of events/register_success.json.
+USER: dict[str, Any] = {
+    "username": "johndoe",
+    "email": "john.doe@example.com",
+    "password": "secure_password123",
+    "full_name": "John Doe",
+    "age": 30,
+    "gender": "male",
+}
+
+
+def call(handler: Handler, event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any]]:
+    """Invoke a REST handler; every answer must be a JSON proxy response in the envelope."""
+    response = handler(event, context)
+    assert set(response) == {"statusCode", "headers", "body"}
+    assert response["headers"]["Content-Type"] == "application/json"
+    body: dict[str, Any] = json.loads(response["body"])
+    assert body["status"] == ("success" if response["statusCode"] == 200 else "error")
+    return int(response["statusCode"]), body
+
+
+def error(code: ErrorCode) -> tuple[int, dict[str, Any]]:
+    """The exact status and body (without details) of an error code."""
+    return code.status, error_body(code)
+
+
+def without_details(result: tuple[int, dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    status, body = result
+    return status, {name: value for name, value in body.items() if name != "details"}
+
+
+def with_body(name: str, body: object) -> dict[str, Any]:
+    """An events/ file with another body (a str is used as the raw body text)."""
+    event = load_event(name)
+    event["body"] = body if isinstance(body, str) or body is None else json.dumps(body)
+    return event
+
+
+def with_user(event: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """The event as the authorizer would hand it over for this user."""
+    event["requestContext"]["authorizer"] = {
+        "user_id": user_id,
+        "principalId": user_id,
+        "integrationLatency": 12,
+    }
+    return event
+
+
+def event_for_key(name: str, key: str, user_id: str | None = None) -> dict[str, Any]:
+    """A /api/data/{key} event: the path percent-encoded, pathParameters decoded once."""
+    event = load_event(name)
+    event["pathParameters"] = {"key": key}
+    event["path"] = "/api/data/" + quote(key, safe="")
+    event["requestContext"]["path"] = "/dev" + event["path"]
+    return with_user(event, user_id) if user_id else event
+
+
+def register(context: Any, **changes: Any) -> tuple[int, dict[str, Any]]:
+    return call(register_handler, with_body("register_success", {**USER, **changes}), context)
+
+
+def token(context: Any, username: str, password: str) -> tuple[int, dict[str, Any]]:
+    body = {"username": username, "password": password}
+    return call(token_handler, with_body("token_success", body), context)

@@ -1,0 +1,578 @@
+"""The /api/data handlers (store, get, update, delete) against moto tables from template.yaml."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from lockbox.envelope import to_json
+from lockbox.errors import ErrorCode
+from tests.handlers.support import (
+    call,
+    delete_handler,
+    error,
+    event_for_key,
+    get_handler,
+    load_event,
+    store_handler,
+    update_handler,
+    with_body,
+    with_user,
+    without_details,
+)
+
+ALICE = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"  # the authorizer context of the events/ files
+BOB = "b0b0b0b0-1111-4222-8333-444455556666"
+
+
+def store(
+    key: str, value: object, user: str = ALICE, context: Any = None
+) -> tuple[int, dict[str, Any]]:
+    event = with_user(with_body("store_item_success", {"key": key, "value": value}), user)
+    return call(store_handler, event, context)
+
+
+def get(key: str, user: str = ALICE, context: Any = None) -> tuple[int, dict[str, Any]]:
+    return call(get_handler, event_for_key("get_item_success", key, user), context)
+
+
+def update(
+    key: str, value: object, user: str = ALICE, context: Any = None
+) -> tuple[int, dict[str, Any]]:
+    event = event_for_key("update_item_success", key, user)
+    event["body"] = json.dumps({"value": value})
+    return call(update_handler, event, context)
+
+
+def delete(key: str, user: str = ALICE, context: Any = None) -> tuple[int, dict[str, Any]]:
+    return call(delete_handler, event_for_key("delete_item_success", key, user), context)
+
+
+STORED = (200, {"status": "success", "message": "Data stored successfully."})
+UPDATED = (200, {"status": "success", "message": "Data updated successfully."})
+DELETED = (200, {"status": "success", "message": "Data deleted successfully."})
+
+
+def found(key: str, value: object) -> tuple[int, dict[str, Any]]:
+    return 200, {"status": "success", "data": {"key": key, "value": value}}
+
+
+# --- the events/ files as they are -------------------------------------------------------------
+
+
+def test_store_event_answers_stored(aws_tables: Any, lambda_context: Any) -> None:
+    """Given the store event, when handled, then 200 with the message and no data."""
+    assert call(store_handler, load_event("store_item_success"), lambda_context) == STORED
+
+
+def test_get_event_answers_key_and_value_without_message(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given the stored sample item, GET answers key and value, no message."""
+    call(store_handler, load_event("store_item_success"), lambda_context)
+
+    result = call(get_handler, load_event("get_item_success"), lambda_context)
+
+    assert result == found(
+        "notes", {"text": "buy milk", "tags": ["home", "errands"], "done": False}
+    )
+
+
+def test_update_event_replaces_the_value(aws_tables: Any, lambda_context: Any) -> None:
+    """Given the sample item, PUT replaces its value, as GET then shows."""
+    call(store_handler, load_event("store_item_success"), lambda_context)
+
+    assert call(update_handler, load_event("update_item_success"), lambda_context) == UPDATED
+    assert call(get_handler, load_event("get_item_success"), lambda_context) == found(
+        "notes", {"text": "buy oat milk", "tags": ["home"], "done": True}
+    )
+
+
+def test_delete_event_then_get_is_key_not_found(aws_tables: Any, lambda_context: Any) -> None:
+    """Given the sample item deleted, GET is KEY_NOT_FOUND."""
+    call(store_handler, load_event("store_item_success"), lambda_context)
+
+    assert call(delete_handler, load_event("delete_item_success"), lambda_context) == DELETED
+    assert call(get_handler, load_event("get_item_success"), lambda_context) == error(
+        ErrorCode.KEY_NOT_FOUND
+    )
+
+
+def test_unicode_key_event_reads_the_decoded_key(aws_tables: Any, lambda_context: Any) -> None:
+    """Given "café menu" stored, the GET whose path is caf%C3%A9%20menu finds it."""
+    call(store_handler, load_event("store_item_unicode"), lambda_context)
+
+    result = call(get_handler, load_event("get_item_unicode_key"), lambda_context)
+
+    assert result == found("café menu", "crème brûlée, 🍰 <script>alert(1)</script>")
+
+
+def test_get_missing_key_event(aws_tables: Any, lambda_context: Any) -> None:
+    """Given events/get_item_not_found.json, KEY_NOT_FOUND."""
+    assert call(get_handler, load_event("get_item_not_found"), lambda_context) == error(
+        ErrorCode.KEY_NOT_FOUND
+    )
+
+
+@pytest.mark.parametrize(
+    ("handler_name", "event_name", "code", "field"),
+    [
+        ("store", "store_item_invalid_key", ErrorCode.INVALID_KEY, "key"),
+        ("store", "store_item_null_value", ErrorCode.INVALID_VALUE, "value"),
+        ("store", "store_item_missing_value", ErrorCode.INVALID_VALUE, "value"),
+        ("update", "update_item_invalid_value", ErrorCode.INVALID_VALUE, "value"),
+    ],
+)
+@pytest.mark.usefixtures("no_dynamodb")
+def test_invalid_events_answer_their_code(
+    lambda_context: Any,
+    handler_name: str,
+    event_name: str,
+    code: ErrorCode,
+    field: str,
+) -> None:
+    """Given an invalid events/ file, its code, with the field in details."""
+    handler = {"store": store_handler, "update": update_handler}[handler_name]
+
+    status, body = call(handler, load_event(event_name), lambda_context)
+
+    assert without_details((status, body)) == error(code)
+    assert [problem["field"] for problem in body["details"]] == [field]
+
+
+# --- values round-trip exactly -------------------------------------------------------------------
+
+VALUES = [
+    pytest.param("plain text", id="string"),
+    pytest.param("<script>alert(1)</script>", id="script-tag"),
+    pytest.param("café ☕ 🔑 日本語", id="unicode"),
+    pytest.param('quote " backslash \\ newline \n tab \t nul \x00', id="escapes"),
+    pytest.param(" ", id="single-space"),
+    pytest.param(0, id="zero"),
+    pytest.param(-42, id="negative-int"),
+    pytest.param(2**64 + 1, id="big-int"),
+    pytest.param(-(10**40), id="huge-negative-int"),
+    pytest.param(3.141592653589793, id="float"),
+    pytest.param(1.0, id="float-one"),
+    pytest.param(-0.0, id="negative-zero"),
+    pytest.param(1e-7, id="small-float"),
+    pytest.param(1.7976931348623157e308, id="max-float"),
+    pytest.param(True, id="true"),
+    pytest.param(False, id="false"),
+    pytest.param([], id="empty-array"),
+    pytest.param({}, id="empty-object"),
+    pytest.param([1, "two", None, False, {"five": [5.5]}], id="mixed-array"),
+    pytest.param({"z": 1, "a": {"nested": {"deep": ["x", {"y": None}]}}}, id="nested-object"),
+    pytest.param({"": "empty key", "k": ""}, id="empty-strings-inside"),
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_values_round_trip_exactly(aws_tables: Any, lambda_context: Any, value: object) -> None:
+    """Given any JSON value stored, GET returns the very same JSON (types, order, text)."""
+    assert store("v", value, context=lambda_context) == STORED
+
+    status, body = get("v", context=lambda_context)
+
+    assert status == 200
+    assert to_json(body["data"]["value"]) == to_json(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("<script>alert(1)</script>", id="script-tag"),
+        pytest.param(2**64 + 1, id="big-int"),
+        pytest.param({"z": [1, {"a": None}], "é": False}, id="nested-object"),
+    ],
+)
+def test_updated_values_round_trip_exactly(
+    aws_tables: Any, lambda_context: Any, value: object
+) -> None:
+    """Given a value replaced by PUT, GET returns the new value exactly."""
+    store("v", "before", context=lambda_context)
+
+    assert update("v", value, context=lambda_context) == UPDATED
+    assert to_json(get("v", context=lambda_context)[1]["data"]["value"]) == to_json(value)
+
+
+def test_string_is_returned_byte_for_byte_in_the_raw_body(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given markup and Unicode in a string, the raw response body has it verbatim."""
+    value = "<b>é</b> 🔑"
+    store("v", value, context=lambda_context)
+
+    response = get_handler(event_for_key("get_item_success", "v", ALICE), lambda_context)
+
+    assert '"value":"<b>é</b> 🔑"' in response["body"]
+
+
+def test_deeply_nested_value_within_parser_limits_round_trips(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given a value nested 500 levels deep, it round-trips."""
+    value: object = "bottom"
+    for _ in range(500):
+        value = [value]
+
+    assert store("deep", value, context=lambda_context) == STORED
+    assert get("deep", context=lambda_context)[1]["data"]["value"] == value
+
+
+def test_value_of_exactly_the_limit_is_stored_and_one_more_byte_is_not(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given MAX_VALUE_BYTES=65536, a 65536-byte JSON value is stored; 65537 is INVALID_VALUE."""
+    exactly = "é" * 32767  # 2 quotes + 32767 * 2 bytes = 65536
+
+    assert store("big", exactly, context=lambda_context) == STORED
+    assert without_details(store("bigger", exactly + "a", context=lambda_context)) == error(
+        ErrorCode.INVALID_VALUE
+    )
+    assert get("big", context=lambda_context) == found("big", exactly)
+
+
+@pytest.mark.parametrize(
+    ("raw_value", "code"),
+    [
+        pytest.param("null", ErrorCode.INVALID_VALUE, id="null"),
+        pytest.param('""', ErrorCode.INVALID_VALUE, id="empty-string"),
+        pytest.param("1e400", ErrorCode.INVALID_VALUE, id="1e400"),
+        pytest.param('"\\ud800"', ErrorCode.INVALID_VALUE, id="lone-surrogate"),
+        pytest.param("NaN", ErrorCode.INVALID_REQUEST, id="nan"),
+    ],
+)
+@pytest.mark.usefixtures("no_dynamodb")
+def test_unstorable_values_are_refused(
+    lambda_context: Any, raw_value: str, code: ErrorCode
+) -> None:
+    """Given null, "", 1e400, a lone surrogate or NaN as value, refused and nothing stored."""
+    event = with_body("store_item_success", '{"key": "k", "value": ' + raw_value + "}")
+
+    assert without_details(call(store_handler, event, lambda_context)) == error(code)
+
+
+def test_integer_of_5000_digits_is_a_json_value_not_an_invalid_request(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given a valid JSON object whose value is a 5000-digit integer (5 KB, within 64 KiB),
+    the store either keeps it exactly or refuses the value; it is not "not a JSON object"."""
+    digits = "9" * 5000
+    event = with_body("store_item_success", '{"key": "big-number", "value": ' + digits + "}")
+
+    status, body = call(store_handler, event, lambda_context)
+
+    assert (status, body.get("code")) in {(200, None), (400, "INVALID_VALUE")}
+    if status == 200:
+        response = get_handler(
+            event_for_key("get_item_success", "big-number", ALICE), lambda_context
+        )
+        assert '"value":' + digits + "}" in response["body"]
+
+
+@pytest.mark.parametrize("handler_name", ["store", "update"])
+@pytest.mark.usefixtures("no_dynamodb")
+def test_value_nested_100000_levels_is_invalid_value(
+    lambda_context: Any, handler_name: str
+) -> None:
+    """Given a value nested deeper than the parser goes, INVALID_VALUE (and no RecursionError)."""
+    deep = "[" * 100_000 + "]" * 100_000
+    if handler_name == "store":
+        handler, event = store_handler, load_event("store_item_success")
+        event["body"] = '{"key": "deep", "value": ' + deep + "}"
+    else:
+        handler, event = update_handler, load_event("update_item_success")
+        event["body"] = '{"value": ' + deep + "}"
+
+    assert call(handler, event, lambda_context) == error(ErrorCode.INVALID_VALUE)
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_deeply_nested_array_body_is_invalid_request(lambda_context: Any) -> None:
+    """Given a body that is an array (100000 levels deep), INVALID_REQUEST as for any array."""
+    event = with_body("store_item_success", "[" * 100_000 + "]" * 100_000)
+
+    assert call(store_handler, event, lambda_context) == error(ErrorCode.INVALID_REQUEST)
+
+
+# --- store ---------------------------------------------------------------------------------------
+
+
+def test_storing_an_existing_key_is_key_exists_and_keeps_the_value(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given a key stored, storing it again is KEY_EXISTS and the first value stays."""
+    store("k", "first", context=lambda_context)
+
+    assert store("k", "second", context=lambda_context) == error(ErrorCode.KEY_EXISTS)
+    assert get("k", context=lambda_context) == found("k", "first")
+
+
+def test_keys_are_case_sensitive(aws_tables: Any, lambda_context: Any) -> None:
+    """Given Notes stored, notes is another key."""
+    store("Notes", 1, context=lambda_context)
+
+    assert store("notes", 2, context=lambda_context) == STORED
+    assert get("Notes", context=lambda_context) == found("Notes", 1)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("a/b", id="slash"),
+        pytest.param(" padded ", id="outer-spaces"),
+        pytest.param("tab\there", id="control"),
+        pytest.param("k" * 257, id="257-bytes"),
+        pytest.param(42, id="number"),
+        pytest.param(None, id="null"),
+    ],
+)
+@pytest.mark.usefixtures("no_dynamodb")
+def test_store_with_invalid_key(lambda_context: Any, key: object) -> None:
+    """Given an invalid key in the store body, INVALID_KEY."""
+    result = store(key, "v", context=lambda_context)  # type: ignore[arg-type]
+
+    assert without_details(result) == error(ErrorCode.INVALID_KEY)
+
+
+def test_store_key_of_256_bytes(aws_tables: Any, lambda_context: Any) -> None:
+    """Given a key of 64 emoji (256 bytes), it is stored and read back."""
+    key = "🔑" * 64
+
+    assert store(key, "v", context=lambda_context) == STORED
+    assert get(key, context=lambda_context) == found(key, "v")
+
+
+def test_store_ignores_a_user_id_in_the_body(aws_tables: Any, lambda_context: Any) -> None:
+    """Given a body naming another user, the item is stored under the authorizer's user."""
+    event = with_body("store_item_success", {"key": "k", "value": 1, "user_id": BOB})
+
+    call(store_handler, event, lambda_context)
+
+    owners = {item["user_id"]["S"] for item in aws_tables.scan(TableName="ItemsTable")["Items"]}
+    assert owners == {ALICE}
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_store_body_not_an_object_is_invalid_request(lambda_context: Any) -> None:
+    """Given an array body, INVALID_REQUEST."""
+    event = with_body("store_item_success", '["notes", "buy milk"]')
+
+    assert call(store_handler, event, lambda_context) == error(ErrorCode.INVALID_REQUEST)
+
+
+# --- get / update / delete -----------------------------------------------------------------------
+
+
+def test_key_is_not_decoded_a_second_time(aws_tables: Any, lambda_context: Any) -> None:
+    """Given the key "50%2F50" stored, the GET whose pathParameters hold it finds it as is."""
+    store("50%2F50", "half", context=lambda_context)
+
+    assert get("50%2F50", context=lambda_context) == found("50%2F50", "half")
+
+
+@pytest.mark.parametrize("handler_name", ["get", "delete"])
+@pytest.mark.parametrize("key", ["a/b", " lead", "nul\x00", ""])
+@pytest.mark.usefixtures("no_dynamodb")
+def test_invalid_path_key_is_invalid_key(lambda_context: Any, handler_name: str, key: str) -> None:
+    """Given an invalid key in the path, GET and DELETE answer INVALID_KEY."""
+    operation = {"get": get, "delete": delete}[handler_name]
+
+    assert without_details(operation(key, context=lambda_context)) == error(ErrorCode.INVALID_KEY)
+
+
+@pytest.mark.parametrize(
+    "event_name", ["get_item_success", "update_item_success", "delete_item_success"]
+)
+@pytest.mark.usefixtures("no_dynamodb")
+def test_missing_path_parameters_is_invalid_key(lambda_context: Any, event_name: str) -> None:
+    """Given no pathParameters on a {key} route, INVALID_KEY."""
+    event = load_event(event_name)
+    event["pathParameters"] = None
+    handler = {
+        "get_item_success": get_handler,
+        "update_item_success": update_handler,
+        "delete_item_success": delete_handler,
+    }[event_name]
+
+    assert without_details(call(handler, event, lambda_context)) == error(ErrorCode.INVALID_KEY)
+
+
+def test_update_missing_key_is_key_not_found(aws_tables: Any, lambda_context: Any) -> None:
+    """Given a key never stored, PUT is KEY_NOT_FOUND and creates nothing."""
+    assert update("absent", "v", context=lambda_context) == error(ErrorCode.KEY_NOT_FOUND)
+    assert aws_tables.scan(TableName="ItemsTable")["Items"] == []
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_update_checks_the_value_before_existence(lambda_context: Any) -> None:
+    """Given a missing key and an empty value, INVALID_VALUE (not KEY_NOT_FOUND)."""
+    result = update("absent", "", context=lambda_context)
+
+    assert without_details(result) == error(ErrorCode.INVALID_VALUE)
+
+
+@pytest.mark.parametrize("bad_value", [None, ""])
+def test_update_with_bad_value_keeps_the_old_value(
+    aws_tables: Any, lambda_context: Any, bad_value: object
+) -> None:
+    """Given a refused PUT, the stored value is unchanged."""
+    store("k", "kept", context=lambda_context)
+
+    assert without_details(update("k", bad_value, context=lambda_context)) == error(
+        ErrorCode.INVALID_VALUE
+    )
+    assert get("k", context=lambda_context) == found("k", "kept")
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_update_checks_the_key_before_the_value(lambda_context: Any) -> None:
+    """Given a bad key and a null value, INVALID_KEY."""
+    assert without_details(update("a/b", None, context=lambda_context)) == error(
+        ErrorCode.INVALID_KEY
+    )
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_update_body_not_an_object_is_invalid_request(lambda_context: Any) -> None:
+    """Given a PUT body that is a JSON string, INVALID_REQUEST."""
+    event = event_for_key("update_item_success", "notes", ALICE)
+    event["body"] = '"just a string"'
+
+    assert call(update_handler, event, lambda_context) == error(ErrorCode.INVALID_REQUEST)
+
+
+def test_delete_missing_key_is_key_not_found(aws_tables: Any, lambda_context: Any) -> None:
+    """Given a key never stored, DELETE is KEY_NOT_FOUND."""
+    assert delete("absent", context=lambda_context) == error(ErrorCode.KEY_NOT_FOUND)
+
+
+def test_delete_twice_is_key_not_found_the_second_time(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given a key deleted, deleting it again is KEY_NOT_FOUND."""
+    store("k", 1, context=lambda_context)
+
+    assert delete("k", context=lambda_context) == DELETED
+    assert delete("k", context=lambda_context) == error(ErrorCode.KEY_NOT_FOUND)
+
+
+def test_key_can_be_stored_again_after_delete(aws_tables: Any, lambda_context: Any) -> None:
+    """Given a key deleted, storing it again succeeds with the new value."""
+    store("k", 1, context=lambda_context)
+    delete("k", context=lambda_context)
+
+    assert store("k", 2, context=lambda_context) == STORED
+    assert get("k", context=lambda_context) == found("k", 2)
+
+
+# --- authentication comes first ------------------------------------------------------------------
+
+
+def test_store_without_authorizer_context_is_invalid_token(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given events/store_item_no_authorizer.json, INVALID_TOKEN and nothing stored."""
+    result = call(store_handler, load_event("store_item_no_authorizer"), lambda_context)
+
+    assert result == error(ErrorCode.INVALID_TOKEN)
+    assert aws_tables.scan(TableName="ItemsTable")["Items"] == []
+
+
+@pytest.mark.parametrize(
+    ("handler_name", "event_name"),
+    [
+        ("store", "store_item_null_value"),
+        ("get", "get_item_success"),
+        ("update", "update_item_invalid_value"),
+        ("delete", "delete_item_success"),
+    ],
+)
+@pytest.mark.usefixtures("no_dynamodb")
+def test_every_data_call_without_authorizer_context_is_invalid_token(
+    lambda_context: Any, handler_name: str, event_name: str
+) -> None:
+    """Given no authorizer context, INVALID_TOKEN even when the body is invalid too."""
+    handler = {
+        "store": store_handler,
+        "get": get_handler,
+        "update": update_handler,
+        "delete": delete_handler,
+    }[handler_name]
+    event = load_event(event_name)
+    del event["requestContext"]["authorizer"]
+
+    assert call(handler, event, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_authentication_is_checked_before_malformed_json(lambda_context: Any) -> None:
+    """Given no authorizer context and malformed JSON, INVALID_TOKEN."""
+    event = load_event("store_item_no_authorizer")
+    event["body"] = "{not json"
+
+    assert call(store_handler, event, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+
+
+# --- each user has a private namespace -----------------------------------------------------------
+
+
+@pytest.fixture
+def alice_secret(aws_tables: Any, lambda_context: Any) -> None:
+    assert store("diary", "alice's secret", user=ALICE, context=lambda_context) == STORED
+
+
+@pytest.mark.usefixtures("alice_secret")
+def test_other_user_cannot_read_the_key(lambda_context: Any) -> None:
+    """Given A's key, B's GET is KEY_NOT_FOUND."""
+    assert get("diary", user=BOB, context=lambda_context) == error(ErrorCode.KEY_NOT_FOUND)
+
+
+@pytest.mark.usefixtures("alice_secret")
+def test_other_user_cannot_update_the_key(lambda_context: Any) -> None:
+    """Given A's key, B's PUT is KEY_NOT_FOUND and A's value stays."""
+    assert update("diary", "bob was here", user=BOB, context=lambda_context) == error(
+        ErrorCode.KEY_NOT_FOUND
+    )
+    assert get("diary", user=ALICE, context=lambda_context) == found("diary", "alice's secret")
+
+
+@pytest.mark.usefixtures("alice_secret")
+def test_other_user_cannot_delete_the_key(lambda_context: Any) -> None:
+    """Given A's key, B's DELETE is KEY_NOT_FOUND and A's item stays."""
+    assert delete("diary", user=BOB, context=lambda_context) == error(ErrorCode.KEY_NOT_FOUND)
+    assert get("diary", user=ALICE, context=lambda_context) == found("diary", "alice's secret")
+
+
+@pytest.mark.usefixtures("alice_secret")
+def test_other_user_cannot_detect_the_key(lambda_context: Any) -> None:
+    """Given A's key, B's answers for it equal B's answers for a key nobody has."""
+    for operation in (get, delete):
+        assert operation("diary", user=BOB, context=lambda_context) == operation(
+            "nobody-has-this", user=BOB, context=lambda_context
+        )
+    assert update("diary", 1, user=BOB, context=lambda_context) == update(
+        "nobody-has-this", 1, user=BOB, context=lambda_context
+    )
+
+
+@pytest.mark.usefixtures("alice_secret")
+def test_other_user_can_store_the_same_key_independently(lambda_context: Any) -> None:
+    """Given A's key, B stores the same key name; each reads their own value."""
+    assert store("diary", "bob's own", user=BOB, context=lambda_context) == STORED
+
+    assert get("diary", user=ALICE, context=lambda_context) == found("diary", "alice's secret")
+    assert get("diary", user=BOB, context=lambda_context) == found("diary", "bob's own")
+
+
+@pytest.mark.usefixtures("alice_secret")
+def test_deleting_ones_own_key_leaves_the_others(lambda_context: Any) -> None:
+    """Given both users with one key name, B deleting its own leaves A's."""
+    store("diary", "bob's own", user=BOB, context=lambda_context)
+
+    assert delete("diary", user=BOB, context=lambda_context) == DELETED
+    assert get("diary", user=ALICE, context=lambda_context) == found("diary", "alice's secret")

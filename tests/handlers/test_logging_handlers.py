@@ -1,0 +1,170 @@
+"""Log lines: JSON with the request id, and never a password, a password hash or a token.
+
+Powertools' Logger prints JSON lines to stdout. Its stream handler is bound to the
+sys.stdout of import time, so the `log_lines` fixture points it at the stdout capsys
+installs for the test, and hands back the parsed lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from functions.authorizer.app import lambda_handler as authorizer_handler
+from lockbox import aws
+from lockbox.observability import logger
+from tests.handlers.support import (
+    USER,
+    call,
+    load_event,
+    register,
+    register_handler,
+    store_handler,
+    token,
+    token_handler,
+    with_body,
+)
+
+LogLines = Callable[[], list[dict[str, Any]]]
+
+
+class CurrentStdout:
+    """Writes to whatever sys.stdout is at the time (capsys's during the test)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@pytest.fixture
+def log_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[LogLines]:
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(CurrentStdout())
+
+    def read() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+
+    yield read
+    handler.setStream(previous)
+
+
+def assert_absent(lines: list[dict[str, Any]], *secrets: str) -> None:
+    text = json.dumps(lines, ensure_ascii=False)
+    for secret in secrets:
+        assert secret not in text
+
+
+def stored_hash(client: Any) -> str:
+    item = client.get_item(TableName="UsersTable", Key={"pk": {"S": "USERNAME#johndoe"}})["Item"]
+    return str(item["password_hash"]["S"])
+
+
+def test_registration_logs_carry_the_request_id_and_no_secret(
+    aws_tables: Any, lambda_context: Any, log_lines: LogLines
+) -> None:
+    """Given a registration, its log lines carry the request id and no password or hash."""
+    event = load_event("register_success")
+
+    call(register_handler, event, lambda_context)
+
+    lines = log_lines()  # log lines, and the metrics line (EMF) Powertools also prints
+    logged = [line for line in lines if "level" in line]
+    assert logged, "the registration should log a line"
+    assert {line["correlation_id"] for line in logged} == {event["requestContext"]["requestId"]}
+    assert_absent(lines, USER["password"], stored_hash(aws_tables), "$2b$")
+
+
+def test_refused_registration_logs_no_password(
+    aws_tables: Any, lambda_context: Any, log_lines: LogLines
+) -> None:
+    """Given a refused password, the log names the code, not the password."""
+    call(register_handler, load_event("register_common_password"), lambda_context)
+
+    lines = log_lines()
+    assert [line.get("error_code") for line in lines if "level" in line] == ["INVALID_PASSWORD"]
+    assert_absent(lines, "password123")
+
+
+def test_login_logs_no_password_hash_or_token(
+    aws_tables: Any, lambda_context: Any, log_lines: LogLines
+) -> None:
+    """Given logins that succeed and fail, no password, hash or token is logged."""
+    register(lambda_context)
+    log_lines()  # the registration's own lines are checked elsewhere
+
+    _, body = call(token_handler, load_event("token_success"), lambda_context)
+    access_token = body["data"]["access_token"]
+    token(lambda_context, "johndoe", "not_the_password")
+
+    lines = log_lines()
+    assert_absent(
+        lines, USER["password"], "not_the_password", stored_hash(aws_tables), access_token
+    )
+    for segment in access_token.split("."):
+        assert_absent(lines, segment)
+
+
+def test_failure_logs_its_cause_with_the_request_id_and_no_password(
+    aws_tables: Any,
+    lambda_context: Any,
+    log_lines: LogLines,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given DynamoDB failing, the cause is logged at ERROR with the request id, no password."""
+
+    def failing(**_: Any) -> None:
+        raise RuntimeError("dynamodb exploded")
+
+    monkeypatch.setattr(aws.dynamodb(), "transact_write_items", failing)
+    event = load_event("register_success")
+
+    call(register_handler, event, lambda_context)
+
+    errors = [line for line in log_lines() if line.get("level") == "ERROR"]
+    assert len(errors) == 1
+    assert "dynamodb exploded" in errors[0]["exception"]
+    assert errors[0]["correlation_id"] == event["requestContext"]["requestId"]
+    assert_absent(errors, USER["password"])
+
+
+def test_stored_values_are_not_logged(
+    aws_tables: Any, lambda_context: Any, log_lines: LogLines
+) -> None:
+    """Given a stored value, it appears in no log line."""
+    event = with_body("store_item_success", {"key": "diary", "value": "my deepest secret"})
+
+    call(store_handler, event, lambda_context)
+
+    assert_absent(log_lines(), "my deepest secret")
+
+
+def test_authorizer_logs_no_token(
+    aws_tables: Any, lambda_context: Any, log_lines: LogLines
+) -> None:
+    """Given accepted and refused tokens, the authorizer logs the reason but no token."""
+    register(lambda_context)
+    _, body = call(token_handler, load_event("token_success"), lambda_context)
+    access_token = body["data"]["access_token"]
+    tampered = access_token[:-4] + ("AAAA" if not access_token.endswith("AAAA") else "BBBB")
+    log_lines()
+
+    accepted, refused = load_event("authorizer_valid"), load_event("authorizer_valid")
+    accepted["authorizationToken"] = f"Bearer {access_token}"
+    refused["authorizationToken"] = f"Bearer {tampered}"
+
+    authorizer_handler(accepted, lambda_context)
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorizer_handler(refused, lambda_context)
+
+    lines = log_lines()
+    assert any(line.get("reason") == "InvalidSignatureError" for line in lines)
+    for segment in access_token.split(".") + tampered.split("."):
+        assert_absent(lines, segment)

@@ -1,0 +1,196 @@
+"""Access tokens: HS256 JWTs, pinned algorithm, every claim required, every rejection."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+import pytest
+
+from lockbox.tokens import (
+    REQUIRED_CLAIMS,
+    TOKEN_LIFETIME_SECONDS,
+    InvalidTokenError,
+    issue_access_token,
+    verify_access_token,
+)
+
+ISSUER = "lockbox-api/test"  # JWT_ISSUER of the test environment (tests/conftest.py)
+AUDIENCE = "lockbox-api-clients"
+USER_ID = "5a3c7e0e-9f1b-4d2a-8c6e-2b7d9f1a0c34"
+
+
+def claims(**changes: Any) -> dict[str, Any]:
+    """A complete, currently valid claim set; a value of ... removes that claim."""
+    now = int(time.time())
+    base = {
+        "sub": USER_ID,
+        "iat": now,
+        "exp": now + 3600,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "jti": uuid.uuid4().hex,
+    }
+    base.update(changes)
+    return {name: value for name, value in base.items() if value is not ...}
+
+
+def test_issued_token_verifies_to_its_user() -> None:
+    """Given a token issued for a user, verifying it gives that user id."""
+    assert verify_access_token(issue_access_token(USER_ID)) == USER_ID
+
+
+def test_issued_token_carries_every_claim(jwt_signing_key: str) -> None:
+    """Given a new token, it is HS256 with sub, iat, exp (iat + 3600), iss, aud and jti."""
+    token = issue_access_token(USER_ID)
+
+    header = jwt.get_unverified_header(token)
+    payload = jwt.decode(token, jwt_signing_key, algorithms=["HS256"], audience=AUDIENCE)
+
+    assert header["alg"] == "HS256"
+    assert set(payload) == set(REQUIRED_CLAIMS)
+    assert payload["sub"] == USER_ID
+    assert payload["iss"] == ISSUER
+    assert payload["aud"] == AUDIENCE
+    assert payload["exp"] - payload["iat"] == TOKEN_LIFETIME_SECONDS == 3600
+    assert abs(payload["iat"] - time.time()) < 60
+
+
+def test_each_token_has_a_unique_jti(jwt_signing_key: str) -> None:
+    """Given two tokens for one user, their jti differ."""
+    first, second = issue_access_token(USER_ID), issue_access_token(USER_ID)
+
+    def jti(token: str) -> str:
+        return str(
+            jwt.decode(token, jwt_signing_key, algorithms=["HS256"], audience=AUDIENCE)["jti"]
+        )
+
+    assert jti(first) != jti(second)
+
+
+def test_token_minted_outside_the_layer_with_the_key_verifies(jwt_signing_key: str) -> None:
+    """Given a complete HS256 token signed with the key, it verifies."""
+    token = jwt.encode(claims(), jwt_signing_key, algorithm="HS256")
+
+    assert verify_access_token(token) == USER_ID
+
+
+def test_token_still_valid_just_before_expiry() -> None:
+    """Given a token issued 3500 s ago, it still verifies."""
+    token = issue_access_token(USER_ID, issued_at=int(time.time()) - 3500)
+
+    assert verify_access_token(token) == USER_ID
+
+
+def test_token_issued_an_hour_ago_has_expired() -> None:
+    """Given a token issued 3601 s ago, it is refused."""
+    token = issue_access_token(USER_ID, issued_at=int(time.time()) - 3601)
+
+    with pytest.raises(InvalidTokenError):
+        verify_access_token(token)
+
+
+def refused(token: str) -> InvalidTokenError:
+    with pytest.raises(InvalidTokenError) as caught:
+        verify_access_token(token)
+    return caught.value
+
+
+def test_bad_signature_is_refused() -> None:
+    """Given a token signed with another key, InvalidSignatureError."""
+    token = jwt.encode(claims(), "another-key-of-sufficient-length-0123456789", algorithm="HS256")
+
+    assert str(refused(token)) == "InvalidSignatureError"
+
+
+def test_tampered_payload_is_refused(jwt_signing_key: str) -> None:
+    """Given a signed token whose payload is swapped for another user's, then refused."""
+    header, _, signature = jwt.encode(claims(), jwt_signing_key, algorithm="HS256").split(".")
+    _, other_payload, _ = jwt.encode(claims(sub="someone-else"), "x" * 32, algorithm="HS256").split(
+        "."
+    )
+
+    refused(f"{header}.{other_payload}.{signature}")
+
+
+def test_alg_none_is_refused() -> None:
+    """Given an unsigned token (alg none), it is refused."""
+    token = jwt.encode(claims(), None, algorithm="none")
+
+    refused(token)
+
+
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
+def test_other_algorithms_are_refused_even_with_the_right_key(
+    jwt_signing_key: str, algorithm: str
+) -> None:
+    """Given the right key but another HMAC algorithm, then refused: the algorithm is pinned."""
+    token = jwt.encode(claims(), jwt_signing_key, algorithm=algorithm)
+
+    refused(token)
+
+
+def test_expired_token_is_refused(jwt_signing_key: str) -> None:
+    """Given exp in the past, ExpiredSignatureError."""
+    now = int(time.time())
+    token = jwt.encode(claims(iat=now - 7200, exp=now - 3600), jwt_signing_key, algorithm="HS256")
+
+    assert str(refused(token)) == "ExpiredSignatureError"
+
+
+def test_wrong_issuer_is_refused(jwt_signing_key: str) -> None:
+    """Given another iss, InvalidIssuerError."""
+    token = jwt.encode(claims(iss="lockbox-api/prod"), jwt_signing_key, algorithm="HS256")
+
+    assert str(refused(token)) == "InvalidIssuerError"
+
+
+def test_wrong_audience_is_refused(jwt_signing_key: str) -> None:
+    """Given another aud, InvalidAudienceError."""
+    token = jwt.encode(claims(aud="someone-else"), jwt_signing_key, algorithm="HS256")
+
+    assert str(refused(token)) == "InvalidAudienceError"
+
+
+@pytest.mark.parametrize("claim", REQUIRED_CLAIMS)
+def test_each_required_claim_is_required(jwt_signing_key: str, claim: str) -> None:
+    """Given a correctly signed token lacking one claim, then refused."""
+    token = jwt.encode(claims(**{claim: ...}), jwt_signing_key, algorithm="HS256")
+
+    refused(token)
+
+
+def test_required_claims_are_the_contract_ones() -> None:
+    """The required claims are exactly the contract's six."""
+    assert set(REQUIRED_CLAIMS) == {"sub", "iat", "exp", "iss", "aud", "jti"}
+
+
+@pytest.mark.parametrize("subject", [pytest.param("", id="empty"), pytest.param(123, id="number")])
+def test_subject_must_be_a_non_empty_string(jwt_signing_key: str, subject: object) -> None:
+    """Given sub empty or not a string, the token is refused."""
+    token = jwt.encode(claims(sub=subject), jwt_signing_key, algorithm="HS256")
+
+    refused(token)
+
+
+def test_token_not_yet_valid_is_refused(jwt_signing_key: str) -> None:
+    """Given nbf in the future, the token is refused."""
+    token = jwt.encode(claims(nbf=int(time.time()) + 600), jwt_signing_key, algorithm="HS256")
+
+    refused(token)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("not-a-jwt", id="garbage"),
+        pytest.param("a.b.c", id="three-garbage-segments"),
+        pytest.param("eyJhbGciOiJIUzI1NiJ9..", id="header-only"),
+    ],
+)
+def test_garbage_is_refused(token: str) -> None:
+    """Given text that is not a JWT, it is refused."""
+    refused(token)
