@@ -1,9 +1,9 @@
 """POST /api/register: create an account."""
 
-from lockbox.accounts import register_user
 from lockbox.envelope import Success
 from lockbox.events import ApiEvent, json_body
 from lockbox.handler import api_handler
+from lockbox.registration import register_user
 
 
 @api_handler

@@ -1,9 +1,9 @@
 """POST /api/token: exchange credentials for an access token."""
 
-from lockbox.accounts import issue_token
 from lockbox.envelope import Success
 from lockbox.events import ApiEvent, json_body
 from lockbox.handler import api_handler
+from lockbox.login import issue_token
 
 
 @api_handler

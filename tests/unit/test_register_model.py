@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from lockbox.account_models import RegisterRequest
 from lockbox.errors import ApiError, ErrorCode
-from lockbox.models import RegisterRequest, parse_request
+from lockbox.models import parse_request
 from lockbox.settings import get_settings
 
 VALID: dict[str, Any] = {

@@ -13,9 +13,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lockbox import users
+from lockbox.account_models import SignupRequest
 from lockbox.envelope import Success
 from lockbox.errors import ApiError, ErrorCode, FieldProblem
-from lockbox.models import SignupRequest, parse_request
+from lockbox.models import parse_request
 from lockbox.observability import logger, metrics
 from lockbox.passwords import hash_password
 from lockbox.tokens import issue_access_token
