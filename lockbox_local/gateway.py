@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 import time
 import uuid
@@ -36,6 +37,7 @@ from lockbox_local.events import (
     split_request_uri,
     token_authorizer_event,
 )
+from lockbox_local.openapi import load_openapi
 from lockbox_local.routes import RouteMatch, Router
 from lockbox_local.workers import Completed, Invoker, Raised, Unavailable
 
@@ -48,6 +50,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 _DRAIN_LIMIT_BYTES = 64 * 1024 * 1024  # read (and drop) at most this much of a too-large body
 RAW_HEADERS_KEY = "lockbox_local.raw_headers"  # set by server.RequestHandler
 _PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
+OPENAPI_ROUTE = "/openapi.json"  # the local runner's own route: docs/openapi.yaml as JSON
 
 
 class MalformedResponseError(ValueError):
@@ -89,6 +92,10 @@ class Gateway:
         return [b"" if request.method == "HEAD" else response.body]
 
     def handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        if request.method == "GET" and request.raw_path == OPENAPI_ROUTE:
+            body = json.dumps(load_openapi()).encode()
+            headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
+            return HttpResponse(200, headers, body)
         match = self._router.match(request.method, request.raw_path)
         if match is None:
             api = self._app.main_api

@@ -3,11 +3,18 @@ this session starts itself (`python -m lockbox_local`, in memory, on free ports)
 
 Fixtures: `api_url` (base URL, no trailing slash) and `http` (a requests.Session with a
 default timeout). Every test here is marked `e2e`; the run ends with how many ran.
+
+Every response the suite receives from the API is checked against docs/openapi.yaml
+(lockbox_local.openapi.response_problems): a status the document does not list for the
+route, a body outside its schema, or a body that is not JSON fails the test that received
+it. That holds for `http` and for any requests.Session a test opens itself (the parallel
+tests open one per thread): during each test, requests.Session is the checking kind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -15,14 +22,18 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+
+from lockbox_local.openapi import response_problems
 
 E2E_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = E2E_DIR.parent.parent
@@ -30,8 +41,8 @@ START_TIMEOUT_SECONDS = 120.0  # first run on a cold machine: JVM, imports, tabl
 STOP_TIMEOUT_SECONDS = 30.0
 REQUEST_TIMEOUT_SECONDS = 60.0  # bcrypt at cost 12 under 20 parallel requests queues a while
 
-_target: dict[str, str] = {}
 _outcomes: Counter[str] = Counter()
+_teardown_errors: set[str] = set()  # node ids
 
 
 # --- marking and counting --------------------------------------------------------------
@@ -52,14 +63,29 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     if report.when == "call" or (report.when == "setup" and not report.passed):
         _outcomes[report.outcome] += 1
+    elif report.when == "teardown" and report.failed:
+        _teardown_errors.add(report.nodeid)
+
+
+def _deployed_url() -> str:
+    return os.environ.get("API_URL", "").strip()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    # Under pytest-xdist this runs in the controller, which starts no stack (each worker
+    # starts its own): the target is described from the environment, not from a fixture.
     ran = sum(_outcomes.values())
     if not ran:
         return
-    where = _target.get("description", "no target")
+    if _deployed_url():
+        where = _deployed_url()
+    elif getattr(terminalreporter.config.option, "numprocesses", None):
+        where = "a local stack per xdist worker (python -m lockbox_local)"
+    else:
+        where = "a local stack started by the suite (python -m lockbox_local)"
     counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(_outcomes.items()))
+    if _teardown_errors:
+        counts += f"; {len(_teardown_errors)} with an error at teardown"
     terminalreporter.write_sep("-", f"e2e tests run: {ran} against {where} ({counts})")
 
 
@@ -159,14 +185,12 @@ class LocalStackProcess:
 @pytest.fixture(scope="session")
 def api_url() -> Iterator[str]:
     """Base URL of the API under test: $API_URL, or a local stack started for this session."""
-    deployed = os.environ.get("API_URL", "").strip()
+    deployed = _deployed_url()
     if deployed:
-        _target["description"] = deployed
         yield deployed.rstrip("/")
         return
     with tempfile.TemporaryDirectory(prefix="lockbox-e2e-") as work_dir:
         stack = LocalStackProcess(Path(work_dir))
-        _target["description"] = f"the local stack at {stack.url}"
         stack.wait_until_serving()
         try:
             yield stack.url
@@ -174,16 +198,119 @@ def api_url() -> Iterator[str]:
             stack.stop()
 
 
-class _SessionWithTimeout(requests.Session):
+# --- every response checked against docs/openapi.yaml ---------------------------------
+
+_checked_base: dict[str, str] = {}  # "host": api_url's scheme://host, "prefix": its path (/dev)
+_contract_problems: list[str] = []  # found since the last check point (threads append)
+_contract_lock = threading.Lock()
+
+
+def _contract_problems_of(response: requests.Response) -> list[str]:
+    """Why this response of the API is not one docs/openapi.yaml allows (empty if it is)."""
+    request = response.request
+    method = str(request.method)
+    path = urlsplit(request.path_url).path
+    prefix = _checked_base["prefix"]
+    if prefix and (path == prefix or path.startswith(f"{prefix}/")):
+        path = path[len(prefix) :] or "/"
+    what = f"{method} {path} -> {response.status_code}"
+    if not _deployed_url() and method == "GET" and path == "/openapi.json":
+        return []  # the local runner's own route, not part of the API
+    content_type = response.headers.get("Content-Type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        return [f"{what}: Content-Type {content_type!r}, not application/json"]
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return [f"{what}: the body is not JSON: {response.content[:200]!r}"]
+    try:
+        return response_problems(method, path, response.status_code, body)
+    except Exception as error:  # a document the checker cannot read is a problem too
+        return [f"{what}: could not be checked: {error!r}"]
+
+
+def _check_against_contract(response: requests.Response, *_: Any, **__: Any) -> None:
+    """A requests response hook: record what the document does not allow."""
+    url = urlsplit(str(response.request.url))
+    if (
+        "host" not in _checked_base
+        or f"{url.scheme}://{url.netloc}".lower() != _checked_base["host"]
+    ):
+        return  # not the API under test
+    problems = _contract_problems_of(response)
+    if problems:
+        with _contract_lock:
+            _contract_problems.extend(problems)
+
+
+def _fail_on_contract_problems(when: str) -> None:
+    with _contract_lock:
+        problems = list(_contract_problems)
+        _contract_problems.clear()
+    if problems:
+        listed = "\n  ".join(problems)
+        pytest.fail(
+            f"{len(problems)} response(s) {when} do not match docs/openapi.yaml:\n  {listed}",
+            pytrace=False,
+        )
+
+
+class CheckedSession(requests.Session):
+    """A requests.Session with a default timeout whose every response from the API under
+    test is checked against docs/openapi.yaml."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hooks["response"].append(_check_against_contract)
+
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", REQUEST_TIMEOUT_SECONDS)
         return super().request(method, url, *args, **kwargs)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def contract_checked_sessions(api_url: str) -> Iterator[None]:
+    """Responses from the API under test are checked from here on; what session
+    fixtures received in their clean-up is checked when the session ends."""
+    base = urlsplit(api_url)
+    _checked_base["host"] = f"{base.scheme}://{base.netloc}".lower()
+    _checked_base["prefix"] = base.path.rstrip("/")
+    yield
+    _fail_on_contract_problems("received outside any test (fixture clean-up)")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _contract_checked_module() -> Iterator[None]:
+    yield
+    _fail_on_contract_problems("received by this module's fixtures")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """A test that passed fails if it received a response outside the document (its
+    fixtures' set-up included). If it failed anyway, its teardown reports them."""
+    result = yield
+    _fail_on_contract_problems("received by this test")
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _contract_checked_test(
+    contract_checked_sessions: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """During each test every new requests.Session is a CheckedSession (the parallel
+    tests open one per thread). At teardown: what the test's fixtures received in their
+    clean-up, or what a test that failed anyway received."""
+    monkeypatch.setattr(requests, "Session", CheckedSession)
+    yield
+    _fail_on_contract_problems("received by this test or its fixtures")
+
+
 @pytest.fixture(scope="session")
-def http(api_url: str) -> Iterator[requests.Session]:
-    """A requests.Session with a default timeout (one per session: not thread-safe)."""
-    with _SessionWithTimeout() as session:
+def http(api_url: str, contract_checked_sessions: None) -> Iterator[requests.Session]:
+    """A requests.Session with a default timeout whose responses are checked against
+    docs/openapi.yaml (one per session: not thread-safe)."""
+    with CheckedSession() as session:
         if api_url.startswith("http://127.0.0.1"):
             session.trust_env = False  # no proxy or .netrc credentials for the local stack
         yield session
