@@ -85,17 +85,44 @@ def check_username(value: object) -> str:
     return text
 
 
+# ASCII addresses: RFC 5322's dot-atom local part and a DNS host name of two or more
+# labels, the last ending with a letter (as every top-level domain does) and not a
+# special-use name (RFC 6761, 7686): the rules the email-validator package applies,
+# checked here because it costs 15 ms to import and 30 µs a call. It still checks every
+# internationalised address (IDNA domains, UTF-8 local parts), which need its tables.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TOP_LABEL = r"(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]"
+_ASCII_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?P<top>{_TOP_LABEL})")
+_SPECIAL_USE_TOP_LABELS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+
 def email_problem(text: str) -> str | None:
     """Why this is not a usable email address, or None."""
-    from email_validator import EmailNotValidError, validate_email
-
     if len(text) > MAX_EMAIL_LENGTH:
         return f"Email must be at most {MAX_EMAIL_LENGTH} characters."
+    labels = text.rpartition("@")[2].lower().split(".")
+    if text.isascii() and not any(label.startswith("xn--") for label in labels):
+        match = _ASCII_EMAIL.fullmatch(text)
+        valid = (
+            match is not None
+            and match["top"].lower() not in _SPECIAL_USE_TOP_LABELS
+            # "ab--cd" is reserved for IDNA encodings (RFC 5891), as "xn--" labels are.
+            and not any(label[2:4] == "--" for label in labels)
+        )
+    else:
+        valid = _valid_international_email(text)
+    return None if valid else "Email must be a valid email address."
+
+
+def _valid_international_email(text: str) -> bool:
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         validate_email(text, check_deliverability=False)
     except EmailNotValidError:
-        return "Email must be a valid email address."
-    return None
+        return False
+    return True
 
 
 def check_email(value: object) -> str:
