@@ -2,11 +2,18 @@
 
 Every call is one conditional request, so a store never overwrites, an update
 never creates, and a delete never reports success for something absent.
+
+botocore retries a request whose answer was lost (a timeout, a dropped connection),
+and the retry then meets the first attempt's own write. A store tags its item with a
+write id so that meeting it counts as success; a delete whose retried attempt finds
+nothing to delete has done what was asked.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -26,9 +33,14 @@ def _condition_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def _was_retried(error: ClientError) -> bool:
+    return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) > 0
+
+
 def put_new_item(user_id: str, key: str, value_json: str) -> bool:
     """Store a new item; False if the user already has this key."""
     now = _now()
+    write_id = uuid.uuid4().hex
     try:
         dynamodb().put_item(
             TableName=get_settings().items_table,
@@ -37,14 +49,22 @@ def put_new_item(user_id: str, key: str, value_json: str) -> bool:
                 "value": {"S": value_json},
                 "created_at": {"S": now},
                 "updated_at": {"S": now},
+                "write_id": {"S": write_id},
             },
             ConditionExpression="attribute_not_exists(user_id)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as error:
         if _condition_failed(error):
-            return False
+            return _written_by(error.response, write_id)
         raise
     return True
+
+
+def _written_by(response: Any, write_id: str) -> bool:
+    """Whether the item that failed the condition is this call's own earlier attempt."""
+    existing = response.get("Item") or {}
+    return bool(existing.get("write_id", {}).get("S") == write_id)
 
 
 def get_item_value(user_id: str, key: str) -> str | None:
@@ -88,6 +108,6 @@ def delete_item(user_id: str, key: str) -> bool:
         )
     except ClientError as error:
         if _condition_failed(error):
-            return False
+            return _was_retried(error)  # our first attempt deleted it; its answer was lost
         raise
     return True

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -130,7 +131,9 @@ def _transact_with_retries(items: list[TransactWriteItemTypeDef], markers: list[
     client = dynamodb()
     for attempt in range(_CONFLICT_RETRIES + 1):
         try:
-            client.transact_write_items(TransactItems=items)
+            # The token makes botocore's own retry of a committed transaction (its answer
+            # lost) succeed again instead of failing on the markers it wrote itself.
+            client.transact_write_items(TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
             return
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
