@@ -1,0 +1,78 @@
+"""bench/results.json as the Markdown table the README shows: python -m bench.report"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bench.common import RESULTS_PATH
+
+COLD_TARGET = 1.3
+AUTHORIZER_COLD_TARGET = 0.5
+WARM_TARGET_US = 100.0
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def function_rows(results: dict[str, Any]) -> list[str]:
+    cold = results["cold_start"]
+    rows = [
+        "| function | cold start ms | x floor | target | warm µs/call | target | DynamoDB requests/call |",
+        "|---|---:|---:|---|---:|---|---:|",
+    ]
+    for name, figures in cold["functions"].items():
+        cold_target = AUTHORIZER_COLD_TARGET if name == "authorizer" else COLD_TARGET
+        warm = results["warm_overhead_us"].get(name)
+        requests = results["dynamodb_requests_per_call"].get(name)
+        expected_requests = 0 if name == "authorizer" else 1
+        rows.append(
+            f"| {name} | {figures['ms']} | {figures['ratio']} | "
+            f"≤ {cold_target} {verdict(figures['ratio'] <= cold_target)} | {warm} | "
+            f"≤ {WARM_TARGET_US:.0f} {verdict(warm is not None and warm <= WARM_TARGET_US)} | "
+            f"{requests} {verdict(requests == expected_requests)} |"
+        )
+    return rows
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = [
+        f"Floor (fresh process: import boto3, create a DynamoDB client, one GetItem): "
+        f"**{results['cold_start']['floor_ms']} ms**, median of {results['cold_start']['runs']} runs.",
+        "",
+    ]
+    lines += function_rows(results)
+    bcrypt = results.get("bcrypt_ms")
+    if bcrypt:
+        lines += [
+            "",
+            f"bcrypt at cost {bcrypt['cost']}: hash {bcrypt['hash']} ms, check {bcrypt['check']} ms.",
+        ]
+    load = results.get("load")
+    if load:
+        lines += [
+            "",
+            f"Load: {load['requests']} requests from {load.get('users', 20)} concurrent clients, "
+            f"{load['errors']} errors, {load.get('lost_writes', 0)} lost writes, "
+            f"{load['rps']} requests/s, p50 {load['p50_ms']} ms, p99 {load['p99_ms']} ms.",
+        ]
+    fuzz = results.get("fuzz")
+    if fuzz:
+        lines += [
+            "",
+            f"Fuzz: {fuzz['requests']} generated requests, {fuzz['server_errors']} server errors, "
+            f"{fuzz['schema_violations']} responses outside the OpenAPI document.",
+        ]
+    machine = results.get("machine")
+    if machine:
+        lines += [
+            "",
+            f"Measured {results.get('measured_at', '')} on {machine['cpu_count']} cores, "
+            f"{machine['platform']}, Python {machine['python']}.",
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render(json.loads(RESULTS_PATH.read_text())))

@@ -1,0 +1,100 @@
+"""Warm overhead: microseconds per call that the project's code and its libraries add.
+
+DynamoDB is answered in-process by a fake client (no botocore on the path, so the figure
+is what runs on top of the DynamoDB request), password hashing is a no-op, logs go to
+/dev/null. Each handler is called from its own event file; the median of several batches
+is reported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import logging
+import os
+import time
+from contextlib import redirect_stdout
+from typing import Any
+
+from bench.common import FUNCTIONS, TOKEN_PLACEHOLDER, FakeContext, load_event, median
+
+WARMUP_CALLS = 300
+BATCHES = 7
+CALLS_PER_BATCH = 500
+_STORED_VALUE = '{"text":"buy milk","tags":["home","errands"],"done":false}'
+
+
+class FakeDynamoDB:
+    """Answers the five calls the functions make, as DynamoDB would on success."""
+
+    def __init__(self, password_hash: str) -> None:
+        self._login = {"user_id": {"S": "3f9c2b1e"}, "password_hash": {"S": password_hash}}
+
+    def transact_write_items(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def put_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def update_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def delete_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def get_item(self, **kwargs: Any) -> dict[str, Any]:
+        if "pk" in kwargs["Key"]:
+            return {"Item": self._login}
+        return {"Item": {"value": {"S": _STORED_VALUE}}}
+
+
+def _silence_logs() -> None:
+    from lockbox.observability import logger
+
+    # Logging stays on (its cost is part of the figure); only the stream goes nowhere.
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (open for the whole run)
+
+
+def _install_fakes() -> None:
+    """DynamoDB answered in-process, hashing a no-op: what is left is the project's code."""
+    from lockbox import items, login, registration, signup, users
+
+    fake = FakeDynamoDB(password_hash="no-op")  # noqa: S106 (no real hash: hashing is stubbed)
+    replacements: list[tuple[object, str, object]] = [
+        (users, "dynamodb", lambda: fake),
+        (items, "dynamodb", lambda: fake),
+        (registration, "hash_password", lambda password: "no-op"),
+        (signup, "hash_password", lambda password: "no-op"),
+        (login, "verify_password", lambda password, password_hash: password_hash is not None),
+    ]
+    for module, name, replacement in replacements:
+        setattr(module, name, replacement)
+
+
+def measure(access_token: str) -> dict[str, float]:
+    """Median microseconds per warm call, by function name."""
+    _install_fakes()
+    _silence_logs()
+    results: dict[str, float] = {}
+    context = FakeContext()
+    for function in FUNCTIONS:
+        handler = importlib.import_module(function.module).lambda_handler
+        event = load_event(function.event)
+        if event.get("authorizationToken") == f"Bearer {TOKEN_PLACEHOLDER}":
+            event["authorizationToken"] = f"Bearer {access_token}"
+        sink = io.StringIO()
+        with redirect_stdout(sink):  # metrics are flushed to stdout as EMF lines
+            for _ in range(WARMUP_CALLS):
+                handler(event, context)
+            batches = []
+            for _ in range(BATCHES):
+                started = time.perf_counter_ns()
+                for _ in range(CALLS_PER_BATCH):
+                    handler(event, context)
+                batches.append((time.perf_counter_ns() - started) / CALLS_PER_BATCH / 1000)
+                sink.seek(0)
+                sink.truncate()
+        results[function.name] = round(median(batches), 1)
+    return results
