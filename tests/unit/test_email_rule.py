@@ -8,7 +8,7 @@ import string
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from lockbox.models import email_problem
+from lockbox.account_models import email_problem
 
 EDGE_CASES = [
     "john.doe@example.com",
