@@ -22,6 +22,22 @@ def with_body(body: object) -> dict[str, Any]:
     return event
 
 
+def api_register_event(username: str) -> dict[str, Any]:
+    """A POST /api/register event for the same email as VALID's."""
+    event = load_event("register_success")
+    event["body"] = json.dumps(
+        {
+            "username": username,
+            "email": "john.doe@example.com",
+            "password": "test_password",
+            "full_name": "John Doe",
+            "age": 30,
+            "gender": "male",
+        }
+    )
+    return event
+
+
 def call(event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any]]:
     response = users_register(event, context)
     assert response["headers"]["Content-Type"] == "application/json"
@@ -192,18 +208,7 @@ def test_duplicate_email_is_refused_case_insensitively(
 
 
 def test_email_taken_by_api_register_is_refused(aws_tables: Any, lambda_context: Any) -> None:
-    first = load_event("register_success")
-    first["body"] = json.dumps(
-        {
-            "username": "johnd",
-            "email": "john.doe@example.com",
-            "password": "test_password",
-            "full_name": "John Doe",
-            "age": 30,
-            "gender": "male",
-        }
-    )
-    assert register(first, lambda_context)["statusCode"] == 200
+    assert register(api_register_event("johnd"), lambda_context)["statusCode"] == 200
 
     status, body = call(with_body(VALID), lambda_context)
 
@@ -213,19 +218,8 @@ def test_email_taken_by_api_register_is_refused(aws_tables: Any, lambda_context:
 
 def test_email_taken_here_is_refused_by_api_register(aws_tables: Any, lambda_context: Any) -> None:
     call(with_body(VALID), lambda_context)
-    second = load_event("register_success")
-    second["body"] = json.dumps(
-        {
-            "username": "johnd",
-            "email": "john.doe@example.com",
-            "password": "test_password",
-            "full_name": "John Doe",
-            "age": 30,
-            "gender": "male",
-        }
-    )
 
-    response = register(second, lambda_context)
+    response = register(api_register_event("johnd"), lambda_context)
 
     assert response["statusCode"] == 409
     assert json.loads(response["body"])["code"] == "EMAIL_EXISTS"
@@ -263,18 +257,7 @@ def test_concurrent_registrations_of_one_email_across_both_calls(
         return call(with_body(VALID), lambda_context)[0]
 
     def classic(index: int) -> int:
-        event = load_event("register_success")
-        event["body"] = json.dumps(
-            {
-                "username": f"user{index}",
-                "email": "john.doe@example.com",
-                "password": "test_password",
-                "full_name": "J",
-                "age": 30,
-                "gender": "x",
-            }
-        )
-        return int(register(event, lambda_context)["statusCode"])
+        return int(register(api_register_event(f"user{index}"), lambda_context)["statusCode"])
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         signups = [pool.submit(signup) for _ in range(10)]
