@@ -586,6 +586,20 @@ def test_invalid_keys_in_the_path_are_refused(
     assert_error(response, 400, "INVALID_KEY")
 
 
+def test_put_with_a_bad_key_and_a_malformed_body_is_invalid_key(
+    http: requests.Session, api_url: str, user: User
+) -> None:
+    """Given PUT /api/data/%20lead with the body `{not json`, when it is sent, then the key's
+    form decides first: INVALID_KEY (SPEC.md's check order), not INVALID_REQUEST."""
+    response = http.put(
+        data_url(api_url, " lead"),
+        data="{not json",
+        headers={**auth_headers(user.token), "Content-Type": "application/json"},
+    )
+
+    assert_error(response, 400, "INVALID_KEY")
+
+
 # --- KEY_EXISTS and KEY_NOT_FOUND ----------------------------------------------------------
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from lockbox.envelope import to_json
 from lockbox.errors import ErrorCode
-from tests.handlers.support import (
+from lockbox.responses import to_json
+from tests.handlers.calls import (
     call,
     delete_handler,
     error,
@@ -383,6 +383,19 @@ def test_invalid_path_key_is_invalid_key(lambda_context: Any, handler_name: str,
     operation = {"get": get, "delete": delete}[handler_name]
 
     assert without_details(operation(key, context=lambda_context)) == error(ErrorCode.INVALID_KEY)
+
+
+@pytest.mark.parametrize("body", ["{not json", "[1]", "", None])
+@pytest.mark.usefixtures("no_dynamodb")
+def test_put_checks_the_path_key_before_the_body(lambda_context: Any, body: str | None) -> None:
+    """Given PUT /api/data/%20lead with a body that is not a JSON object, the key's form is
+    checked first (SPEC.md's check order): INVALID_KEY, not INVALID_REQUEST."""
+    event = event_for_key("update_item_success", " lead", ALICE)
+    event["body"] = body
+
+    assert without_details(call(update_handler, event, lambda_context)) == error(
+        ErrorCode.INVALID_KEY
+    )
 
 
 @pytest.mark.parametrize(

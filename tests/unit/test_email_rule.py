@@ -8,7 +8,7 @@ import string
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from lockbox.account_models import email_problem
+from lockbox.registration_inputs import email_reason
 
 EDGE_CASES = [
     "john.doe@example.com",
@@ -55,7 +55,7 @@ def reference_accepts(address: str) -> bool:
 
 @pytest.mark.parametrize("address", EDGE_CASES)
 def test_edge_cases_agree_with_email_validator(address: str) -> None:
-    assert (email_problem(address) is None) == reference_accepts(address)
+    assert (email_reason(address) is None) == reference_accepts(address)
 
 
 def test_random_addresses_agree_with_email_validator() -> None:
@@ -66,7 +66,7 @@ def test_random_addresses_agree_with_email_validator() -> None:
     for index in range(20_000):
         alphabet = alphabets[index % 2]
         address = "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 14)))
-        if (email_problem(address) is None) != reference_accepts(address):
+        if (email_reason(address) is None) != reference_accepts(address):
             disagreements.append(address)
 
     assert disagreements == []

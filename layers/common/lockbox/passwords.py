@@ -34,7 +34,7 @@ def password_bytes(password: str) -> bytes | None:
         return None
 
 
-def password_problem(password: str) -> str | None:
+def password_reason(password: str) -> str | None:
     """Why this password is refused under the configured policy, or None if it is accepted."""
     encoded = password_bytes(password)
     if encoded is None:
@@ -44,11 +44,11 @@ def password_problem(password: str) -> str | None:
     if password.lower() in _common_passwords():
         return "Password is too common. Please choose a less predictable password."
     if get_settings().password_policy is PasswordPolicy.STRICT:
-        return _composition_problem(password)
+        return _composition_reason(password)
     return None
 
 
-def _composition_problem(password: str) -> str | None:
+def _composition_reason(password: str) -> str | None:
     if not (
         any(c.isupper() for c in password)
         and any(c.islower() for c in password)

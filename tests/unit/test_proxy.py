@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from lockbox.errors import ApiError, ErrorCode
-from lockbox.events import OversizedInteger, caller_id, json_body, path_key
+from lockbox.item_inputs import path_key
+from lockbox.proxy import OversizedInteger, caller_id, json_body
 
 
 def event_with(body: Any, *, base64_encoded: bool = False) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def test_valid_json_too_deep_for_the_parser_answers_the_callers_code() -> None:
     raw = '{"value": ' + "[" * 100_000 + "]" * 100_000 + "}"
 
     with pytest.raises(ApiError) as caught:
-        json_body(event_with(raw), too_complex=ErrorCode.INVALID_VALUE)
+        json_body(event_with(raw), too_deep=ErrorCode.INVALID_VALUE)
 
     assert caught.value.code is ErrorCode.INVALID_VALUE
 
@@ -113,7 +114,7 @@ def test_integer_too_long_to_convert_is_kept_for_the_fields_own_rule() -> None:
 def test_broken_json_stays_invalid_request_whatever_the_callers_code(raw: str) -> None:
     """Given malformed JSON or NaN, INVALID_REQUEST even where too-complex JSON is INVALID_VALUE."""
     with pytest.raises(ApiError) as caught:
-        json_body(event_with(raw), too_complex=ErrorCode.INVALID_VALUE)
+        json_body(event_with(raw), too_deep=ErrorCode.INVALID_VALUE)
 
     assert caught.value.code is ErrorCode.INVALID_REQUEST
 

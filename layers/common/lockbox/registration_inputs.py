@@ -1,6 +1,6 @@
-"""The registration calls' rules and request models (pydantic).
+"""The registration calls' inputs: their rules, pydantic models, and one parser per call.
 
-Rules raise RuleViolationError (a ValueError), which pydantic collects for every field; the
+Rules raise RuleViolation (a ValueError), which pydantic collects for every field; the
 earliest code in the model's `check_order` decides the answer, `details` lists them all.
 """
 
@@ -11,10 +11,10 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from lockbox.errors import ErrorCode, FieldProblem
-from lockbox.events import OversizedInteger
-from lockbox.models import RuleViolationError, is_valid_unicode, problem, refusal, required_text
-from lockbox.passwords import MAX_PASSWORD_BYTES, password_bytes, password_problem
+from lockbox.errors import Detail, ErrorCode
+from lockbox.passwords import MAX_PASSWORD_BYTES, password_bytes, password_reason
+from lockbox.proxy import ApiEvent, OversizedInteger, json_body
+from lockbox.validation import RuleViolation, is_valid_unicode, refusal, refuse_if, required_text
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 MAX_EMAIL_LENGTH = 254
@@ -26,7 +26,7 @@ MIN_AGE, MAX_AGE = 1, 150
 def check_username(value: object) -> str:
     text = required_text(value, "Username", ErrorCode.INVALID_REQUEST)
     if not USERNAME_PATTERN.fullmatch(text):
-        raise problem(
+        raise RuleViolation(
             ErrorCode.INVALID_REQUEST,
             "Username must be 3 to 32 characters: letters, digits, '_', '.' or '-'.",
         )
@@ -45,7 +45,7 @@ _ASCII_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?P<top>{_TOP_
 _SPECIAL_USE_TOP_LABELS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
 
 
-def email_problem(text: str) -> str | None:
+def email_reason(text: str) -> str | None:
     """Why this is not a usable email address, or None."""
     if len(text) > MAX_EMAIL_LENGTH:
         return f"Email must be at most {MAX_EMAIL_LENGTH} characters."
@@ -75,16 +75,14 @@ def _valid_international_email(text: str) -> bool:
 
 def check_email(value: object) -> str:
     text = required_text(value, "Email", ErrorCode.INVALID_REQUEST)
-    reason = email_problem(text)
-    if reason:
-        raise problem(ErrorCode.INVALID_REQUEST, reason)
+    refuse_if(email_reason(text), ErrorCode.INVALID_REQUEST)
     return text
 
 
 def check_full_name(value: object) -> str:
     text = required_text(value, "Full name", ErrorCode.INVALID_REQUEST)
     if len(text) > MAX_FULL_NAME_LENGTH:
-        raise problem(
+        raise RuleViolation(
             ErrorCode.INVALID_REQUEST,
             f"Full name must be at most {MAX_FULL_NAME_LENGTH} characters.",
         )
@@ -93,47 +91,45 @@ def check_full_name(value: object) -> str:
 
 def check_new_password(value: object) -> str:
     text = required_text(value, "Password", ErrorCode.INVALID_REQUEST)
-    reason = password_problem(text)
-    if reason:
-        raise problem(ErrorCode.INVALID_PASSWORD, reason)
+    refuse_if(password_reason(text), ErrorCode.INVALID_PASSWORD)
     return text
 
 
 def check_age(value: object) -> int:
     # bool is an int in Python but not an integer in JSON; floats like 30.0 are refused too.
     if value is None:
-        raise problem(ErrorCode.INVALID_AGE, "Age is required.")
+        raise RuleViolation(ErrorCode.INVALID_AGE, "Age is required.")
     if isinstance(value, OversizedInteger):
-        raise problem(ErrorCode.INVALID_AGE, f"Age must be between {MIN_AGE} and {MAX_AGE}.")
+        raise RuleViolation(ErrorCode.INVALID_AGE, f"Age must be between {MIN_AGE} and {MAX_AGE}.")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise problem(ErrorCode.INVALID_AGE, "Age must be a whole number.")
+        raise RuleViolation(ErrorCode.INVALID_AGE, "Age must be a whole number.")
     if not MIN_AGE <= value <= MAX_AGE:
-        raise problem(ErrorCode.INVALID_AGE, f"Age must be between {MIN_AGE} and {MAX_AGE}.")
+        raise RuleViolation(ErrorCode.INVALID_AGE, f"Age must be between {MIN_AGE} and {MAX_AGE}.")
     return value
 
 
 def check_gender(value: object) -> str:
     text = required_text(value, "Gender", ErrorCode.GENDER_REQUIRED)
     if len(text) > MAX_GENDER_LENGTH:
-        raise problem(
+        raise RuleViolation(
             ErrorCode.GENDER_REQUIRED, f"Gender must be at most {MAX_GENDER_LENGTH} characters."
         )
     return text
 
 
-# POST /users/register (the second registration flavour; messages in its clients' style).
+# POST /users/register (the /users flavour; messages in its front ends' style).
 MIN_NAME_LENGTH, MAX_NAME_LENGTH = 3, 100
 MIN_EMAIL_LENGTH = 5
-MIN_SIGNUP_PASSWORD_LENGTH = 6
+MIN_USERS_PASSWORD_LENGTH = 6
 
 
 def _name(label: str, value: object) -> str:
     if not isinstance(value, str) or len(value.strip()) < MIN_NAME_LENGTH:
-        raise problem(
+        raise RuleViolation(
             ErrorCode.INVALID_REQUEST, f"{label} must be at least {MIN_NAME_LENGTH} characters long"
         )
     if len(value) > MAX_NAME_LENGTH or not is_valid_unicode(value):
-        raise problem(
+        raise RuleViolation(
             ErrorCode.INVALID_REQUEST, f"{label} must be at most {MAX_NAME_LENGTH} characters long"
         )
     return value
@@ -152,33 +148,33 @@ def check_name_object(value: object) -> object:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise problem(
+        raise RuleViolation(
             ErrorCode.INVALID_REQUEST, "Full name must be an object with firstname and lastname"
         )
     return value
 
 
-def check_signup_email(value: object) -> str:
+def check_users_email(value: object) -> str:
     if not isinstance(value, str):
-        raise problem(ErrorCode.INVALID_REQUEST, "Invalid Email")
+        raise RuleViolation(ErrorCode.INVALID_REQUEST, "Invalid Email")
     if len(value) < MIN_EMAIL_LENGTH:
-        raise problem(
+        raise RuleViolation(
             ErrorCode.INVALID_REQUEST, f"Email must be at least {MIN_EMAIL_LENGTH} characters long"
         )
-    if not is_valid_unicode(value) or email_problem(value):
-        raise problem(ErrorCode.INVALID_REQUEST, "Invalid Email")
+    if not is_valid_unicode(value) or email_reason(value):
+        raise RuleViolation(ErrorCode.INVALID_REQUEST, "Invalid Email")
     return value
 
 
-def check_signup_password(value: object) -> str:
-    if not isinstance(value, str) or len(value) < MIN_SIGNUP_PASSWORD_LENGTH:
-        raise problem(
+def check_users_password(value: object) -> str:
+    if not isinstance(value, str) or len(value) < MIN_USERS_PASSWORD_LENGTH:
+        raise RuleViolation(
             ErrorCode.INVALID_REQUEST,
-            f"Password must be at least {MIN_SIGNUP_PASSWORD_LENGTH} characters long",
+            f"Password must be at least {MIN_USERS_PASSWORD_LENGTH} characters long",
         )
     encoded = password_bytes(value)
     if encoded is None or len(encoded) > MAX_PASSWORD_BYTES:
-        raise problem(
+        raise RuleViolation(
             ErrorCode.INVALID_REQUEST, f"Password must be at most {MAX_PASSWORD_BYTES} bytes long"
         )
     return value
@@ -189,7 +185,7 @@ def required() -> Any:
     return Field(None, validate_default=True)
 
 
-class AccountModel(BaseModel):
+class InputModel(BaseModel):
     # defer_build: a function builds only the models it uses, on first use, not at import.
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     check_order: ClassVar[tuple[ErrorCode, ...]] = (ErrorCode.INVALID_REQUEST,)
@@ -199,18 +195,18 @@ class AccountModel(BaseModel):
         try:
             return cls.model_validate(body)
         except ValidationError as error:
-            problems: list[tuple[ErrorCode, FieldProblem]] = []
+            violations: list[tuple[ErrorCode, Detail]] = []
             for item in error.errors(include_url=False):
                 field = ".".join(str(part) for part in item["loc"]) or "body"
                 violation = (item.get("ctx") or {}).get("error")
-                if isinstance(violation, RuleViolationError):
-                    problems.append((violation.code, FieldProblem(field, violation.message)))
+                if isinstance(violation, RuleViolation):
+                    violations.append((violation.code, Detail(field, violation.reason)))
                 else:  # pydantic's own checks (a nested object of the wrong type)
-                    problems.append((cls.check_order[0], FieldProblem(field, item["msg"])))
-            raise refusal(cls.check_order, problems) from None
+                    violations.append((cls.check_order[0], Detail(field, item["msg"])))
+            raise refusal(cls.check_order, violations) from None
 
 
-class RegisterRequest(AccountModel):
+class RegisterInput(InputModel):
     check_order = (
         ErrorCode.INVALID_REQUEST,
         ErrorCode.INVALID_PASSWORD,
@@ -225,12 +221,22 @@ class RegisterRequest(AccountModel):
     gender: Annotated[str, BeforeValidator(check_gender)] = required()
 
 
-class SignupName(AccountModel):
+class UsersFullname(InputModel):
     firstname: Annotated[str, BeforeValidator(check_first_name)] = required()
     lastname: Annotated[str | None, BeforeValidator(check_last_name)] = None
 
 
-class SignupRequest(AccountModel):
-    fullname: Annotated[SignupName, BeforeValidator(check_name_object)] = required()
-    email: Annotated[str, BeforeValidator(check_signup_email)] = required()
-    password: Annotated[str, BeforeValidator(check_signup_password)] = required()
+class UsersRegisterInput(InputModel):
+    fullname: Annotated[UsersFullname, BeforeValidator(check_name_object)] = required()
+    email: Annotated[str, BeforeValidator(check_users_email)] = required()
+    password: Annotated[str, BeforeValidator(check_users_password)] = required()
+
+
+def register_input(event: ApiEvent) -> RegisterInput:
+    """POST /api/register: the body is a JSON object, then every field's rule."""
+    return RegisterInput.from_body(json_body(event))
+
+
+def users_register_input(event: ApiEvent) -> UsersRegisterInput:
+    """POST /users/register: the body is a JSON object, then every field's rule."""
+    return UsersRegisterInput.from_body(json_body(event))

@@ -1,4 +1,4 @@
-"""Reading the parts of an API Gateway REST (v1) proxy event that the functions use."""
+"""Reading the parts of an API Gateway REST (v1) proxy event that the input parsers use."""
 
 from __future__ import annotations
 
@@ -40,12 +40,12 @@ def _reject_constant(name: str) -> None:
 
 
 def json_body(
-    event: ApiEvent, *, too_complex: ErrorCode = ErrorCode.INVALID_REQUEST
+    event: ApiEvent, *, too_deep: ErrorCode = ErrorCode.INVALID_REQUEST
 ) -> dict[str, Any]:
     """The request body as a JSON object, or INVALID_REQUEST.
 
-    Valid JSON nested deeper than the parser's recursion limit answers `too_complex`
-    instead: on the data routes only a value can be that deep, so they pass INVALID_VALUE.
+    A valid JSON object nested deeper than the parser's recursion limit answers `too_deep`
+    instead: the data calls' input parser passes INVALID_VALUE, as only a value can be deep.
     """
     raw = event.get("body")
     if raw is None:
@@ -58,18 +58,15 @@ def json_body(
         raise ApiError(ErrorCode.INVALID_REQUEST) from None
     except (RecursionError, ValueError):
         is_object = raw.lstrip(" \t\n\r").startswith("{")
-        raise ApiError(too_complex if is_object else ErrorCode.INVALID_REQUEST) from None
+        raise ApiError(too_deep if is_object else ErrorCode.INVALID_REQUEST) from None
     if not isinstance(parsed, dict):
         raise ApiError(ErrorCode.INVALID_REQUEST)
     return parsed
 
 
-def path_key(event: ApiEvent) -> str:
-    """The {key} path parameter exactly as API Gateway decoded it (once); never decoded again."""
-    key = (event.get("pathParameters") or {}).get("key")
-    if not isinstance(key, str):
-        raise ApiError(ErrorCode.INVALID_KEY)
-    return key
+def path_parameter(event: ApiEvent, name: str) -> object:
+    """A path parameter exactly as API Gateway decoded it (once); never decoded again."""
+    return (event.get("pathParameters") or {}).get(name)
 
 
 def caller_id(event: ApiEvent) -> str:
