@@ -9,10 +9,9 @@ that order, so a handler cannot get it wrong: it hands over the event and gets t
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import dataclass
 
+from lockbox import json_text
 from lockbox.errors import ApiError, Detail, ErrorCode
 from lockbox.proxy import ApiEvent, caller_id, json_body, path_parameter
 from lockbox.settings import get_settings
@@ -52,19 +51,18 @@ def check_key(value: object) -> str:
 
 
 def encode_value(value: object) -> str:
-    """The value's compact JSON encoding, which is what is stored."""
+    """The value's compact JSON text, numbers as written: what is stored and returned."""
     if value is None or value == "":
         raise RuleViolation(
             ErrorCode.INVALID_VALUE, "Value is required and must not be null or empty."
         )
     try:
-        encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        encoded = json_text.encode(value)
         size = len(encoded.encode("utf-8"))
-    except (ValueError, TypeError, RecursionError):  # 1e400, lone surrogates, huge integers
+    except (json_text.UnstorableJsonError, UnicodeEncodeError, RecursionError):
         raise RuleViolation(
             ErrorCode.INVALID_VALUE,
-            "Value must be storable exactly: finite numbers of at most "
-            f"{sys.get_int_max_str_digits()} digits, valid Unicode text.",
+            "Value must be storable exactly: each object member named once, valid Unicode text.",
         ) from None
     limit = get_settings().max_value_bytes
     if size > limit:

@@ -6,11 +6,10 @@ B gets KEY_NOT_FOUND for A's key exactly as for a key nobody has.
 
 from __future__ import annotations
 
-import json
-
 from lockbox import item_table
 from lockbox.errors import ApiError, ErrorCode
 from lockbox.item_inputs import KeyInput, StoreInput, UpdateInput
+from lockbox.json_text import RawJson
 from lockbox.responses import Success
 
 
@@ -26,7 +25,7 @@ def get_item(request: KeyInput) -> Success:
     stored = item_table.get_item_value(request.user_id, request.key)
     if stored is None:
         raise ApiError(ErrorCode.KEY_NOT_FOUND)
-    return Success(data={"key": request.key, "value": json.loads(stored)})
+    return Success(data={"key": request.key, "value": RawJson(stored)})
 
 
 def update_item(request: UpdateInput) -> Success:

@@ -5,38 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import sys
 from typing import Any
 
+from lockbox import json_text
 from lockbox.errors import ApiError, ErrorCode
 
 ApiEvent = dict[str, Any]
-
-
-class _NotJsonError(ValueError):
-    pass
-
-
-class OversizedInteger:
-    """A JSON integer longer than Python converts (sys.get_int_max_str_digits(), 4300 by
-    default, a guard against quadratic-time conversion). Neither an int nor a string, so
-    each field's own rule refuses it: INVALID_AGE for an age, INVALID_VALUE for a value."""
-
-    __slots__ = ("digits",)
-
-    def __init__(self, digits: str) -> None:
-        self.digits = digits
-
-
-def _parse_int(digits: str) -> int | OversizedInteger:
-    if len(digits) - digits.startswith("-") > sys.get_int_max_str_digits() > 0:
-        return OversizedInteger(digits)
-    return int(digits)
-
-
-def _reject_constant(name: str) -> None:
-    # NaN and Infinity are not JSON, whatever Python's parser accepts by default.
-    raise _NotJsonError(f"{name} is not valid JSON")
 
 
 def json_body(
@@ -53,8 +27,14 @@ def json_body(
     try:
         if event.get("isBase64Encoded"):
             raw = base64.b64decode(raw, validate=True).decode("utf-8")
-        parsed = json.loads(raw, parse_constant=_reject_constant, parse_int=_parse_int)
-    except (json.JSONDecodeError, _NotJsonError, binascii.Error, UnicodeDecodeError, TypeError):
+        parsed = json_text.parse(raw)
+    except (
+        json.JSONDecodeError,
+        json_text.NotJsonError,
+        binascii.Error,
+        UnicodeDecodeError,
+        TypeError,
+    ):
         raise ApiError(ErrorCode.INVALID_REQUEST) from None
     except (RecursionError, ValueError):
         is_object = raw.lstrip(" \t\n\r").startswith("{")

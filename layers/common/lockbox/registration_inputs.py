@@ -12,8 +12,9 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from lockbox.errors import Detail, ErrorCode
+from lockbox.json_text import JsonNumber
 from lockbox.passwords import MAX_PASSWORD_BYTES, password_bytes, password_reason
-from lockbox.proxy import ApiEvent, OversizedInteger, json_body
+from lockbox.proxy import ApiEvent, json_body
 from lockbox.validation import RuleViolation, is_valid_unicode, refusal, refuse_if, required_text
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
@@ -99,7 +100,7 @@ def check_age(value: object) -> int:
     # bool is an int in Python but not an integer in JSON; floats like 30.0 are refused too.
     if value is None:
         raise RuleViolation(ErrorCode.INVALID_AGE, "Age is required.")
-    if isinstance(value, OversizedInteger):
+    if isinstance(value, JsonNumber) and value.is_integer():  # -0, or too many digits
         raise RuleViolation(ErrorCode.INVALID_AGE, f"Age must be between {MIN_AGE} and {MAX_AGE}.")
     if isinstance(value, bool) or not isinstance(value, int):
         raise RuleViolation(ErrorCode.INVALID_AGE, "Age must be a whole number.")

@@ -8,10 +8,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from lockbox import json_text
 from lockbox.errors import ApiError, Detail, ErrorCode
 from lockbox.settings import get_settings
 
@@ -26,8 +26,8 @@ class Success:
 
 
 def to_json(body: object) -> str:
-    # ensure_ascii=False keeps stored strings byte for byte as the client sent them.
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # Characters unescaped and numbers as written: stored values come back as sent.
+    return json_text.encode(body)
 
 
 def response_headers() -> dict[str, str]:
