@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from typing import Any
 
 import pytest
@@ -359,3 +360,14 @@ def test_transform_needs_no_credentials_or_network() -> None:
 
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.strip().splitlines()[-1]) > 40
+
+
+def test_samconfig_overrides_only_template_parameters() -> None:
+    config = tomllib.loads((PROJECT_ROOT / "samconfig.toml").read_text())
+    declared = set(sam_template()["Parameters"])
+    for environment, commands in config.items():
+        if not isinstance(commands, dict):
+            continue
+        text = commands.get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
+        names = {pair.split("=", 1)[0] for pair in text.split()}
+        assert names <= declared, environment
