@@ -289,7 +289,10 @@ def test_access_logs_follow_the_parameter(setting: str, logs: bool, creates_role
         assert access_log is NO_VALUE
         return
     assert access_log["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
-    fields = json.loads(access_log["Format"])
+    # Each $context variable becomes a string; messageString comes with its own quotes.
+    line = access_log["Format"].replace("$context.error.messageString", '"message"')
+    fields = json.loads(re.sub(r"\$context\.[A-Za-z.]+", "value", line))
+    assert all(value in ("value", "message") for value in fields.values())
     assert {"requestId", "ip", "status", "resourcePath", "responseLatency"} <= set(fields)
 
 
