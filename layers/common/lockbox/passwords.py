@@ -68,7 +68,8 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, password_hash: str | None) -> bool:
     """Whether the password matches; always costs one bcrypt check, even without a hash."""
     encoded = password_bytes(password)
-    usable = encoded is not None and len(encoded) <= MAX_PASSWORD_BYTES
+    # bcrypt stops at a NUL, so "secret\0junk" would match "secret": never a match.
+    usable = encoded is not None and len(encoded) <= MAX_PASSWORD_BYTES and b"\0" not in encoded
     candidate = encoded if usable and encoded is not None else b"decoy password"
     stored = password_hash if usable and password_hash else _decoy_hash()
     matched = bcrypt.checkpw(candidate, stored.encode("ascii"))

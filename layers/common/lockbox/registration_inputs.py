@@ -11,14 +11,21 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from lockbox.emails import email_reason
 from lockbox.errors import Detail, ErrorCode
 from lockbox.json_text import JsonNumber
 from lockbox.passwords import MAX_PASSWORD_BYTES, password_bytes, password_reason
 from lockbox.proxy import ApiEvent, json_body
-from lockbox.validation import RuleViolation, is_valid_unicode, refusal, refuse_if, required_text
+from lockbox.validation import (
+    RuleViolation,
+    control_reason,
+    is_valid_unicode,
+    refusal,
+    refuse_if,
+    required_text,
+)
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
-MAX_EMAIL_LENGTH = 254
 MAX_FULL_NAME_LENGTH = 100
 MAX_GENDER_LENGTH = 64
 MIN_AGE, MAX_AGE = 1, 150
@@ -34,46 +41,6 @@ def check_username(value: object) -> str:
     return text
 
 
-# ASCII addresses: RFC 5322's dot-atom local part and a DNS host name of two or more
-# labels, the last ending with a letter (as every top-level domain does) and not a
-# special-use name (RFC 6761, 7686): the rules the email-validator package applies,
-# checked here because it costs 15 ms to import and 30 µs a call. It still checks every
-# internationalised address (IDNA domains, UTF-8 local parts), which need its tables.
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_TOP_LABEL = r"(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]"
-_ASCII_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?P<top>{_TOP_LABEL})")
-_SPECIAL_USE_TOP_LABELS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
-
-
-def email_reason(text: str) -> str | None:
-    """Why this is not a usable email address, or None."""
-    if len(text) > MAX_EMAIL_LENGTH:
-        return f"Email must be at most {MAX_EMAIL_LENGTH} characters."
-    labels = text.rpartition("@")[2].lower().split(".")
-    if text.isascii() and not any(label.startswith("xn--") for label in labels):
-        match = _ASCII_EMAIL.fullmatch(text)
-        valid = (
-            match is not None
-            and match["top"].lower() not in _SPECIAL_USE_TOP_LABELS
-            # "ab--cd" is reserved for IDNA encodings (RFC 5891), as "xn--" labels are.
-            and not any(label[2:4] == "--" for label in labels)
-        )
-    else:
-        valid = _valid_international_email(text)
-    return None if valid else "Email must be a valid email address."
-
-
-def _valid_international_email(text: str) -> bool:
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        validate_email(text, check_deliverability=False)
-    except EmailNotValidError:
-        return False
-    return True
-
-
 def check_email(value: object) -> str:
     text = required_text(value, "Email", ErrorCode.INVALID_REQUEST)
     refuse_if(email_reason(text), ErrorCode.INVALID_REQUEST)
@@ -82,6 +49,7 @@ def check_email(value: object) -> str:
 
 def check_full_name(value: object) -> str:
     text = required_text(value, "Full name", ErrorCode.INVALID_REQUEST)
+    refuse_if(control_reason(text, "Full name"), ErrorCode.INVALID_REQUEST)
     if len(text) > MAX_FULL_NAME_LENGTH:
         raise RuleViolation(
             ErrorCode.INVALID_REQUEST,
@@ -92,6 +60,8 @@ def check_full_name(value: object) -> str:
 
 def check_new_password(value: object) -> str:
     text = required_text(value, "Password", ErrorCode.INVALID_REQUEST)
+    # bcrypt stops at a NUL: "secret\0anything" would match the hash of "secret".
+    refuse_if(control_reason(text, "Password"), ErrorCode.INVALID_REQUEST)
     refuse_if(password_reason(text), ErrorCode.INVALID_PASSWORD)
     return text
 
@@ -111,6 +81,7 @@ def check_age(value: object) -> int:
 
 def check_gender(value: object) -> str:
     text = required_text(value, "Gender", ErrorCode.GENDER_REQUIRED)
+    refuse_if(control_reason(text, "Gender"), ErrorCode.INVALID_REQUEST)
     if len(text) > MAX_GENDER_LENGTH:
         raise RuleViolation(
             ErrorCode.GENDER_REQUIRED, f"Gender must be at most {MAX_GENDER_LENGTH} characters."
@@ -133,6 +104,7 @@ def _name(label: str, value: object) -> str:
         raise RuleViolation(
             ErrorCode.INVALID_REQUEST, f"{label} must be at most {MAX_NAME_LENGTH} characters long"
         )
+    refuse_if(control_reason(value, label), ErrorCode.INVALID_REQUEST)
     return value
 
 
@@ -178,6 +150,7 @@ def check_users_password(value: object) -> str:
         raise RuleViolation(
             ErrorCode.INVALID_REQUEST, f"Password must be at most {MAX_PASSWORD_BYTES} bytes long"
         )
+    refuse_if(control_reason(value, "Password"), ErrorCode.INVALID_REQUEST)
     return value
 
 

@@ -55,6 +55,11 @@ def has_control_character(text: str) -> bool:
     return any(unicodedata.category(char) == "Cc" for char in text)
 
 
+def control_reason(text: str, label: str) -> str | None:
+    """Why text with a control character (NUL included) is refused, or None."""
+    return f"{label} must not contain control characters." if has_control_character(text) else None
+
+
 def present_text(value: object, label: str, code: ErrorCode) -> str:
     """A string that is there and not blank."""
     if value is None:
