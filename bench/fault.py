@@ -44,22 +44,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import boto3
 import requests
 
-from bench.stack import (
+from bench.local_target import (
     BCRYPT_COST,
     Account,
     new_session,
-    record_results,
     register_account,
     registration_body,
     running_stack,
     stack_options,
     table_names,
 )
-from lockbox_local.intrinsics import REGION
-from lockbox_local.stack import LOCAL_CREDENTIALS, LocalStack
+from bench.results import record_results
+from lockbox_local.dynamodb_local import DynamoDBLocal
+from lockbox_local.stack import LocalStack
 from lockbox_local.template import PROJECT_ROOT
 
 WORK_DIR = PROJECT_ROOT / "bench" / ".work" / "fault"
@@ -245,8 +244,8 @@ def run_fault(
     report = FaultReport(stop_signal=SIGNALS[stop_signal].name)
     # A fresh data dir each run: the checks cover every item, so nothing older may be there.
     with tempfile.TemporaryDirectory(prefix="data-", dir=work_dir) as data_dir:
-        options = stack_options(data_dir=Path(data_dir))
-        with running_stack(options, log_path=log_path) as stack:
+        options = stack_options(data_dir=Path(data_dir), function_log=log_path)
+        with running_stack(options) as stack:
             session = new_session()
             accounts = [register_account(session, stack.url, "faulty") for _ in range(threads)]
             burst = Burst(stack.url, accounts)
@@ -268,10 +267,17 @@ def run_fault(
     return report
 
 
+def _dynamodb(stack: LocalStack) -> DynamoDBLocal:
+    if stack.services is None:
+        raise RuntimeError("the local stack is not running")
+    return stack.services.dynamodb
+
+
 def _java_pid(stack: LocalStack) -> int:
-    if stack.dynamodb is None or stack.dynamodb.pid is None:
+    pid = _dynamodb(stack).pid
+    if pid is None:
         raise RuntimeError("DynamoDB Local is not running")
-    return stack.dynamodb.pid
+    return pid
 
 
 def restart_dynamodb(
@@ -282,13 +288,13 @@ def restart_dynamodb(
     Returns when it was signalled and when it answered again (monotonic seconds).
     """
     pid = _java_pid(stack)
-    assert stack.dynamodb is not None
+    dynamodb = _dynamodb(stack)
     stopped = time.monotonic()
     os.kill(pid, stop_signal)
-    stack.dynamodb.stop()  # waits for the exit (and reaps the process)
+    dynamodb.stop()  # waits for the exit (and reaps the process)
     time.sleep(outage_s)
-    stack.dynamodb.start()  # the same port and -dbPath: the object keeps both
-    stack.dynamodb.wait_ready()
+    dynamodb.start()  # the same port and -dbPath: the object keeps both
+    dynamodb.wait_ready()
     return stopped, time.monotonic()
 
 
@@ -371,14 +377,8 @@ def check_tables(
 ) -> None:
     """Every profile has its markers, every marker its profile, no item is half-written,
     and every registration that answered success is there."""
-    assert stack.dynamodb is not None
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=stack.dynamodb.endpoint,
-        region_name=REGION,
-        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
+    assert stack.services is not None
+    client = stack.services.dynamodb_client()
     users_table, items_table = table_names(stack)
     by_pk = {item["pk"]["S"]: item for item in _scan(client, users_table)}
     profiles = {pk: item for pk, item in by_pk.items() if pk.startswith("USER#")}
