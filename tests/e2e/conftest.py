@@ -35,6 +35,7 @@ import pytest
 import requests
 
 from lockbox_local.openapi import response_problems
+from lockbox_local.ports import free_ports
 
 E2E_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = E2E_DIR.parent.parent
@@ -98,12 +99,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # --- the target ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _port_open(port: int) -> bool:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
         probe.settimeout(0.5)
@@ -119,8 +114,7 @@ class LocalStackProcess:
     """`python -m lockbox_local` as a child process, with its output in a log file."""
 
     def __init__(self, work_dir: Path) -> None:
-        self.port = _free_port()
-        self.dynamodb_port = _free_port()
+        self.port, self.dynamodb_port = free_ports(2)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = work_dir / "local-stack.log"
         self._log = self.log_path.open("w")
