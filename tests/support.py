@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from lockbox_local.secrets_extension import SecretsExtensionServer
+from lockbox_local.worker import LambdaContext
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 SESSION_TOKEN = "test-session-token"
@@ -57,21 +58,6 @@ def load_event(name: str) -> dict[str, Any]:
     """An API Gateway event from events/ (a fresh copy each time)."""
     event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
     return event
-
-
-class LambdaContext:
-    """The context object of one invocation (the attributes Powertools reads)."""
-
-    function_name = "test-function"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    memory_limit_in_mb = 256
-    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-    log_group_name = "/aws/lambda/test-function"
-    log_stream_name = "2026/11/21/[$LATEST]abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 # --- fixtures (re-exported by the suites' conftest.py) ----------------------------------
@@ -119,7 +105,8 @@ def aws_tables() -> Iterator[Any]:
 
 @pytest.fixture
 def lambda_context() -> LambdaContext:
-    return LambdaContext()
+    """The repo's one Lambda context (lockbox_local's), as Lambda would pass it."""
+    return LambdaContext.for_function("test-function")
 
 
 @pytest.fixture
