@@ -122,6 +122,17 @@ def test_each_step_run_twice_does_what_it_did_once(secret: Secret, step: str) ->
     assert secret.stages() == {token: ["AWSCURRENT"], first: ["AWSPREVIOUS"]}
 
 
+def test_step_names_as_the_user_guide_spells_them_work_too(secret: Secret) -> None:
+    """Given create_secret ... finish_secret (the user guide's spelling), the same rotation."""
+    (first,) = secret.stages()
+    token = secret.begin_rotation()
+
+    for step in ("create_secret", "set_secret", "test_secret", "finish_secret"):
+        secret.step(step, token)
+
+    assert secret.stages() == {token: ["AWSCURRENT"], first: ["AWSPREVIOUS"]}
+
+
 def test_create_secret_keeps_a_pending_key_already_there(secret: Secret) -> None:
     """Given createSecret retried after it stored the key, the key is not replaced."""
     token = secret.begin_rotation()

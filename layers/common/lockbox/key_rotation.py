@@ -36,6 +36,14 @@ PENDING = "AWSPENDING"
 # HS256 needs a key of at least the hash's 256 bits (RFC 7518, section 3.2).
 MIN_KEY_LENGTH = 32
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+# The user guide lists the Step values as create_secret, ...; AWS's rotation templates and
+# moto send createSecret, ...: both are accepted.
+_STEP_ALIASES = {
+    "create_secret": "createSecret",
+    "set_secret": "setSecret",
+    "test_secret": "testSecret",
+    "finish_secret": "finishSecret",
+}
 
 
 class RotationError(RuntimeError):
@@ -54,6 +62,7 @@ def rotate_signing_key(
     step, secret_id, token = (
         event.get(name) for name in ("Step", "SecretId", "ClientRequestToken")
     )
+    step = _STEP_ALIASES.get(step, step) if isinstance(step, str) else step
     if step not in STEPS or not isinstance(secret_id, str) or not isinstance(token, str):
         raise RotationError(f"not a rotation event: Step={step!r}")
     client = client or aws.secretsmanager()
