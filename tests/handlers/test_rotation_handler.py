@@ -153,6 +153,26 @@ def test_create_secret_also_works_when_the_version_is_not_registered_yet(secret:
     assert secret.stages()[token] == ["AWSPENDING"]
 
 
+def test_finish_secret_retried_after_the_label_moved_drops_the_pending_label(
+    secret: Secret,
+) -> None:
+    """Given finishSecret interrupted after AWSCURRENT moved, its retry only cleans up."""
+    (first,) = secret.stages()
+    token = secret.begin_rotation()
+    for step in STEPS[:3]:
+        secret.step(step, token)
+    secret.client.update_secret_version_stage(
+        SecretId=secret.arn,
+        VersionStage="AWSCURRENT",
+        MoveToVersionId=token,
+        RemoveFromVersionId=first,
+    )
+
+    secret.step("finishSecret", token)
+
+    assert secret.stages() == {token: ["AWSCURRENT"], first: ["AWSPREVIOUS"]}
+
+
 def test_set_secret_changes_nothing(secret: Secret) -> None:
     token = secret.begin_rotation()
     secret.step("createSecret", token)
