@@ -255,3 +255,38 @@ def test_other_algorithm_is_refused_before_any_key_lookup(
 
     assert refusal(token) == "InvalidAlgorithmError"
     assert asked == []
+
+
+def test_a_looked_up_current_key_drops_the_key_two_rotations_old(
+    rotating: LocalSecrets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the extension still answering the stages of one rotation ago (current and
+    previous), a token of the newest key is accepted and, from then on, the oldest key's
+    tokens are refused: the container keeps only the newest key and the one before it."""
+    oldest = issue_access_token(USER_ID)
+    rotate(rotating)
+    forget_cached_key()
+    assert verify_access_token(oldest) == USER_ID  # previous, still accepted
+    stale = {
+        stage: secrets._fetch_version({"versionStage": stage}, missing_ok=True)
+        for stage in ("AWSCURRENT", "AWSPREVIOUS")
+    }
+    fetch = secrets._fetch_version
+
+    def stale_stages(selector: dict[str, str], *, missing_ok: bool) -> dict[str, Any] | None:
+        if "versionStage" in selector:
+            return stale[selector["versionStage"]]
+        return fetch(selector, missing_ok=missing_ok)
+
+    monkeypatch.setattr(secrets, "_fetch_version", stale_stages)
+    rotate(rotating)
+    secret = rotating.get(JWT_SECRET_ID)
+    assert secret is not None
+    newest = secret.find()
+    assert newest is not None
+    token = jwt.encode(
+        claims(), newest.value, algorithm="HS256", headers={"kid": newest.version_id}
+    )
+
+    assert verify_access_token(token) == USER_ID
+    assert refusal(oldest) == "UnknownKeyError"

@@ -92,20 +92,24 @@ def _key_set(now: float) -> _KeySet:
 
 
 def _look_up(kid: str, now: float) -> SigningKey | None:
-    """A kid the cache does not know: fetch both keys again, then the version itself."""
+    """A kid the cache does not know: fetch both keys again (unless just fetched), then the
+    version itself, which the extension cannot have cached under its id."""
     global _cached
-    _cached = _fetch_key_set(now)
+    if _cached is None or _cached.fetched_at != now:
+        _cached = _fetch_key_set(now)
     if kid in _cached.accepted:
         return _cached.accepted[kid]
     version = _fetch_version({"versionId": kid}, missing_ok=True)
-    if version is None or not {CURRENT, PREVIOUS} & set(version.get("VersionStages") or ()):
+    stages = set(version.get("VersionStages") or ()) if version is not None else set()
+    if version is None or not {CURRENT, PREVIOUS} & stages:
         return None
     key = _signing_key(version)
-    _cached = _KeySet(
-        current=key if CURRENT in version["VersionStages"] else _cached.current,
-        accepted={**_cached.accepted, kid: key},
-        fetched_at=_cached.fetched_at,
-    )
+    if CURRENT in stages:  # a rotation the extension's answers do not show yet
+        accepted = {kid: key, _cached.current.kid: _cached.current}
+        _cached = _KeySet(current=key, accepted=accepted, fetched_at=_cached.fetched_at)
+    else:
+        accepted = {**_cached.accepted, kid: key}
+        _cached = _KeySet(current=_cached.current, accepted=accepted, fetched_at=_cached.fetched_at)
     return key
 
 
@@ -114,9 +118,8 @@ def _fetch_key_set(now: float) -> _KeySet:
     assert current_version is not None  # missing_ok=False raises instead
     current = _signing_key(current_version)
     accepted = {current.kid: current}
-    previous_version = _fetch_version(
-        {"versionStage": PREVIOUS}, missing_ok=True
-    )  # none before the first rotation
+    # There is no AWSPREVIOUS before the first rotation.
+    previous_version = _fetch_version({"versionStage": PREVIOUS}, missing_ok=True)
     if previous_version is not None:
         previous = _signing_key(previous_version)
         accepted[previous.kid] = previous
