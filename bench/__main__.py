@@ -73,7 +73,7 @@ class Preparer:
             body["key"] = f"note {unique}"
             event["body"] = json.dumps(body)
         elif function.name in {"get", "update", "delete"}:
-            item_table.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}')
+            item_table.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
         return cold.authorizer_event(event, self.access_token)
 
 
