@@ -70,7 +70,6 @@ UNKNOWN_METHODS = [
     ("OPTIONS", "/api/register"),
     ("GET", "/api/token"),
     ("DELETE", "/api/token"),
-    ("GET", "/api/data"),
     ("PUT", "/api/data"),
     ("DELETE", "/api/data"),
     ("PATCH", "/api/data"),

@@ -37,6 +37,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     """Set the data layer's clock (Unix seconds)."""
     current = [NOW]
     monkeypatch.setattr(item_table, "_epoch", lambda: current[0])
+    monkeypatch.setattr(item_table, "_expiry", lambda ttl: current[0] + ttl)
 
     def set_to(seconds: int) -> None:
         current[0] = seconds
@@ -245,6 +246,14 @@ def test_stored_item_carries_expires_at_as_a_number(
     )["Item"]
 
     assert item["expires_at"] == {"N": str(NOW + 3600)}
+
+
+def test_expiry_is_rounded_up_to_a_whole_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ttl of 1 written at 100.2 expires at 102: live for at least the whole second."""
+    monkeypatch.setattr(item_table.time, "time", lambda: 100.2)
+
+    assert item_table._expiry(1) == 102
+    assert item_table._epoch() == 100
 
 
 # --- GET /api/data ------------------------------------------------------------------------

@@ -26,6 +26,7 @@ write makes the retry's answer the first attempt's truth, or fails (a 500):
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Mapping
@@ -82,7 +83,14 @@ def _now() -> str:
 
 
 def _epoch() -> int:
+    """Now in whole Unix seconds: an item is expired once `expires_at <= _epoch()`."""
     return int(time.time())
+
+
+def _expiry(ttl: int) -> int:
+    """expires_at for a ttl: at least `ttl` seconds from now, at most one more (rounded up
+    to the next whole second, so a ttl of 1 never expires at once)."""
+    return math.ceil(time.time()) + ttl
 
 
 def _new_etag() -> str:
@@ -169,7 +177,7 @@ def put_new_item(user_id: str, key: str, value_json: str, ttl: int | None) -> st
         "etag": {"S": etag},
     }
     if ttl is not None:
-        item["expires_at"] = {"N": str(epoch + ttl)}
+        item["expires_at"] = {"N": str(_expiry(ttl))}
     try:
         dynamodb().put_item(
             TableName=get_settings().items_table,
@@ -222,7 +230,7 @@ def replace_item_value(
         update += " REMOVE expires_at"  # a PUT without ttl makes the key permanent again
     else:
         update += ", expires_at = :expires"
-        values[":expires"] = {"N": str(epoch + ttl)}
+        values[":expires"] = {"N": str(_expiry(ttl))}
     condition = _PRESENT + _if_match_condition(if_match, values)
     try:
         dynamodb().update_item(
