@@ -396,3 +396,26 @@ def test_one_dynamodb_request_per_page(aws_tables: Any, monkeypatch: pytest.Monk
     listing(limit="2")
 
     assert sent == ["query"]
+
+
+def test_an_item_written_before_versions_answers_etag_zero_and_matches_it(
+    aws_tables: Any,
+) -> None:
+    """Items stored before ETags existed have no etag attribute: they answer "0" until
+    their next write, and If-Match "0" matches them (and nothing written since)."""
+    aws_tables.put_item(
+        TableName="ItemsTable",
+        Item={
+            "user_id": {"S": ALICE},
+            "key": {"S": "old"},
+            "value": {"S": '"kept"'},
+            "write_id": {"S": "f" * 32},
+        },
+    )
+
+    assert get("old")[1]["ETag"] == '"0"'
+    assert listing()[2]["data"]["keys"][0]["etag"] == '"0"'
+    assert code_of(update("old", "x", '"1"')) == (412, "PRECONDITION_FAILED")
+    _, headers, _ = update("old", "new", '"0"')
+    assert headers["ETag"] != '"0"'
+    assert code_of(delete("old", '"0"')) == (412, "PRECONDITION_FAILED")

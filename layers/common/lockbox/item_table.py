@@ -44,6 +44,10 @@ from lockbox.settings import get_settings
 # opaque tags it lists (an empty tuple matches nothing).
 IfMatch = Literal["*"] | tuple[str, ...] | None
 
+# Items written before versions existed carry no etag: they answer this one until their
+# next write, and If-Match with it matches exactly them. Written etags are 32 hex digits.
+UNVERSIONED_ETAG = "0"
+
 _LIVE = "(attribute_not_exists(expires_at) OR expires_at > :now)"
 _PRESENT = f"attribute_exists(user_id) AND {_LIVE}"
 _ABSENT = "attribute_not_exists(user_id) OR expires_at <= :now"
@@ -127,6 +131,11 @@ def _etag_of(item: Mapping[str, Any] | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _version_of(item: Mapping[str, Any]) -> str:
+    """The etag a live item answers with (UNVERSIONED_ETAG for one written before etags)."""
+    return _etag_of(item) or UNVERSIONED_ETAG
+
+
 def _if_match_condition(if_match: IfMatch, values: dict[str, Any]) -> str:
     """The If-Match part of a condition (nothing for None and "*": presence is required anyway)."""
     if if_match is None or if_match == "*":
@@ -136,7 +145,8 @@ def _if_match_condition(if_match: IfMatch, values: dict[str, Any]) -> str:
     for index, tag in enumerate(tags):
         values[f":m{index}"] = {"S": tag}
         names.append(f":m{index}")
-    return f" AND etag IN ({', '.join(names)})"
+    unversioned = " OR attribute_not_exists(etag)" if UNVERSIONED_ETAG in tags else ""
+    return f" AND (etag IN ({', '.join(names)}){unversioned})"
 
 
 def _older_than_call(item: Mapping[str, Any] | None, started: str) -> bool:
@@ -209,7 +219,7 @@ def get_item(user_id: str, key: str) -> StoredItem | None:
     item = response.get("Item")
     if item is None or not _is_live(item, _epoch()):
         return None
-    return StoredItem(item["value"]["S"], _etag_of(item) or "")
+    return StoredItem(item["value"]["S"], _version_of(item))
 
 
 def replace_item_value(
@@ -321,7 +331,7 @@ def list_keys(user_id: str, prefix: str, limit: int, start_key: str | None) -> L
         request["ExclusiveStartKey"] = _key(user_id, start_key)  # always the caller's own
     response = dynamodb().query(**request)
     entries = [
-        (item["key"]["S"], _etag_of(item) or "", _expires_at(item))
+        (item["key"]["S"], _version_of(item), _expires_at(item))
         for item in response.get("Items", [])
     ]
     last = response.get("LastEvaluatedKey")
