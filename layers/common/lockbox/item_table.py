@@ -268,11 +268,17 @@ def delete_item(user_id: str, key: str, if_match: IfMatch) -> WriteOutcome:
     that from a key that never existed. "Providing a ClientRequestToken makes the call to
     TransactWriteItems idempotent, meaning that multiple identical calls have the same effect
     as one single call", for 10 minutes after the first completes (Amazon DynamoDB API
-    Reference, TransactWriteItems, ClientRequestToken). botocore resends the same request,
-    token included, so a retry of a committed delete answers success without effect, and a
-    retry of an attempt that changed nothing (throttled, timed out before it ran, cancelled)
-    is evaluated anew and answers the truth. The price: a transactional write costs 2 write
-    capacity units per item instead of 1, still one request.
+    Reference, TransactWriteItems, ClientRequestToken:
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+    botocore resends the same request within seconds, token and parameters unchanged (so no
+    IdempotentParameterMismatch): a retry of a committed delete answers success without
+    effect, and a retry of an attempt that changed nothing (throttled, timed out before it
+    ran, cancelled) is evaluated anew and answers the truth. The price: a transactional write
+    costs 2 write capacity units per item instead of 1, still one request.
+
+    Rejected alternative: a DeleteItem that leaves a tombstone (or a delete id) for its
+    retry to recognise would also cost one request, but every read, condition and listing
+    would have to skip tombstones, and they would need their own expiry.
     """
     epoch = _epoch()
     values: dict[str, Any] = {":now": {"N": str(epoch)}}
