@@ -28,6 +28,7 @@ from lockbox_local.services import LocalServices
 from lockbox_local.template import load_template
 
 BENCH_USER_ID = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"  # the caller in the data events
+BENCH_SESSION_ID = "bench-session"  # the session of the benchmark token
 STORED_KEY = "notes"
 
 
@@ -132,7 +133,7 @@ def seed_caller() -> str:
     answer = register(load_event("register_success"), cast(LambdaContext, bench_context()))
     if answer["statusCode"] not in (200, 409):
         raise RuntimeError(f"could not register the benchmark account: {answer['body']}")
-    return issue_access_token(BENCH_USER_ID)
+    return issue_access_token(BENCH_USER_ID, BENCH_SESSION_ID)
 
 
 def machine() -> dict[str, Any]:

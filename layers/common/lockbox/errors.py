@@ -40,6 +40,7 @@ class ErrorCode(Enum):
     )
     KEY_NOT_FOUND = (404, "The provided key does not exist in the database.")
     INVALID_TOKEN = (401, "Invalid access token provided.")
+    INVALID_REFRESH_TOKEN = (401, "Invalid or expired refresh token.")
     NOT_FOUND = (404, "The requested resource was not found.")
     TOO_MANY_REQUESTS = (429, "Too many requests. Please try again later.")
     INTERNAL_ERROR = (500, "An internal server error occurred. Please try again later.")
@@ -64,7 +65,13 @@ class Detail:
 class ApiError(Exception):
     """A request the API refuses, answered with the code's status and message."""
 
-    def __init__(self, code: ErrorCode, details: list[Detail] | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        details: list[Detail] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(code.name)
         self.code = code
         self.details = details or []
+        self.headers = headers or {}  # e.g. Retry-After on TOO_MANY_REQUESTS

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ class Success:
     message: str | None = None
     data: dict[str, Any] | None = None
     status: int = 200
+    headers: dict[str, str] | None = None  # added to the JSON and CORS headers
 
 
 def to_json(body: object) -> str:
@@ -39,9 +41,15 @@ def response_headers() -> dict[str, str]:
     }
 
 
-def json_response(status: int, body: object) -> dict[str, Any]:
-    """An API Gateway (REST v1) proxy response."""
-    return {"statusCode": status, "headers": response_headers(), "body": to_json(body)}
+def json_response(
+    status: int, body: object, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An API Gateway (REST v1) proxy response; `headers` add to the JSON and CORS ones."""
+    return {
+        "statusCode": status,
+        "headers": {**response_headers(), **(headers or {})},
+        "body": to_json(body),
+    }
 
 
 class ResponseFormat(Protocol):
@@ -72,25 +80,60 @@ class ContractEnvelope:
     """The contract's envelope (every /api route)."""
 
     def success(self, result: Success) -> dict[str, Any]:
-        return json_response(result.status, success_body(result))
+        return json_response(result.status, success_body(result), result.headers)
 
     def refusal(self, error: ApiError) -> dict[str, Any]:
-        return json_response(error.code.status, error_body(error.code, error.details))
+        body = error_body(error.code, error.details)
+        return json_response(error.code.status, body, error.headers)
 
 
 NOT_AN_OBJECT = "Request body must be a JSON object."
 
 
+# Refusals the /users front ends read as {"message"} (they decide on the status code).
+USERS_MESSAGES = {
+    ErrorCode.INVALID_CREDENTIALS: "Invalid email or password",
+    ErrorCode.INVALID_TOKEN: "Unauthorized",
+    ErrorCode.TOO_MANY_REQUESTS: ErrorCode.TOO_MANY_REQUESTS.message,
+}
+
+
 class UsersFormat:
-    """The /users routes' format: the bare resource, or express-validator's errors."""
+    """The /users routes' format: the bare resource, or express-validator's errors.
+
+    Every error item has msg, param, path (= param), location and type "field", so that
+    readers of express-validator 6 and 7 both work; never the submitted value.
+    """
 
     def success(self, result: Success) -> dict[str, Any]:
-        return json_response(result.status, result.data)
+        return json_response(result.status, result.data, result.headers)
 
     def refusal(self, error: ApiError) -> dict[str, Any]:
         if error.code is ErrorCode.INTERNAL_ERROR:
             entries = [{"msg": error.code.message, "location": "server"}]
             return json_response(error.code.status, {"errors": entries})
+        if error.code in USERS_MESSAGES:
+            body = {"message": USERS_MESSAGES[error.code]}
+            return json_response(error.code.status, body, error.headers)
         problems = [(d.field, d.message) for d in error.details] or [("body", NOT_AN_OBJECT)]
-        entries = [{"msg": msg, "param": param, "location": "body"} for param, msg in problems]
+        entries = [users_error_item(param, msg) for param, msg in problems]
         return json_response(400, {"errors": entries})
+
+
+def users_error_item(param: str, msg: str) -> dict[str, str]:
+    return {"type": "field", "msg": msg, "param": param, "path": param, "location": "body"}
+
+
+def users_user(user_id: str, email: str, names: Mapping[str, object]) -> dict[str, Any]:
+    """The /users front ends' user object; an /api account's full_name is split at its
+    first space into firstname and lastname."""
+    fullname: dict[str, str] = {}
+    full_name = names.get("full_name")
+    if isinstance(full_name, str):
+        first, _, last = full_name.partition(" ")
+        fullname = {"firstname": first, "lastname": last} if last else {"firstname": first}
+    for name in ("firstname", "lastname"):
+        value = names.get(name)
+        if isinstance(value, str):
+            fullname[name] = value
+    return {"_id": user_id, "fullname": fullname, "email": email, "socketId": None}

@@ -35,6 +35,7 @@ class Settings:
     password_policy: PasswordPolicy
     secrets_extension_port: int
     allowed_origin: str
+    refresh_token_lifetime: int  # seconds a refresh token stays valid from its issue
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -52,6 +53,9 @@ class Settings:
                 env, "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773, 1, 65535
             ),
             allowed_origin=env.get("ALLOWED_ORIGIN", "*"),  # the contract's default
+            refresh_token_lifetime=_int_in_range(
+                env, "REFRESH_TOKEN_LIFETIME", 2_592_000, 60, 31_536_000
+            ),
         )
 
 
