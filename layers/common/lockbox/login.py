@@ -3,8 +3,9 @@ in, a new session out, with the login protection they share (SPEC.md, "Login
 protection"): the attempt is counted for its name before the password is checked.
 
 A login makes at most two DynamoDB requests: the UpdateItem that counts the attempt and
-returns the name's login record, and, when the password matched, one TransactWriteItems
-that starts the session and clears the count.
+returns the name's login record, then either one TransactWriteItems that starts the
+session and clears the count (the password matched) or one UpdateItem that records the
+failure's time, from which a lockout runs (it did not).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def log_in(
     password_hash = record.password_hash if record else None
     matched = verify_password(password, password_hash)
     if not (matched and record and record.user_id):
+        if record is not None:
+            login_table.record_failure(login)
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
         raise ApiError(ErrorCode.INVALID_CREDENTIALS)
     session = start_session(record.user_id, refreshable=refreshable)

@@ -10,8 +10,11 @@ which TTL ignores. Registration replaces a count-only marker (its condition is
 `attribute_not_exists(user_id)`).
 
 Attributes: `attempts` (counted attempts since the last success), `last_attempt` (Unix
-milliseconds of the latest), `attempt_id` (the request that counted it, so a retried
-write is not counted twice).
+milliseconds of the latest count, moved to the moment its password check failed), and
+`attempt_id` (the request that counted it, so a retried write is not counted twice).
+`inflight` counts attempts whose password check has not finished (until `inflight_until`,
+in case a function dies mid-check): while one is in flight a name with 5 counted attempts
+stays locked, so a lockout never runs out while bcrypt is still deciding.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ FREE_ATTEMPTS = 5  # failures before the first lockout
 FIRST_LOCKOUT_SECONDS = 1
 MAX_LOCKOUT_SECONDS = 900
 QUIET_RESET_SECONDS = 900  # 15 minutes without a failure reset the count
+_INFLIGHT_SECONDS = 30  # longer than any function's timeout: a check still running
 _COUNT_ONLY_TTL_SECONDS = 2 * QUIET_RESET_SECONDS
 _ROUNDS = 4  # a count found stale is reset by a second write; a race may need another
 
@@ -67,7 +71,7 @@ def _locked_cases(now_ms: int) -> tuple[str, dict[str, Any]]:
     DynamoDB conditions have no arithmetic, so `last_attempt + 2^(attempts-5) <= now` is
     spelled out for each count (the length stops doubling at 900 s).
     """
-    cases = ["attribute_not_exists(attempts)", "attempts < :free"]
+    expired = []
     values: dict[str, Any] = {":free": {"N": str(FREE_ATTEMPTS)}}
     attempts = FREE_ATTEMPTS
     while True:
@@ -75,11 +79,16 @@ def _locked_cases(now_ms: int) -> tuple[str, dict[str, Any]]:
         values[f":a{attempts}"] = {"N": str(attempts)}
         values[f":t{attempts}"] = {"N": str(now_ms - seconds * 1000)}
         if seconds >= MAX_LOCKOUT_SECONDS:
-            cases.append(f"(attempts >= :a{attempts} AND last_attempt <= :t{attempts})")
+            expired.append(f"(attempts >= :a{attempts} AND last_attempt <= :t{attempts})")
             break
-        cases.append(f"(attempts = :a{attempts} AND last_attempt <= :t{attempts})")
+        expired.append(f"(attempts = :a{attempts} AND last_attempt <= :t{attempts})")
         attempts += 1
-    return "(" + " OR ".join(cases) + ")", values
+    settled = "(attribute_not_exists(inflight) OR inflight <= :zero OR inflight_until <= :now)"
+    condition = (
+        "(attribute_not_exists(attempts) OR attempts < :free"
+        f" OR ({settled} AND ({' OR '.join(expired)})))"
+    )
+    return condition, values
 
 
 def count_attempt(login: str) -> CountedAttempt:
@@ -104,6 +113,7 @@ def count_attempt(login: str) -> CountedAttempt:
             ":aid": {"S": attempt_id},
             ":stale": {"N": str(now_ms - QUIET_RESET_SECONDS * 1000)},
             ":expiry": {"N": str(now_ms // 1000 + _COUNT_ONLY_TTL_SECONDS)},
+            ":inflight_until": {"N": str(now_ms + _INFLIGHT_SECONDS * 1000)},
         }
         try:
             response = client.update_item(
@@ -111,7 +121,9 @@ def count_attempt(login: str) -> CountedAttempt:
                 Key=key,
                 UpdateExpression=(
                     "SET attempts = if_not_exists(attempts, :zero) + :one, last_attempt = :now,"
-                    " attempt_id = :aid, expires_at = if_not_exists(user_id, :expiry)"
+                    " attempt_id = :aid, expires_at = if_not_exists(user_id, :expiry),"
+                    " inflight = if_not_exists(inflight, :zero) + :one,"
+                    " inflight_until = :inflight_until"
                 ),
                 ConditionExpression=(
                     "(attribute_not_exists(attempt_id) OR attempt_id <> :aid)"
@@ -150,7 +162,8 @@ def _restart_count(
             Key=key,
             UpdateExpression=(
                 "SET attempts = :one, last_attempt = :now, attempt_id = :aid,"
-                " expires_at = if_not_exists(user_id, :expiry)"
+                " expires_at = if_not_exists(user_id, :expiry), inflight = :one,"
+                " inflight_until = :inflight_until"
             ),
             ConditionExpression="last_attempt = :seen",
             ExpressionAttributeValues={
@@ -158,6 +171,7 @@ def _restart_count(
                 ":now": values[":now"],
                 ":aid": {"S": attempt_id},
                 ":expiry": values[":expiry"],
+                ":inflight_until": values[":inflight_until"],
                 ":seen": {"N": str(seen_last_ms)},
             },
             ReturnValues="ALL_NEW",
@@ -180,13 +194,33 @@ def _login_record(item: dict[str, Any]) -> CountedAttempt:
     return CountedAttempt(user_id=user_id, password_hash=password_hash, names=names)
 
 
+def record_failure(login: str) -> None:
+    """The password check failed: the lockout runs from now, and the attempt is no longer
+    in flight (the failed login's second request)."""
+    now_ms = int(time.time() * 1000)
+    try:
+        dynamodb().update_item(
+            TableName=get_settings().users_table,
+            Key={"pk": {"S": login_pk(login)}},
+            UpdateExpression="SET last_attempt = :now ADD inflight :minus_one",
+            ConditionExpression="attribute_exists(attempts) AND last_attempt < :now",
+            ExpressionAttributeValues={":now": {"N": str(now_ms)}, ":minus_one": {"N": "-1"}},
+        )
+    except ClientError as error:
+        # A success reset the count meanwhile: nothing to record.
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+
+
 def reset_count(login: str) -> TransactWriteItemTypeDef:
     """The Update that clears the name's count, for the transaction of a successful login."""
     return {
         "Update": {
             "TableName": get_settings().users_table,
             "Key": {"pk": {"S": login_pk(login)}},
-            "UpdateExpression": "REMOVE attempts, last_attempt, attempt_id",
+            "UpdateExpression": (
+                "REMOVE attempts, last_attempt, attempt_id, inflight, inflight_until"
+            ),
             "ConditionExpression": "attribute_exists(user_id)",
         }
     }
