@@ -49,6 +49,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     ),
     "KEY_NOT_FOUND": (404, "The provided key does not exist in the database."),
     "INVALID_TOKEN": (401, "Invalid access token provided."),
+    "INVALID_REFRESH_TOKEN": (401, "Invalid or expired refresh token."),
     "NOT_FOUND": (404, "The requested resource was not found."),
     "TOO_MANY_REQUESTS": (429, "Too many requests. Please try again later."),
     "INTERNAL_ERROR": (500, "An internal server error occurred. Please try again later."),
