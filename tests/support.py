@@ -7,19 +7,24 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lockbox_local.local_secrets import LocalSecret, LocalSecrets, SecretVersion
 from lockbox_local.secrets_extension import SecretsExtensionServer
+from lockbox_local.worker import LambdaContext
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 SESSION_TOKEN = "test-session-token"
 JWT_SECRET_ID = "lockbox/test/jwt-signing-key"
 JWT_ISSUER = "lockbox-api/test"
 JWT_SIGNING_KEY = secrets.token_urlsafe(48)
+JWT_KEY_ID = str(uuid.uuid4())  # its version id: the kid of the tokens it signs
 
 # The environment template.yaml gives the functions (bcrypt at test cost).
 FUNCTION_ENVIRONMENT = {
@@ -59,27 +64,14 @@ def load_event(name: str) -> dict[str, Any]:
     return event
 
 
-class LambdaContext:
-    """The context object of one invocation (the attributes Powertools reads)."""
-
-    function_name = "test-function"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    memory_limit_in_mb = 256
-    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-    log_group_name = "/aws/lambda/test-function"
-    log_stream_name = "2026/11/21/[$LATEST]abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
 # --- fixtures (re-exported by the suites' conftest.py) ----------------------------------
 
 
 @pytest.fixture(scope="session")
 def secrets_extension() -> Iterator[SecretsExtensionServer]:
-    server = SecretsExtensionServer({JWT_SECRET_ID: JWT_SIGNING_KEY}, SESSION_TOKEN).start()
+    version = SecretVersion(JWT_KEY_ID, JWT_SIGNING_KEY, ("AWSCURRENT",), time.time())
+    local = LocalSecrets({JWT_SECRET_ID: LocalSecret((version,))})
+    server = SecretsExtensionServer(local, SESSION_TOKEN).start()
     yield server
     server.stop()
 
@@ -119,7 +111,8 @@ def aws_tables() -> Iterator[Any]:
 
 @pytest.fixture
 def lambda_context() -> LambdaContext:
-    return LambdaContext()
+    """The repo's one Lambda context (lockbox_local's), as Lambda would pass it."""
+    return LambdaContext.for_function("test-function")
 
 
 @pytest.fixture

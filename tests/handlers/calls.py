@@ -13,6 +13,7 @@ from functions.delete_account.app import lambda_handler as delete_account_handle
 from functions.delete_item.app import lambda_handler as delete_handler
 from functions.get_account.app import lambda_handler as account_handler
 from functions.get_item.app import lambda_handler as get_handler
+from functions.list_items.app import lambda_handler as list_handler
 from functions.logout.app import lambda_handler as logout_handler
 from functions.purge_items.app import lambda_handler as purge_handler
 from functions.register.app import lambda_handler as register_handler
@@ -40,6 +41,7 @@ __all__ = [
     "error",
     "event_for_key",
     "get_handler",
+    "list_handler",
     "load_event",
     "logout_handler",
     "password_handler",

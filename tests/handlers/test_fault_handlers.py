@@ -5,7 +5,6 @@ Each answers 500 INTERNAL_ERROR in the envelope and leaves no partial write behi
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from lockbox import aws, user_table
 from lockbox.errors import ErrorCode
 from lockbox.settings import get_settings
+from lockbox_local.ports import free_port
 from tests.handlers.calls import (
     USER,
     call,
@@ -22,6 +22,7 @@ from tests.handlers.calls import (
     error,
     event_for_key,
     get_handler,
+    list_handler,
     load_event,
     register,
     register_handler,
@@ -185,18 +186,12 @@ def test_token_lookup_fault_is_internal_error(
     assert call(token_handler, load_event("token_success"), lambda_context) == INTERNAL_ERROR
 
 
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_token_with_secrets_extension_unreachable_is_internal_error(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given the secrets extension unreachable, a valid login is 500 INTERNAL_ERROR."""
     register(lambda_context)
-    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(unused_port()))
+    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(free_port()))
     get_settings.cache_clear()
 
     assert call(token_handler, load_event("token_success"), lambda_context) == INTERNAL_ERROR
@@ -218,7 +213,7 @@ def test_wrong_password_does_not_need_the_secret(
 ) -> None:
     """Given the extension down, a wrong password is still INVALID_CREDENTIALS (not a 500)."""
     register(lambda_context)
-    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(unused_port()))
+    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(free_port()))
     get_settings.cache_clear()
 
     result = call(token_handler, load_event("token_wrong_password"), lambda_context)
@@ -242,7 +237,8 @@ def test_store_fault_is_internal_error_and_writes_nothing(
     [
         ("get_item", "get", "get_item_success", "read-timeout"),
         ("update_item", "update", "update_item_success", "internal-server-error"),
-        ("delete_item", "delete", "delete_item_success", "throughput-exceeded"),
+        ("transact_write_items", "delete", "delete_item_success", "throughput-exceeded"),
+        ("query", "list", "list_items_success", "connection-error"),
     ],
 )
 def test_data_call_fault_is_internal_error_and_keeps_the_item(
@@ -254,11 +250,17 @@ def test_data_call_fault_is_internal_error_and_keeps_the_item(
     event_name: str,
     fault: str,
 ) -> None:
-    """Given GetItem, UpdateItem or DeleteItem failing, 500 and the item unchanged."""
+    """Given GetItem, UpdateItem, the delete's transaction or Query failing, 500 and the
+    item unchanged."""
     call(store_handler, load_event("store_item_success"), lambda_context)
     before = scan(aws_tables, "ItemsTable")
     make_failing(monkeypatch, method, fault)
-    handler = {"get": get_handler, "update": update_handler, "delete": delete_handler}[handler_name]
+    handler = {
+        "get": get_handler,
+        "update": update_handler,
+        "delete": delete_handler,
+        "list": list_handler,
+    }[handler_name]
 
     assert call(handler, load_event(event_name), lambda_context) == INTERNAL_ERROR
     assert scan(aws_tables, "ItemsTable") == before

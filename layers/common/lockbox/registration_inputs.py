@@ -47,15 +47,18 @@ def check_email(value: object) -> str:
     return text
 
 
-def check_full_name(value: object) -> str:
-    text = required_text(value, "Full name", ErrorCode.INVALID_REQUEST)
-    refuse_if(control_reason(text, "Full name"), ErrorCode.INVALID_REQUEST)
-    if len(text) > MAX_FULL_NAME_LENGTH:
-        raise RuleViolation(
-            ErrorCode.INVALID_REQUEST,
-            f"Full name must be at most {MAX_FULL_NAME_LENGTH} characters.",
-        )
+def _free_text(value: object, label: str, code: ErrorCode, max_length: int) -> str:
+    """Free text: present, not blank, no control characters (INVALID_REQUEST whatever the
+    field's own code), at most max_length characters."""
+    text = required_text(value, label, code)
+    refuse_if(control_reason(text, label), ErrorCode.INVALID_REQUEST)
+    if len(text) > max_length:
+        raise RuleViolation(code, f"{label} must be at most {max_length} characters.")
     return text
+
+
+def check_full_name(value: object) -> str:
+    return _free_text(value, "Full name", ErrorCode.INVALID_REQUEST, MAX_FULL_NAME_LENGTH)
 
 
 def check_new_password(value: object) -> str:
@@ -80,13 +83,7 @@ def check_age(value: object) -> int:
 
 
 def check_gender(value: object) -> str:
-    text = required_text(value, "Gender", ErrorCode.GENDER_REQUIRED)
-    refuse_if(control_reason(text, "Gender"), ErrorCode.INVALID_REQUEST)
-    if len(text) > MAX_GENDER_LENGTH:
-        raise RuleViolation(
-            ErrorCode.GENDER_REQUIRED, f"Gender must be at most {MAX_GENDER_LENGTH} characters."
-        )
-    return text
+    return _free_text(value, "Gender", ErrorCode.GENDER_REQUIRED, MAX_GENDER_LENGTH)
 
 
 # POST /users/register (the /users flavour; messages in its front ends' style).

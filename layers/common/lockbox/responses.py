@@ -24,7 +24,7 @@ class Success:
     message: str | None = None
     data: dict[str, Any] | None = None
     status: int = 200
-    headers: dict[str, str] | None = None  # added to the JSON and CORS headers
+    headers: dict[str, str] | None = None  # e.g. ETag, added to the JSON and CORS headers
 
 
 def to_json(body: object) -> str:
@@ -44,12 +44,11 @@ def response_headers() -> dict[str, str]:
 def json_response(
     status: int, body: object, headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """An API Gateway (REST v1) proxy response; `headers` add to the JSON and CORS ones."""
-    return {
-        "statusCode": status,
-        "headers": {**response_headers(), **(headers or {})},
-        "body": to_json(body),
-    }
+    """An API Gateway (REST v1) proxy response; `headers` are added to the standard ones."""
+    merged = response_headers()
+    if headers:
+        merged.update(headers)
+    return {"statusCode": status, "headers": merged, "body": to_json(body)}
 
 
 class ResponseFormat(Protocol):
