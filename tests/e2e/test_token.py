@@ -288,7 +288,9 @@ def test_token_failures_are_indistinguishable(
     http: requests.Session, api_url: str, user: User
 ) -> None:
     """Given an unknown user, a wrong password and a 73-byte password, when each logs
-    in, then the three answers have the same status, headers' content type and body."""
+    in, then the three answers have the same status, headers' content type and body.
+    (A user of its own: the module's user has failed logins enough to be locked out.)"""
+    user = new_user(http, api_url)
     responses = [
         request_token(http, api_url, unique_username("nobody"), user.password),
         request_token(http, api_url, user.username, "wrong-password-9"),
