@@ -62,7 +62,13 @@ def test_token_data_is_a_bearer_token_expiring_in_3600_seconds(
     token_type Bearer and expires_in as the integer 3600."""
     data = token_response.json()["data"]
 
-    assert set(data) == {"access_token", "token_type", "expires_in"}
+    assert set(data) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+    }
     assert data["token_type"] == "Bearer"
     assert type(data["expires_in"]) is int
     assert data["expires_in"] == TOKEN_LIFETIME_SECONDS
