@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lockbox import login_table, session_table
 from lockbox.errors import ApiError, ErrorCode
 from lockbox.login_inputs import TokenInput, UsersLoginInput
-from lockbox.observability import logger, metrics
+from lockbox.observability import metrics
 from lockbox.passwords import verify_password
 from lockbox.responses import Success, users_user
 from lockbox.sessions import StartedSession, session_tokens, start_session
@@ -52,7 +52,6 @@ def log_in(
         raise ApiError(ErrorCode.INVALID_CREDENTIALS)
     session = start_session(record.user_id, refreshable=refreshable)
     login_table.finish_login(login, session_table.put_session(session.record))
-    logger.info("Session started", extra={"user_id": record.user_id})
     return session, record
 
 

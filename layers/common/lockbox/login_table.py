@@ -65,19 +65,19 @@ class LockedOutError(Exception):
         self.retry_after = retry_after
 
 
-def _locked_cases(now_ms: int) -> tuple[str, dict[str, Any]]:
-    """A condition true when the name is not locked, one case per lockout length.
+def _not_locked_condition() -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A condition true when the name is not locked, one case per lockout length, and the
+    (count, seconds) pairs whose `:a<count>` and `:t<count>` values it names.
 
     DynamoDB conditions have no arithmetic, so `last_attempt + 2^(attempts-5) <= now` is
-    spelled out for each count (the length stops doubling at 900 s).
+    spelled out for each count (the length stops doubling at 900 s). While an attempt is
+    in flight (its password check unfinished), the lock holds.
     """
-    expired = []
-    values: dict[str, Any] = {":free": {"N": str(FREE_ATTEMPTS)}}
+    expired, lengths = [], []
     attempts = FREE_ATTEMPTS
     while True:
         seconds = lockout_seconds(attempts)
-        values[f":a{attempts}"] = {"N": str(attempts)}
-        values[f":t{attempts}"] = {"N": str(now_ms - seconds * 1000)}
+        lengths.append((attempts, seconds))
         if seconds >= MAX_LOCKOUT_SECONDS:
             expired.append(f"(attempts >= :a{attempts} AND last_attempt <= :t{attempts})")
             break
@@ -88,7 +88,23 @@ def _locked_cases(now_ms: int) -> tuple[str, dict[str, Any]]:
         "(attribute_not_exists(attempts) OR attempts < :free"
         f" OR ({settled} AND ({' OR '.join(expired)})))"
     )
-    return condition, values
+    return condition, tuple(lengths)
+
+
+_NOT_LOCKED, _LOCKOUT_LENGTHS = _not_locked_condition()
+_COUNT_CONDITION = (
+    "(attribute_not_exists(attempt_id) OR attempt_id <> :aid)"
+    " AND (attribute_not_exists(last_attempt) OR last_attempt > :stale)"
+    f" AND {_NOT_LOCKED}"
+)
+
+
+def _lockout_values(now_ms: int) -> dict[str, Any]:
+    values: dict[str, Any] = {":free": {"N": str(FREE_ATTEMPTS)}}
+    for attempts, seconds in _LOCKOUT_LENGTHS:
+        values[f":a{attempts}"] = {"N": str(attempts)}
+        values[f":t{attempts}"] = {"N": str(now_ms - seconds * 1000)}
+    return values
 
 
 def count_attempt(login: str) -> CountedAttempt:
@@ -105,8 +121,7 @@ def count_attempt(login: str) -> CountedAttempt:
     client = dynamodb()
     for _ in range(_ROUNDS):
         now_ms = int(time.time() * 1000)
-        not_locked, values = _locked_cases(now_ms)
-        values |= {
+        values = _lockout_values(now_ms) | {
             ":one": {"N": "1"},
             ":zero": {"N": "0"},
             ":now": {"N": str(now_ms)},
@@ -125,11 +140,7 @@ def count_attempt(login: str) -> CountedAttempt:
                     " inflight = if_not_exists(inflight, :zero) + :one,"
                     " inflight_until = :inflight_until"
                 ),
-                ConditionExpression=(
-                    "(attribute_not_exists(attempt_id) OR attempt_id <> :aid)"
-                    " AND (attribute_not_exists(last_attempt) OR last_attempt > :stale)"
-                    f" AND {not_locked}"
-                ),
+                ConditionExpression=_COUNT_CONDITION,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
