@@ -214,7 +214,9 @@ def record_failure(login: str) -> None:
             TableName=get_settings().users_table,
             Key={"pk": {"S": login_pk(login)}},
             UpdateExpression="SET last_attempt = :now ADD inflight :minus_one",
-            ConditionExpression="attribute_exists(attempts) AND last_attempt < :now",
+            # Unconditional on the time: an attempt counted meanwhile sets it again when its
+            # own check fails; the in-flight count must come down whatever the order.
+            ConditionExpression="attribute_exists(attempts)",
             ExpressionAttributeValues={":now": {"N": str(now_ms)}, ":minus_one": {"N": "-1"}},
         )
     except ClientError as error:
