@@ -270,3 +270,33 @@ def test_authorizer_makes_one_request_per_decision(
 
     assert authorized(lambda_context, data["access_token"]) is not None
     assert dict(dynamodb_requests) == {"TransactGetItems": 1}
+
+
+def test_an_expired_refresh_token_is_refused(
+    account: str, lambda_context: Any, aws_tables: Any
+) -> None:
+    """Given a refresh token past its refresh_expires_in, 401 INVALID_REFRESH_TOKEN."""
+    data = log_in(lambda_context)
+    sid = jwt.decode(data["access_token"], options={"verify_signature": False})["sid"]
+    aws_tables.update_item(
+        TableName="UsersTable",
+        Key={"pk": {"S": f"SESSION#{sid}"}},
+        UpdateExpression="SET refresh_expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": "1000"}},
+    )
+
+    assert refresh(lambda_context, data["refresh_token"]) == error(ErrorCode.INVALID_REFRESH_TOKEN)
+
+
+def test_refresh_lifetime_is_the_deployment_parameter(
+    account: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lockbox.settings import get_settings
+
+    monkeypatch.setenv("REFRESH_TOKEN_LIFETIME", "86400")
+    get_settings.cache_clear()
+
+    data = log_in(lambda_context)
+    _, body = refresh(lambda_context, data["refresh_token"])
+
+    assert data["refresh_expires_in"] == body["data"]["refresh_expires_in"] == 86400
