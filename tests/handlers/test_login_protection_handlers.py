@@ -187,3 +187,32 @@ def test_lockout_seconds_double_up_to_fifteen_minutes() -> None:
         900,
         900,
     ]
+
+
+def test_a_login_whose_transaction_meets_a_concurrent_count_is_tried_again(
+    account: None, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the session's transaction cancelled once for a conflict (another login of the
+    name counted at that moment), the login still succeeds."""
+    from botocore.exceptions import ClientError
+
+    client = aws.dynamodb()
+    real = client.transact_write_items
+    conflicts = [1]
+
+    def conflict_once(**kwargs: Any) -> Any:
+        if conflicts:
+            conflicts.pop()
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+                },
+                "TransactWriteItems",
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "transact_write_items", conflict_once)
+
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+    assert conflicts == []
