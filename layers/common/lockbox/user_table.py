@@ -299,9 +299,20 @@ def delete_account(account: Account) -> None:
 
 
 def _transact_account(items: list[TransactWriteItemTypeDef]) -> None:
-    try:
-        dynamodb().transact_write_items(TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-            raise AccountChangedError from None
-        raise
+    """One transaction on the account's items. A failed condition is AccountChangedError;
+    a conflict with a concurrent write (a login counted on a marker) is tried again."""
+    for attempt in range(_CONFLICT_RETRIES + 1):
+        try:
+            dynamodb().transact_write_items(
+                TransactItems=items, ClientRequestToken=uuid.uuid4().hex
+            )
+            return
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons:
+                raise AccountChangedError from None
+            if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
+                raise
+        time.sleep(_CONFLICT_BACKOFF_SECONDS * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
