@@ -300,3 +300,33 @@ def test_refresh_lifetime_is_the_deployment_parameter(
     _, body = refresh(lambda_context, data["refresh_token"])
 
     assert data["refresh_expires_in"] == body["data"]["refresh_expires_in"] == 86400
+
+
+def test_authorizer_read_cancelled_by_a_concurrent_refresh_is_tried_again(
+    account: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the session read cancelled once (a refresh was writing the session), the
+    decision is still taken, not a 500."""
+    from botocore.exceptions import ClientError
+
+    data = log_in(lambda_context)
+    client = aws.dynamodb()
+    real = client.transact_get_items
+    conflicts = [1]
+
+    def conflict_once(**kwargs: Any) -> Any:
+        if conflicts:
+            conflicts.pop()
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
+                },
+                "TransactGetItems",
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "transact_get_items", conflict_once)
+
+    assert authorized(lambda_context, data["access_token"]) is not None
+    assert conflicts == []

@@ -32,7 +32,11 @@ from lockbox.settings import get_settings
 from lockbox.tokens import TOKEN_LIFETIME_SECONDS
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        TransactGetItemsOutputTypeDef,
+        TransactGetItemTypeDef,
+        TransactWriteItemTypeDef,
+    )
 
 # Two tabs refreshing with one token at once: the loser is refused, the session lives.
 REUSE_GRACE_MILLISECONDS = 10_000
@@ -220,12 +224,26 @@ def end_all_sessions(user_id: str) -> None:
             raise
 
 
+def _transact_get(items: list[TransactGetItemTypeDef]) -> TransactGetItemsOutputTypeDef:
+    """TransactGetItems, tried again when a transaction writing one of the items (a refresh,
+    a login) made DynamoDB cancel it (TransactionConflict)."""
+    for attempt in range(_CONFLICT_RETRIES + 1):
+        try:
+            return dynamodb().transact_get_items(TransactItems=items)
+        except ClientError as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
+                raise
+        time.sleep(_CONFLICT_BACKOFF_SECONDS * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
+    raise AssertionError("unreachable")
+
+
 def session_is_alive(user_id: str, session_id: str) -> bool:
     """Whether the session exists, belongs to the user, has not ended, and the user's
     profile (still there) has not ended it: one TransactGetItems of both items."""
     table = get_settings().users_table
-    response = dynamodb().transact_get_items(
-        TransactItems=[
+    response = _transact_get(
+        [
             {
                 "Get": {
                     "TableName": table,
@@ -252,4 +270,4 @@ def session_is_alive(user_id: str, session_id: str) -> bool:
     valid_after = profile.get("sessions_valid_after", {}).get("N")
     if valid_after is None or int(session["created_at"]["N"]) > int(valid_after):
         return True
-    return profile.get("spared_session", {}).get("S") == session_id
+    return bool(profile.get("spared_session", {}).get("S") == session_id)
