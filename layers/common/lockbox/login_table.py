@@ -150,7 +150,12 @@ def count_attempt(login: str) -> CountedAttempt:
             )
             return _login_record(response["Attributes"])
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            code = error.response.get("Error", {}).get("Code")
+            if code == "TransactionConflictException":
+                # A registration or password change is writing this marker: count again.
+                time.sleep(_CONFLICT_BACKOFF_SECONDS * random.uniform(0.5, 1.5))  # noqa: S311
+                continue
+            if code != "ConditionalCheckFailedException":
                 raise
             old: dict[str, Any] = dict(error.response.get("Item") or {})  # type: ignore[call-overload]
         if old.get("attempt_id", {}).get("S") == attempt_id:
