@@ -28,13 +28,21 @@ def no_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
     Cheaper than moto, and it checks that validation happens before any request to
     DynamoDB. Nothing can reach AWS either.
     """
-    from lockbox import item_table, user_table
+    from lockbox import (
+        item_table,
+        login_table,
+        purge_table,
+        session_table,
+        transactions,
+        user_table,
+    )
 
     def forbidden(*_: Any, **__: Any) -> Any:
         raise AssertionError("this request must be refused before it reaches DynamoDB")
 
-    monkeypatch.setattr(user_table, "dynamodb", forbidden)
-    monkeypatch.setattr(item_table, "dynamodb", forbidden)
+    # Every module that reaches DynamoDB (each imports the client getter by name).
+    for module in (item_table, login_table, purge_table, session_table, transactions, user_table):
+        monkeypatch.setattr(module, "dynamodb", forbidden)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from lockbox import aws, user_table
+from lockbox import aws, transactions
 from lockbox.errors import ErrorCode
 from lockbox.settings import get_settings
 from lockbox_local.ports import free_port
@@ -125,7 +125,7 @@ def test_transaction_conflict_is_retried_then_succeeds(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given one TransactionConflict cancellation, the registration is retried and succeeds."""
-    monkeypatch.setattr(user_table, "_CONFLICT_BACKOFF_SECONDS", 0)
+    monkeypatch.setattr(transactions, "CONFLICT_BACKOFF_SECONDS", 0)
     client = aws.dynamodb()
     real = client.transact_write_items
     attempts: list[int] = []
@@ -159,7 +159,7 @@ def test_endless_transaction_conflict_is_internal_error(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given conflicts on every retry, 500 INTERNAL_ERROR."""
-    monkeypatch.setattr(user_table, "_CONFLICT_BACKOFF_SECONDS", 0)
+    monkeypatch.setattr(transactions, "CONFLICT_BACKOFF_SECONDS", 0)
 
     def always_conflict(**_: Any) -> None:
         raise ClientError(

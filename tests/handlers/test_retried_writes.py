@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lockbox import item_table, user_table
+from lockbox import item_table, transactions, user_table
 from lockbox.errors import ErrorCode
 from lockbox.item_table import UnknownOutcomeError, WriteOutcome
 from tests.handlers.calls import call, delete_handler, error, event_for_key, with_user
@@ -281,7 +281,7 @@ def test_registration_transaction_carries_an_idempotency_token(
             sent.append(kwargs)
             return {}
 
-    monkeypatch.setattr(user_table, "dynamodb", lambda: Recorder())
+    monkeypatch.setattr(transactions, "dynamodb", lambda: Recorder())
     user = user_table.NewUser(
         user_id="u1",
         username="alice",

@@ -20,7 +20,6 @@ stays locked, so a lockout never runs out while bcrypt is still deciding.
 from __future__ import annotations
 
 import math
-import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from lockbox.aws import dynamodb
 from lockbox.settings import get_settings
+from lockbox.transactions import backoff, transact_write
 from lockbox.user_table import login_pk
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ QUIET_RESET_SECONDS = 900  # 15 minutes without a failure reset the count
 _INFLIGHT_SECONDS = 30  # longer than any function's timeout: a check still running
 _COUNT_ONLY_TTL_SECONDS = 2 * QUIET_RESET_SECONDS
 _ROUNDS = 4  # a count found stale is reset by a second write; a race may need another
-_CONFLICT_RETRIES = 5
 _CONFLICT_BACKOFF_SECONDS = 0.02
 
 
@@ -153,7 +152,7 @@ def count_attempt(login: str) -> CountedAttempt:
             code = error.response.get("Error", {}).get("Code")
             if code == "TransactionConflictException":
                 # A registration or password change is writing this marker: count again.
-                time.sleep(_CONFLICT_BACKOFF_SECONDS * random.uniform(0.5, 1.5))  # noqa: S311
+                backoff(0)
                 continue
             if code != "ConditionalCheckFailedException":
                 raise
@@ -253,16 +252,4 @@ def finish_login(login: str, session: TransactWriteItemTypeDef) -> None:
     A login of the same name counted at that moment makes DynamoDB cancel the transaction
     (TransactionConflict); it is tried again, briefly, rather than answered with a 500.
     """
-    items = [session, reset_count(login)]
-    for attempt in range(_CONFLICT_RETRIES + 1):
-        try:
-            # The token makes botocore's retry of a committed transaction a no-op.
-            dynamodb().transact_write_items(
-                TransactItems=items, ClientRequestToken=uuid.uuid4().hex
-            )
-            return
-        except ClientError as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
-                raise
-        time.sleep(_CONFLICT_BACKOFF_SECONDS * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
+    transact_write([session, reset_count(login)])

@@ -20,7 +20,6 @@ profile in one TransactGetItems.
 from __future__ import annotations
 
 import hashlib
-import random
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,11 +29,10 @@ from botocore.exceptions import ClientError
 from lockbox.aws import dynamodb
 from lockbox.settings import get_settings
 from lockbox.tokens import TOKEN_LIFETIME_SECONDS
+from lockbox.transactions import cancellation_reasons, transact_get, transact_write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
-        TransactGetItemsOutputTypeDef,
-        TransactGetItemTypeDef,
         TransactWriteItemTypeDef,
     )
 
@@ -43,8 +41,6 @@ REUSE_GRACE_MILLISECONDS = 10_000
 # A session item outlives its last token by this much before TTL removes it, so that a
 # rotated token presented late is still recognized (and ends nothing: it is already dead).
 _TTL_MARGIN_SECONDS = 86_400
-_CONFLICT_RETRIES = 5
-_CONFLICT_BACKOFF_SECONDS = 0.02
 
 
 def session_pk(session_id: str) -> str:
@@ -163,24 +159,18 @@ def rotate(
             }
         },
     ]
-    client = dynamodb()
-    for attempt in range(_CONFLICT_RETRIES + 1):
-        try:
-            # A retry of a committed transaction (its answer lost) succeeds as the first
-            # attempt did, thanks to the request token: the rotation happens once.
-            client.transact_write_items(TransactItems=items, ClientRequestToken=replacement[:36])
-            return
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons", [])
+    try:
+        # One token across attempts: a retry of a committed rotation (its answer lost)
+        # succeeds as the first attempt did, so the rotation happens once.
+        transact_write(items, token=replacement[:36])
+    except ClientError as error:
+        reasons = cancellation_reasons(error)
+        if reasons is None:
+            raise
         codes = [reason.get("Code", "None") for reason in reasons]
         if "ConditionalCheckFailed" in codes:
             _judge_refusal(reasons, presented, now)
-        if "TransactionConflict" not in codes or attempt == _CONFLICT_RETRIES:
-            raise RefreshRefusedError(",".join(codes))
-        # Another refresh of this session is committing; once it has, ours is judged.
-        time.sleep(_CONFLICT_BACKOFF_SECONDS * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
+        raise RefreshRefusedError(",".join(codes)) from None
 
 
 def _judge_refusal(reasons: list[Any], presented: str, now: float) -> None:
@@ -224,25 +214,11 @@ def end_all_sessions(user_id: str) -> None:
             raise
 
 
-def _transact_get(items: list[TransactGetItemTypeDef]) -> TransactGetItemsOutputTypeDef:
-    """TransactGetItems, tried again when a transaction writing one of the items (a refresh,
-    a login) made DynamoDB cancel it (TransactionConflict)."""
-    for attempt in range(_CONFLICT_RETRIES + 1):
-        try:
-            return dynamodb().transact_get_items(TransactItems=items)
-        except ClientError as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
-                raise
-        time.sleep(_CONFLICT_BACKOFF_SECONDS * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
-    raise AssertionError("unreachable")
-
-
 def session_is_alive(user_id: str, session_id: str) -> bool:
     """Whether the session exists, belongs to the user, has not ended, and the user's
     profile (still there) has not ended it: one TransactGetItems of both items."""
     table = get_settings().users_table
-    response = _transact_get(
+    response = transact_get(
         [
             {
                 "Get": {

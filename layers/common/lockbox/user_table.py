@@ -15,9 +15,6 @@ markers and on the profile; a password change updates all of them in one transac
 
 from __future__ import annotations
 
-import random
-import time
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +23,10 @@ from botocore.exceptions import ClientError
 from lockbox.aws import dynamodb
 from lockbox.emails import canonical_email
 from lockbox.settings import get_settings
+from lockbox.transactions import cancellation_codes, transact_write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
-
-_CONFLICT_RETRIES = 8
-_CONFLICT_BACKOFF_SECONDS = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,22 +156,16 @@ def _put_if_absent(table: str, item: dict[str, Any], attribute: str) -> Transact
 
 
 def _transact_with_retries(items: list[TransactWriteItemTypeDef], markers: list[str]) -> None:
-    client = dynamodb()
-    for attempt in range(_CONFLICT_RETRIES + 1):
-        try:
-            # The token makes botocore's own retry of a committed transaction (its answer
-            # lost) succeed again instead of failing on the markers it wrote itself.
-            client.transact_write_items(TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
-            return
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
-            _raise_if_taken(reasons, markers)
-            if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
-                raise RegistrationContendedError(",".join(reasons)) from None
-        # Another registration holds one of our markers; it will commit or fail shortly.
-        time.sleep(_CONFLICT_BACKOFF_SECONDS * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not crypto)
+    """Write the registration; a taken marker raises its error. Another registration holding
+    one of our markers (a conflict) commits or fails shortly, so it is tried again."""
+    try:
+        transact_write(items)
+    except ClientError as error:
+        codes = cancellation_codes(error)
+        if codes is None:
+            raise
+        _raise_if_taken(codes, markers)
+        raise RegistrationContendedError(",".join(codes)) from None
 
 
 def _raise_if_taken(reasons: list[str], markers: list[str]) -> None:
@@ -301,18 +290,9 @@ def delete_account(account: Account) -> None:
 def _transact_account(items: list[TransactWriteItemTypeDef]) -> None:
     """One transaction on the account's items. A failed condition is AccountChangedError;
     a conflict with a concurrent write (a login counted on a marker) is tried again."""
-    for attempt in range(_CONFLICT_RETRIES + 1):
-        try:
-            dynamodb().transact_write_items(
-                TransactItems=items, ClientRequestToken=uuid.uuid4().hex
-            )
-            return
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if "ConditionalCheckFailed" in reasons:
-                raise AccountChangedError from None
-            if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
-                raise
-        time.sleep(_CONFLICT_BACKOFF_SECONDS * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
+    try:
+        transact_write(items)
+    except ClientError as error:
+        if "ConditionalCheckFailed" in (cancellation_codes(error) or []):
+            raise AccountChangedError from None
+        raise

@@ -1,0 +1,112 @@
+"""DynamoDB transactions: tried again on conflicts only, other cancellations raised at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from lockbox import transactions
+
+
+def cancelled(*codes: str) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+            "CancellationReasons": [{"Code": code} for code in codes],
+        },
+        "TransactWriteItems",
+    )
+
+
+class Client:
+    """Answers each call with the next outcome: an error to raise, or a response."""
+
+    def __init__(self, *outcomes: Any) -> None:
+        self.outcomes = list(outcomes)
+        self.tokens: list[str] = []
+
+    def _next(self) -> Any:
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def transact_write_items(self, TransactItems: Any, ClientRequestToken: str) -> Any:  # noqa: N803
+        self.tokens.append(ClientRequestToken)
+        return self._next()
+
+    def transact_get_items(self, TransactItems: Any) -> Any:  # noqa: N803
+        return self._next()
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(transactions, "CONFLICT_BACKOFF_SECONDS", 0)
+
+    def install(*outcomes: Any) -> Client:
+        fake = Client(*outcomes)
+        monkeypatch.setattr(transactions, "dynamodb", lambda: fake)
+        return fake
+
+    return install
+
+
+def test_a_conflict_is_tried_again_until_the_write_commits(client: Any) -> None:
+    """Given two conflicts then success, the write succeeds on the third attempt, each with
+    a fresh idempotency token."""
+    fake = client(cancelled("None", "TransactionConflict"), cancelled("TransactionConflict"), {})
+
+    transactions.transact_write([])
+
+    assert len(fake.tokens) == 3
+    assert len(set(fake.tokens)) == 3
+
+
+def test_a_given_token_is_kept_across_attempts(client: Any) -> None:
+    """Given a token, every attempt carries that same token."""
+    fake = client(cancelled("TransactionConflict"), {})
+
+    transactions.transact_write([], token="one-token")
+
+    assert fake.tokens == ["one-token", "one-token"]
+
+
+def test_a_failed_condition_is_raised_at_once_with_its_reasons(client: Any) -> None:
+    """Given a cancellation with a failed condition (even beside a conflict), it is raised
+    without another attempt, its reasons readable."""
+    fake = client(cancelled("ConditionalCheckFailed", "TransactionConflict"), {})
+
+    with pytest.raises(ClientError) as caught:
+        transactions.transact_write([])
+
+    assert len(fake.tokens) == 1
+    assert transactions.cancellation_codes(caught.value) == [
+        "ConditionalCheckFailed",
+        "TransactionConflict",
+    ]
+
+
+def test_conflicts_that_never_end_are_raised_after_the_last_attempt(client: Any) -> None:
+    """Given only conflicts, the last attempt's error is raised."""
+    fake = client(*[cancelled("TransactionConflict")] * (transactions.CONFLICT_RETRIES + 1))
+
+    with pytest.raises(ClientError):
+        transactions.transact_write([])
+
+    assert len(fake.tokens) == transactions.CONFLICT_RETRIES + 1
+
+
+def test_a_read_is_tried_again_on_a_conflict(client: Any) -> None:
+    """Given a TransactGetItems cancelled by a conflicting write, it is sent again."""
+    client(cancelled("TransactionConflict"), {"Responses": []})
+
+    assert transactions.transact_get([]) == {"Responses": []}
+
+
+def test_other_errors_have_no_cancellation_reasons() -> None:
+    """Given an error that is not a cancellation, there are no reasons to read."""
+    throttled = ClientError({"Error": {"Code": "ThrottlingException"}}, "TransactWriteItems")
+
+    assert transactions.cancellation_reasons(throttled) is None
