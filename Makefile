@@ -22,6 +22,7 @@ help:
 	@echo "make run        serve the API on http://127.0.0.1:3000 (DynamoDB Local, set up on first use)"
 	@echo "make test       every check: ruff, mypy, sam validate --lint, all pytest suites"
 	@echo "make e2e        the end-to-end HTTP suite alone (API_URL=... to target a deployed stack)"
+	@echo "make browser    the browser suite alone: headless Chromium calls the local stack from another origin"
 	@echo "make build      sam build (arm64 artifacts, no Docker needed)"
 	@echo "make fuzz       schemathesis: 1000+ requests from docs/openapi.yaml, no 5xx, nothing undocumented"
 	@echo "make load       locust: 20 users, 5000+ mixed requests, no errors, no lost write"
@@ -68,6 +69,24 @@ run: $(STAMP) java $(NODE_STAMP)
 
 e2e: $(STAMP) java $(NODE_STAMP)
 	$(PY) -m pytest tests/e2e
+
+# The browser suite (tests/browser) drives the system's Chromium, not a download of
+# Playwright's: say so up front when it is missing. `make test` runs the suite too.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+.PHONY: chromium browser
+
+chromium:
+	@test -x "$(CHROMIUM)" || { \
+	  echo "Chromium runs the browser tests (tests/browser), and $(CHROMIUM) was not found."; \
+	  echo "Install it (Debian/Ubuntu: sudo apt-get install chromium), or name another"; \
+	  echo "binary: make CHROMIUM=/path/to/chromium ..., then run make again."; \
+	  exit 1; }
+
+test: chromium
+
+browser: $(STAMP) java chromium $(NODE_STAMP)
+	$(PY) -m pytest tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
