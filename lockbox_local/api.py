@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbox_local.authorizers import TokenAuthorizerSpec, read_authorizers
+from lockbox_local.cors import CorsConfig, read_cors
 from lockbox_local.gateway_responses import GatewayResponseSpec, read_gateway_responses
 from lockbox_local.intrinsics import Resolver, TemplateError, parameter_values
 from lockbox_local.lambdas import FunctionSpec, read_functions
@@ -23,6 +24,7 @@ class ApiSpec:
     stage: str
     authorizers: Mapping[str, TokenAuthorizerSpec] = field(default_factory=dict)
     gateway_responses: Mapping[str, GatewayResponseSpec] = field(default_factory=dict)
+    cors: CorsConfig = field(default_factory=CorsConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,8 @@ def read_app(
     parameter_overrides: Mapping[str, str] | None = None,
     root: Path = PROJECT_ROOT,
 ) -> LocalApp:
-    resolver = Resolver(template, parameter_values(template, parameter_overrides or {}))
+    parameters = parameter_values(template, parameter_overrides or {})
+    resolver = Resolver(template, parameters)
     apis: dict[str, ApiSpec] = {}
     default_authorizers: dict[str, str | None] = {}
     for logical_id, resource in resources_of_type(dict(template), _API_TYPE).items():
@@ -56,11 +59,15 @@ def read_app(
             stage=resolver.resolve_text(properties.get("StageName", "Prod")),
             authorizers=read_authorizers(auth, resolver),
             gateway_responses=read_gateway_responses(properties, resolver),
+            cors=read_cors(properties, resolver, parameters),
         )
         default_authorizers[logical_id] = auth.get("DefaultAuthorizer")
     routes = read_routes(template, resolver, default_authorizers)
     if any(route.api_id == IMPLICIT_API for route in routes):
-        apis.setdefault(IMPLICIT_API, ApiSpec(IMPLICIT_API, stage="Prod"))
+        apis.setdefault(
+            IMPLICIT_API,
+            ApiSpec(IMPLICIT_API, stage="Prod", cors=read_cors({}, resolver, parameters)),
+        )
     functions = read_functions(template, resolver, root)
     for route in routes:
         authorizers = apis[route.api_id].authorizers

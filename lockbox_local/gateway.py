@@ -69,27 +69,43 @@ class Gateway:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         request_id = str(uuid.uuid4())
-        request, too_large = read_request(environ)
-        if too_large:
-            response = self._gateway_response(self._app.main_api, "REQUEST_TOO_LARGE", request_id)
+        main_api = self._app.main_api
+        method = str(environ.get("REQUEST_METHOD", "")).upper()
+        try:
+            request, too_large = read_request(environ)
+        except (OSError, ValueError) as error:  # a malformed chunked body, a stalled upload
+            logger.warning("unreadable request body: %s", error)
+            response = self._gateway_response(main_api, "BAD_REQUEST_BODY", request_id)
+            path = str(environ.get("RAW_URI") or environ.get("PATH_INFO", ""))
         else:
-            try:
-                response = self.handle(request, request_id)
-            except Exception:  # never a werkzeug HTML page: the envelope, and the cause logged
-                logger.exception("local gateway error")
-                response = self._gateway_response(self._app.main_api, "DEFAULT_5XX", request_id)
+            path = request.raw_path
+            if too_large:
+                response = self._gateway_response(main_api, "REQUEST_TOO_LARGE", request_id)
+            else:
+                try:
+                    response = self.handle(request, request_id)
+                except Exception:  # never a werkzeug HTML page: the envelope, the cause logged
+                    logger.exception("local gateway error")
+                    response = self._gateway_response(main_api, "DEFAULT_5XX", request_id)
         logger.info(
             "%s %s -> %d%s (%.0f ms, request %s)",
-            request.method,
-            request.raw_path,
+            method,
+            path,
             response.status,
             f" {response.error_type}" if response.error_type else "",
             (time.perf_counter() - started) * 1000,
             request_id,
         )
-        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        headers = main_api.cors.add_to(response.headers)  # a safety net: every answer has CORS
+        if response.status != 204:
+            headers.append(("Content-Length", str(len(response.body))))
         start_response(f"{response.status} {_reason(response.status)}", headers)
-        return [b"" if request.method == "HEAD" else response.body]
+        return [b"" if method == "HEAD" else response.body]
+
+    def protocol_error(self) -> HttpResponse:
+        """What the server answers a request it cannot parse (bad request line, version,
+        URL or headers): the API's 4xx gateway response, never an HTML page."""
+        return self._gateway_response(self._app.main_api, "DEFAULT_4XX", str(uuid.uuid4()))
 
     def handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
         if request.method == "GET" and request.raw_path == OPENAPI_ROUTE:
@@ -97,6 +113,10 @@ class Gateway:
             headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
             return HttpResponse(200, headers, body)
         match = self._router.match(request.method, request.raw_path)
+        if match is None and request.method == "OPTIONS":
+            preflight = self._preflight(request.raw_path, request_id)
+            if preflight is not None:
+                return preflight
         if match is None:
             api = self._app.main_api
             return self._gateway_response(api, "MISSING_AUTHENTICATION_TOKEN", request_id)
@@ -111,6 +131,19 @@ class Gateway:
             request, match, stage=api.stage, request_id=request_id, authorizer=authorizer_context
         )
         return self._call_function(match, api, event, request_id)
+
+    def _preflight(self, raw_path: str, request_id: str) -> HttpResponse | None:
+        """A CORS preflight on a route: 204, no body, no authorizer (SAM's mock OPTIONS)."""
+        routes = self._router.resource_routes(raw_path)
+        if not routes:
+            return None
+        cors = self._app.apis[routes[0].api_id].cors
+        headers = [
+            *cors.response_headers(),
+            *cors.preflight_headers(route.method for route in routes),
+            ("x-amzn-RequestId", request_id),
+        ]
+        return HttpResponse(204, headers, b"")
 
     def _authorize(
         self, request: HttpRequest, match: RouteMatch, api: ApiSpec, request_id: str
@@ -150,7 +183,10 @@ class Gateway:
         outcome = self._invoker.invoke(function_id, event, str(uuid.uuid4()))
         if isinstance(outcome, Completed):
             try:
-                return proxy_response(outcome.payload, request_id)
+                response = proxy_response(outcome.payload, request_id)
+                return HttpResponse(
+                    response.status, api.cors.add_to(response.headers), response.body
+                )
             except MalformedResponseError as error:
                 logger.error("%s: malformed Lambda proxy response: %s", function_id, error)
                 return self._gateway_response(api, "DEFAULT_5XX", request_id)
@@ -160,7 +196,10 @@ class Gateway:
         return self._gateway_response(api, "DEFAULT_5XX", request_id)
 
     def _gateway_response(self, api: ApiSpec, response_type: str, request_id: str) -> HttpResponse:
-        return gateway_responses.render(api.gateway_responses, response_type, request_id)
+        response = gateway_responses.render(api.gateway_responses, response_type, request_id)
+        return HttpResponse(
+            response.status, api.cors.add_to(response.headers), response.body, response.error_type
+        )
 
 
 def _describe(outcome: Raised | Unavailable) -> str:

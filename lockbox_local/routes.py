@@ -100,29 +100,41 @@ class Router:
     def routes(self) -> list[Route]:
         return list(self._routes)
 
+    def resource_routes(self, raw_path: str) -> list[Route]:
+        """The routes (one per method, ANY included) of the resource this path names."""
+        return [route for route, _ in _best_resource_of(self._routes, raw_path) or []]
+
     def match(self, method: str, raw_path: str) -> RouteMatch | None:
         """The route for this request, or None (API Gateway: MISSING_AUTHENTICATION_TOKEN).
 
         The most specific resource wins (a literal segment over a {param}, a {param} over
         a greedy {proxy+}); that resource must have the method or ANY, else no match.
         """
-        raw_segments = split_raw_path(raw_path)
-        if raw_segments is None:
+        resource = _best_resource_of(self._routes, raw_path)
+        if resource is None:
             return None
-        candidates: list[tuple[tuple[int, ...], Route, dict[str, str]]] = []
-        for route in self._routes:
-            params = _match_segments(route.segments, raw_segments)
-            if params is not None:
-                candidates.append((_specificity(route.segments), route, params))
-        if not candidates:
-            return None
-        best = min(rank for rank, _, _ in candidates)
-        resource = [(route, params) for rank, route, params in candidates if rank == best]
         for wanted in (method.upper(), "ANY"):
             for route, params in resource:
                 if route.method == wanted:
                     return RouteMatch(route, params)
         return None
+
+
+def _best_resource_of(
+    routes: Sequence[Route], raw_path: str
+) -> list[tuple[Route, dict[str, str]]] | None:
+    raw_segments = split_raw_path(raw_path)
+    if raw_segments is None:
+        return None
+    candidates: list[tuple[tuple[int, ...], Route, dict[str, str]]] = []
+    for route in routes:
+        params = _match_segments(route.segments, raw_segments)
+        if params is not None:
+            candidates.append((_specificity(route.segments), route, params))
+    if not candidates:
+        return None
+    best = min(rank for rank, _, _ in candidates)
+    return [(route, params) for rank, route, params in candidates if rank == best]
 
 
 def _specificity(segments: tuple[str, ...]) -> tuple[int, ...]:

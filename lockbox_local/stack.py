@@ -22,7 +22,7 @@ from lockbox_local.intrinsics import REGION
 from lockbox_local.lambdas import FunctionSpec
 from lockbox_local.local_secrets import local_secret_values
 from lockbox_local.secrets_extension import SecretsExtensionServer
-from lockbox_local.server import HttpServer
+from lockbox_local.server import DEFAULT_IDLE_TIMEOUT_SECONDS, HttpServer
 from lockbox_local.template import PROJECT_ROOT, create_tables, load_template
 from lockbox_local.workers import Workers
 
@@ -45,6 +45,8 @@ class StackOptions:
     in_memory: bool = False
     workers_per_function: int = 4
     parameter_overrides: Mapping[str, str] = field(default_factory=dict)
+    # A client connection that sends nothing for this long is closed (None: never).
+    idle_timeout_seconds: float | None = DEFAULT_IDLE_TIMEOUT_SECONDS
 
 
 def function_environment(
@@ -158,7 +160,12 @@ class LocalStack:
         self.dynamodb.wait_ready()
         tables = create_tables(self._dynamodb_client())
         logger.info("Tables ready: %s", ", ".join(sorted(tables.values())))
-        self._server = HttpServer(options.host, options.port, Gateway(app, self._workers)).start()
+        self._server = HttpServer(
+            options.host,
+            options.port,
+            Gateway(app, self._workers),
+            idle_timeout=options.idle_timeout_seconds,
+        ).start()
         logger.info("Local stack up in %.1f s", time.perf_counter() - started)
 
     def _dynamodb_client(self) -> DynamoDBClient:
