@@ -13,6 +13,7 @@ a screenshot of it lands in the test's tmp_path when the test ends).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -25,6 +26,7 @@ from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.front_end import FrontEnd
 from tests.local_stack import LocalStackProcess
@@ -138,5 +140,6 @@ def front_end(browser: Browser, page_url: str, api_url: str, tmp_path: Path) -> 
         page.wait_for_function("() => window.lockbox !== undefined")
         yield front
     finally:
-        page.screenshot(path=tmp_path / "page.png", full_page=True)
+        with contextlib.suppress(PlaywrightError):  # a crashed page has nothing to show
+            page.screenshot(path=tmp_path / "page.png", full_page=True)
         context.close()
