@@ -26,7 +26,8 @@ help:
 	@echo "make build      sam build (arm64 artifacts, no Docker needed)"
 	@echo "make fuzz       schemathesis: 1000+ requests from docs/openapi.yaml, no 5xx, nothing undocumented"
 	@echo "make load       locust: 20 users, 5000+ mixed requests, no errors, no lost write"
-	@echo "make fault      DynamoDB Local stopped, restarted, frozen mid-burst: 500 envelopes, consistent data"
+	@echo "make fault      DynamoDB Local stopped, restarted, frozen mid-burst and during DELETEs and stores:"
+	@echo "                500 envelopes or the truth (never a 200 for a missing key), consistent data"
 
 venv: $(STAMP)
 
@@ -121,8 +122,9 @@ bench-core: $(STAMP) java $(NODE_STAMP) $(BENCH_DEPS)
 	PYTHONPATH=layers/common:. $(PY) -m bench
 
 # Fuzz, load and fault injection: each starts its own local stack on free ports (bcrypt
-# cost 4), writes its figures under its key in bench/results.json, and fails on any error.
-# `make test` runs short versions (tests/fuzz, tests/fault). ARGS passes options.
+# cost 4), writes its figures under its key in bench/results.json (bench/results.py), and
+# fails on any error. `make test` runs short versions (tests/fuzz, tests/fault). ARGS
+# passes options, e.g. make fault ARGS="--delete-freezes 5 --signal kill".
 fuzz: $(STAMP) java $(NODE_STAMP)
 	$(PY) -m bench.fuzz $(ARGS)
 

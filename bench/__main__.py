@@ -11,34 +11,24 @@ import argparse
 import json
 import os
 import platform
-import secrets
-import socket
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bench import bcrypt_cost, cold, requests_per_call, warm
-from bench.common import FUNCTIONS, RESULTS_PATH, WORK_DIR, BenchFunction
+from bench.common import FUNCTIONS, WORK_DIR, BenchFunction, bench_context
+from bench.results import RESULTS_PATH, measured_at, update_results
 from lockbox_local.api import read_app
-from lockbox_local.dynamodb_local import DynamoDBLocal, check_java, install_jar
-from lockbox_local.local_secrets import local_secret_values
-from lockbox_local.secrets_extension import SecretsExtensionServer
-from lockbox_local.stack import function_environment
-from lockbox_local.template import create_tables, load_template
+from lockbox_local.ports import free_port
+from lockbox_local.services import LocalServices
+from lockbox_local.template import load_template
 
 BENCH_USER_ID = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"  # the caller in the data events
 STORED_KEY = "notes"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def lambda_like(environment: dict[str, str]) -> dict[str, str]:
@@ -83,33 +73,21 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
 
-    template = load_template()
-    app = read_app(template)
-    dynamodb = DynamoDBLocal(check_java(), install_jar(), free_port(), None)
-    dynamodb.start()
-    session_token = secrets.token_urlsafe(16)
-    extension = SecretsExtensionServer(
-        local_secret_values(template, app.resolver, None), session_token
-    ).start()
+    # DynamoDB Local (in memory, with the template's tables) and the secrets extension
+    # stand-in: the local stack's services, without its gateway and workers.
+    services = LocalServices(free_port())
     try:
-        dynamodb.wait_ready()
+        services.start_dynamodb()  # Java boots while the template is read
+        template = load_template()
+        app = read_app(template)
+        services.start(template, app.resolver)
         environments = {
-            function_id: lambda_like(
-                function_environment(
-                    spec,
-                    dynamodb_endpoint=dynamodb.endpoint,
-                    secrets_port=extension.port,
-                    session_token=session_token,
-                )
-            )
-            for function_id, spec in app.functions.items()
+            function_id: lambda_like(environment)
+            for function_id, environment in services.function_environments(app.functions).items()
         }
         # This process runs the handlers too (requests count, warm overhead): same settings.
         os.environ.update(environments["RegisterFunction"])
         os.environ.update({"POWERTOOLS_TRACE_DISABLED": "true", "BCRYPT_COST": "4"})
-        import boto3
-
-        create_tables(boto3.client("dynamodb"))
         access_token = seed_caller()
         prepare = Preparer(access_token)
 
@@ -127,44 +105,34 @@ def main() -> None:
         print("warm overhead ...", file=sys.stderr)
         warm_overhead = warm.measure(access_token)
     finally:
-        extension.stop()
-        dynamodb.stop()
+        services.stop()
 
     configured_cost = int(app.resolver.resolve_text({"Ref": "BcryptCost"}))
     print("bcrypt ...", file=sys.stderr)
-    results = read_results()
-    results.update(
+    # Merged with the figures the load, fuzz and fault targets keep there.
+    update_results(
         {
             "cold_start": cold_start,
             "warm_overhead_us": warm_overhead,
             "dynamodb_requests_per_call": requests,
             "bcrypt_ms": bcrypt_cost.measure(configured_cost),
             "machine": machine(),
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "measured_at": measured_at(),
         }
     )
-    RESULTS_PATH.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {RESULTS_PATH} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
 def seed_caller() -> str:
     """Register the account the token event logs in with; a token for the data events' user."""
-    from bench.common import FakeContext, load_event
+    from bench.common import load_event
     from functions.register.app import lambda_handler as register
     from lockbox.tokens import issue_access_token
 
-    answer = register(load_event("register_success"), cast(LambdaContext, FakeContext()))
+    answer = register(load_event("register_success"), cast(LambdaContext, bench_context()))
     if answer["statusCode"] not in (200, 409):
         raise RuntimeError(f"could not register the benchmark account: {answer['body']}")
     return issue_access_token(BENCH_USER_ID)
-
-
-def read_results() -> dict[str, Any]:
-    """The previous results (load and fuzz figures are written by their own targets)."""
-    if RESULTS_PATH.exists():
-        previous: dict[str, Any] = json.loads(RESULTS_PATH.read_text())
-        return previous
-    return {}
 
 
 def machine() -> dict[str, Any]:

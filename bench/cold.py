@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,26 +29,27 @@ from bench.common import (
     TOKEN_PLACEHOLDER,
     BenchFunction,
     load_event,
-    median,
 )
+from lockbox_local import worker as lambda_context_module
 
 RUNS = 11
+CONTEXT_MODULE = str(Path(lambda_context_module.__file__))
 LAYER_SOURCE = PROJECT_ROOT / "layers" / "common"
 TRACE_HEADER = "Root=1-6740c5a1-5f1e2d3c4b5a69788796a5b4;Parent=53995c3f42cd8ad8;Sampled=1"
 
-# The child: what Lambda's runtime does for one cold invocation, and nothing more.
+# The child: what Lambda's runtime does for one cold invocation, and nothing more. Its
+# context is lockbox_local's LambdaContext, loaded from its file (a standard-library-only
+# module: the child's path holds just the function, the layer and its dependencies).
 FUNCTION_CHILD = """
-import importlib, json, sys
-module, event_path = sys.argv[1], sys.argv[2]
+import importlib, importlib.util, json, sys
+module, event_path, context_path = sys.argv[1], sys.argv[2], sys.argv[3]
 handler = importlib.import_module(module).lambda_handler
-class Context:
-    function_name = "cold"; function_version = "$LATEST"; memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:cold"
-    aws_request_id = "00000000-0000-4000-8000-000000000001"
-    def get_remaining_time_in_millis(self): return 10000
+spec = importlib.util.spec_from_file_location("lambda_context", context_path)
+context_module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(context_module)
 with open(event_path) as f:
     event = json.load(f)
-result = handler(event, Context())
+result = handler(event, context_module.LambdaContext.for_function("cold", 1024))
 status = result.get("statusCode", 200) if isinstance(result, dict) else 200
 sys.__stdout__.write("DONE %s %s\\n" % (status, "boto3" in sys.modules))
 sys.__stdout__.flush()
@@ -126,16 +128,21 @@ def measure(
                     deps_dir,
                 )
                 module = "app"
-                elapsed, status = _timed_run(FUNCTION_CHILD, [module, str(event_path)], env)
+                elapsed, status = _timed_run(
+                    FUNCTION_CHILD, [module, str(event_path), CONTEXT_MODULE], env
+                )
                 if status not in {"200", "201"}:
                     raise RuntimeError(f"{function.name} cold run answered {status}")
                 samples[function.name].append(elapsed)
-    floor_ms = median(floor)
+    floor_ms = statistics.median(floor)
     return {
         "floor_ms": round(floor_ms, 1),
         "runs": RUNS,
         "functions": {
-            name: {"ms": round(median(values), 1), "ratio": round(median(values) / floor_ms, 2)}
+            name: {
+                "ms": round(statistics.median(values), 1),
+                "ratio": round(statistics.median(values) / floor_ms, 2),
+            }
             for name, values in samples.items()
         },
     }

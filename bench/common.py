@@ -1,16 +1,17 @@
-"""What the benchmarks share: the functions under test and their event files."""
+"""What the benchmarks share: the functions under test, their event files, and the
+Lambda context their direct calls pass (lockbox_local's one LambdaContext)."""
 
 from __future__ import annotations
 
 import json
-import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lockbox_local.worker import LambdaContext
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = PROJECT_ROOT / "events"
-RESULTS_PATH = PROJECT_ROOT / "bench" / "results.json"
 WORK_DIR = PROJECT_ROOT / "bench" / ".work"
 TOKEN_PLACEHOLDER = "{{ACCESS_TOKEN}}"  # noqa: S105 (a placeholder in events/)
 
@@ -51,20 +52,6 @@ def load_event(name: str) -> dict[str, Any]:
     return event
 
 
-def median(values: list[float]) -> float:
-    return float(statistics.median(values))
-
-
-class FakeContext:
-    """The attributes of a Lambda context that Powertools reads."""
-
-    function_name = "bench"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    memory_limit_in_mb = 1024
-    aws_request_id = "00000000-0000-4000-8000-000000000000"
-    log_group_name = "/aws/lambda/bench"
-    log_stream_name = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+def bench_context() -> LambdaContext:
+    """The context a benchmark passes when it calls a handler itself."""
+    return LambdaContext.for_function("bench", memory_mb=1024)

@@ -28,15 +28,14 @@ from subprocess import STDOUT
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.stack import (
+from bench.local_target import (
     BCRYPT_COST,
-    console,
     new_session,
-    record_results,
     register_account,
     running_stack,
     stack_options,
 )
+from bench.results import record_results
 from lockbox_local.openapi import OPENAPI_PATH, find_operation, response_problems
 from lockbox_local.template import PROJECT_ROOT
 
@@ -125,7 +124,7 @@ def run_fuzz(
     har_path, json_path = work_dir / "requests.har.json", work_dir / "schemathesis.json"
     for stale in (har_path, json_path):
         stale.unlink(missing_ok=True)
-    with running_stack(stack_options(), log_path=log_path) as stack:
+    with running_stack(stack_options(function_log=log_path)) as stack:
         account = register_account(new_session(), stack.url, "fuzz")
         exit_code = run_schemathesis(
             stack.url, account.token, max_examples, seed, work_dir, har_path, json_path
@@ -187,10 +186,10 @@ def run_schemathesis(
         "--no-color",
     ]
     environment = {**os.environ, TOKEN_VARIABLE: token, "NO_PROXY": "127.0.0.1"}
-    # Its console output is the readable account of any failure: to this process's own
-    # stdout, not to the file descriptors the stack's workers write their logs to.
+    # Its console output, the readable account of any failure, goes to this process's
+    # own (the stack's function logs go to their own file).
     completed = subprocess.run(  # noqa: S603 (this interpreter, fixed arguments)
-        command, cwd=work_dir, env=environment, stdout=console(), stderr=STDOUT, check=False
+        command, cwd=work_dir, env=environment, stderr=STDOUT, check=False
     )
     return completed.returncode
 

@@ -26,17 +26,16 @@ from subprocess import STDOUT
 from typing import Any
 from urllib.parse import quote
 
-from bench.stack import (
+from bench.local_target import (
     BCRYPT_COST,
     DEFAULT_WORKERS_PER_FUNCTION,
     REQUEST_TIMEOUT_SECONDS,
-    console,
     new_session,
-    record_results,
     register_account,
     running_stack,
     stack_options,
 )
+from bench.results import record_results
 from lockbox_local.template import PROJECT_ROOT
 
 WORK_DIR = PROJECT_ROOT / "bench" / ".work" / "load"
@@ -112,8 +111,8 @@ def run_load(
     ledger_path = work_dir / "ledger.json"
     ledger_path.unlink(missing_ok=True)
     report = LoadReport(users=users, workers_per_function=workers_per_function)
-    options = stack_options(workers_per_function=workers_per_function)
-    with running_stack(options, log_path=log_path) as stack:
+    options = stack_options(workers_per_function=workers_per_function, function_log=log_path)
+    with running_stack(options) as stack:
         report.warmup_requests = warm_up(stack.url, users)
         report.locust_exit_code = run_locust(stack.url, users, cycles, ledger_path)
         if not ledger_path.exists():
@@ -184,7 +183,7 @@ def run_locust(base_url: str, users: int, cycles: int, ledger_path: Path) -> int
     }
     # Locust's summary table goes to this process's own output, not the stack's log.
     completed = subprocess.run(  # noqa: S603 (this interpreter, fixed arguments)
-        command, env=environment, stdout=console(), stderr=STDOUT, check=False
+        command, env=environment, stderr=STDOUT, check=False
     )
     return completed.returncode
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from bench.common import RESULTS_PATH
+from bench.results import read_results
 
 COLD_TARGET = 1.3
 AUTHORIZER_COLD_TARGET = 0.5
@@ -75,4 +74,4 @@ def render(results: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    print(render(json.loads(RESULTS_PATH.read_text())))
+    print(render(read_results()))

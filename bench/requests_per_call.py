@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import FUNCTIONS, BenchFunction, FakeContext, load_event
+from bench.common import FUNCTIONS, BenchFunction, bench_context, load_event
 
 
 def measure(prepare: Callable[[BenchFunction, dict[str, Any]], dict[str, Any]]) -> dict[str, int]:
@@ -37,7 +37,7 @@ def measure(prepare: Callable[[BenchFunction, dict[str, Any]], dict[str, Any]]) 
         hook_client()
         was_hooked = hooked
         sent.clear()
-        answer = handler(event, FakeContext())
+        answer = handler(event, bench_context())
         if answer.get("statusCode", 200) not in (200, 201):
             raise RuntimeError(f"{function.name} answered {answer['statusCode']} while counted")
         hook_client()
@@ -45,6 +45,6 @@ def measure(prepare: Callable[[BenchFunction, dict[str, Any]], dict[str, Any]]) 
             # The client was created during this call, before the hook: count another call.
             event = prepare(function, load_event(function.event))
             sent.clear()
-            handler(event, FakeContext())
+            handler(event, bench_context())
         results[function.name] = len(sent)
     return results

@@ -12,11 +12,12 @@ import importlib
 import io
 import logging
 import os
+import statistics
 import time
 from contextlib import redirect_stdout
 from typing import Any
 
-from bench.common import FUNCTIONS, TOKEN_PLACEHOLDER, FakeContext, load_event, median
+from bench.common import FUNCTIONS, TOKEN_PLACEHOLDER, bench_context, load_event
 
 WARMUP_CALLS = 300
 BATCHES = 7
@@ -77,7 +78,7 @@ def measure(access_token: str) -> dict[str, float]:
     _install_fakes()
     _silence_logs()
     results: dict[str, float] = {}
-    context = FakeContext()
+    context = bench_context()
     for function in FUNCTIONS:
         handler = importlib.import_module(function.module).lambda_handler
         event = load_event(function.event)
@@ -95,5 +96,5 @@ def measure(access_token: str) -> dict[str, float]:
                 batches.append((time.perf_counter_ns() - started) / CALLS_PER_BATCH / 1000)
                 sink.seek(0)
                 sink.truncate()
-        results[function.name] = round(median(batches), 1)
+        results[function.name] = round(statistics.median(batches), 1)
     return results

@@ -146,10 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stack = LocalStack(options)
     try:
         stack.start()
-        if stack.dynamodb is not None:
-            logger.info(
-                "DynamoDB Local (pid %s) on %s", stack.dynamodb.pid, stack.dynamodb.endpoint
-            )
+        if stack.services is not None:
+            dynamodb = stack.services.dynamodb
+            logger.info("DynamoDB Local (pid %s) on %s", dynamodb.pid, dynamodb.endpoint)
         if args.stop_with_parent:
             threading.Thread(target=_watch_parent, name="parent-watch", daemon=True).start()
         print(banner(stack.url, options), flush=True)

@@ -29,6 +29,7 @@ from lockbox_local.authorizers import (
     PolicyError,
     token_is_well_formed,
 )
+from lockbox_local.docs_page import docs_response, is_docs_path
 from lockbox_local.events import (
     HttpRequest,
     HttpResponse,
@@ -51,6 +52,7 @@ _DRAIN_LIMIT_BYTES = 64 * 1024 * 1024  # read (and drop) at most this much of a 
 RAW_HEADERS_KEY = "lockbox_local.raw_headers"  # set by server.RequestHandler
 _PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 OPENAPI_ROUTE = "/openapi.json"  # the local runner's own route: docs/openapi.yaml as JSON
+# and its other one: /docs, Swagger UI on that document (lockbox_local/docs_page.py)
 
 
 class MalformedResponseError(ValueError):
@@ -112,6 +114,10 @@ class Gateway:
             body = json.dumps(load_openapi()).encode()
             headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
             return HttpResponse(200, headers, body)
+        if request.method in ("GET", "HEAD") and is_docs_path(request.raw_path):
+            page = docs_response(request.raw_path, request_id, OPENAPI_ROUTE)
+            if page is not None:
+                return page
         match = self._router.match(request.method, request.raw_path)
         if match is None and request.method == "OPTIONS":
             preflight = self._preflight(request.raw_path, request_id)

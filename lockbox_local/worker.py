@@ -5,6 +5,10 @@ It is started as a script in isolated mode (`python -I`), so sys.path holds only
 standard library and the virtual environment's packages; the function's code directory
 and its layers go first, as /var/task and /opt/python do in Lambda. Hence: standard
 library only here, nothing of the runner is importable (or needed).
+
+LambdaContext is also the one Lambda context of the whole repository: tests and the
+benchmarks build theirs with LambdaContext.for_function(name). Importing this module is
+cheap (the pipe machinery is imported only when a worker serves).
 """
 
 from __future__ import annotations
@@ -15,8 +19,15 @@ import os
 import sys
 import time
 import traceback
-from multiprocessing.connection import Connection
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+REGION = "us-east-1"  # the local stack's region and account (see intrinsics.py)
+ACCOUNT_ID = "123456789012"
+MAX_TIMEOUT_SECONDS = 900  # Lambda's longest timeout: the deadline of a context for tests
 
 
 class LambdaContext:
@@ -34,6 +45,18 @@ class LambdaContext:
         self.identity = None
         self.client_context = None
         self._deadline_ms = deadline_ms
+
+    @classmethod
+    def for_function(cls, name: str, memory_mb: int = 256) -> LambdaContext:
+        """A context for calling a handler directly (tests, benchmarks): a fresh request
+        id and Lambda's longest timeout ahead."""
+        config = {
+            "function_name": name,
+            "function_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
+            "memory_mb": memory_mb,
+        }
+        deadline_ms = (time.time() + MAX_TIMEOUT_SECONDS) * 1000
+        return cls(config, str(uuid.uuid4()), deadline_ms)
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int(self._deadline_ms - time.time() * 1000))
@@ -55,8 +78,10 @@ def _log_error(error: BaseException) -> None:
 
 
 def serve(config: dict[str, Any]) -> int:
-    requests = Connection(config["read_fd"], writable=False)
-    answers = Connection(config["write_fd"], readable=False)
+    from multiprocessing.connection import Connection
+
+    requests: Connection = Connection(config["read_fd"], writable=False)
+    answers: Connection = Connection(config["write_fd"], readable=False)
     sys.path[0:0] = [config["code_dir"], *config["layer_dirs"]]
     os.chdir(config["code_dir"])
     try:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from lockbox_local import worker as worker_script
 from lockbox_local.intrinsics import ACCOUNT_ID, REGION
@@ -64,7 +64,9 @@ class Invoker(Protocol):
 class WorkerProcess:
     """One started worker and the two pipes to it."""
 
-    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str]) -> None:
+    def __init__(
+        self, spec: FunctionSpec, environment: Mapping[str, str], output: IO[bytes] | None = None
+    ) -> None:
         self.spec = spec
         child_requests, self._requests_fd = os.pipe()
         self._answers_fd, child_answers = os.pipe()
@@ -83,6 +85,8 @@ class WorkerProcess:
                 [sys.executable, "-I", "-u", str(worker_script.__file__), json.dumps(config)],
                 env=dict(environment),
                 stdin=subprocess.DEVNULL,
+                stdout=output,  # None: this process's own
+                stderr=output,
                 pass_fds=(child_requests, child_answers),
                 # Its own session: a Ctrl-C in the terminal reaches the runner only, which
                 # then stops the workers; they also exit when the runner's pipe closes.
@@ -161,9 +165,16 @@ class WorkerProcess:
 class WorkerPool:
     """Up to `size` workers of one function, started on demand."""
 
-    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], size: int) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        environment: Mapping[str, str],
+        size: int,
+        output: IO[bytes] | None = None,
+    ) -> None:
         self._spec = spec
         self._environment = dict(environment)
+        self._output = output
         self._size = size
         self._condition = threading.Condition()
         self._idle: list[WorkerProcess] = []
@@ -202,7 +213,7 @@ class WorkerPool:
         worker: WorkerProcess | None = None
         failure: Unavailable | None
         try:
-            worker = WorkerProcess(self._spec, self._environment)
+            worker = WorkerProcess(self._spec, self._environment, self._output)
             failure = worker.wait_ready()
         except OSError as error:
             failure = Unavailable(f"cannot start a worker: {error}")
@@ -264,9 +275,11 @@ class Workers:
         functions: Mapping[str, FunctionSpec],
         environments: Mapping[str, Mapping[str, str]],
         pool_size: int,
+        output: IO[bytes] | None = None,
     ) -> None:
+        """`output`: where the workers' stdout and stderr go (None: this process's)."""
         self._pools = {
-            function_id: WorkerPool(spec, environments[function_id], pool_size)
+            function_id: WorkerPool(spec, environments[function_id], pool_size, output)
             for function_id, spec in functions.items()
         }
 

@@ -22,15 +22,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from lockbox_local.ports import free_ports
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECONDS = 120.0  # first run on a cold machine: JVM, imports, table creation
 STOP_TIMEOUT_SECONDS = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _port_open(port: int) -> bool:
@@ -48,8 +44,7 @@ class LocalStackProcess:
     """`python -m lockbox_local` as a child process, with its output in a log file."""
 
     def __init__(self, work_dir: Path) -> None:
-        self.port = _free_port()
-        self.dynamodb_port = _free_port()
+        self.port, self.dynamodb_port = free_ports(2)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = work_dir / "local-stack.log"
         self._log = self.log_path.open("w")

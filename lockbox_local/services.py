@@ -1,0 +1,140 @@
+"""What the functions call, apart from the gateway: DynamoDB Local with the template's
+tables and the Parameters and Secrets extension stand-in, started and stopped together.
+
+The local stack runs these under its gateway; the benchmarks run them alone (calling
+handlers in-process) and the fault tool reaches DynamoDB Local through them to stop,
+restart or freeze it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lockbox_local.dynamodb_local import DynamoDBLocal, check_java, install_jar
+from lockbox_local.intrinsics import REGION, Resolver
+from lockbox_local.lambdas import FunctionSpec
+from lockbox_local.local_secrets import local_secret_values
+from lockbox_local.secrets_extension import SecretsExtensionServer
+from lockbox_local.template import create_tables
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Credentials only DynamoDB Local sees (it checks that some are present, not which).
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+def function_environment(
+    spec: FunctionSpec, *, dynamodb_endpoint: str, secrets_port: int, session_token: str
+) -> dict[str, str]:
+    """What Lambda and the template give the function, pointed at the local services."""
+    return {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        # Lambda's own variables.
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.logical_id}",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "LAMBDA_TASK_ROOT": str(spec.code_dir),
+        "_HANDLER": spec.handler,
+        **LOCAL_CREDENTIALS,
+        "AWS_SESSION_TOKEN": session_token,  # the extension's X-Aws-Parameters-Secrets-Token
+        # The developer's own AWS config stays out (profiles, endpoints, retry settings).
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        # The template's variables, resolved to local names.
+        **spec.environment,
+        # The local services: boto3 reads the endpoint itself, no branch in the functions.
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+        "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(secrets_port),
+        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+        "POWERTOOLS_METRICS_DISABLED": "true",  # no CloudWatch: keep EMF blobs off the console
+    }
+
+
+class LocalServices:
+    """DynamoDB Local (in memory without a data dir) and the secrets extension stand-in.
+
+    Start in two steps so Java boots while the caller reads the template:
+    start_dynamodb(), then start(template, resolver), which returns once the tables exist.
+    """
+
+    def __init__(self, dynamodb_port: int, data_dir: Path | None = None) -> None:
+        self._dynamodb_port = dynamodb_port
+        self._data_dir = data_dir
+        self._dynamodb: DynamoDBLocal | None = None
+        self._secrets: SecretsExtensionServer | None = None
+        self._session_token = secrets.token_urlsafe(24)
+        self.tables: dict[str, str] = {}  # logical id -> table name
+
+    @property
+    def dynamodb(self) -> DynamoDBLocal:
+        """The DynamoDB Local process (the fault tool stops, restarts and freezes it)."""
+        if self._dynamodb is None:
+            raise RuntimeError("DynamoDB Local has not been started")
+        return self._dynamodb
+
+    @property
+    def secrets_port(self) -> int:
+        if self._secrets is None:
+            raise RuntimeError("the secrets extension has not been started")
+        return self._secrets.port
+
+    def start_dynamodb(self) -> DynamoDBLocal:
+        """Start DynamoDB Local's java (returns at once)."""
+        db_dir = self._data_dir / "dynamodb" if self._data_dir else None
+        self._dynamodb = DynamoDBLocal(check_java(), install_jar(), self._dynamodb_port, db_dir)
+        self._dynamodb.start()
+        return self._dynamodb
+
+    def start(self, template: Mapping[str, Any], resolver: Resolver) -> None:
+        """The secrets stand-in up, DynamoDB Local answering, the template's tables there."""
+        if self._dynamodb is None:
+            self.start_dynamodb()
+        self._secrets = SecretsExtensionServer(
+            local_secret_values(template, resolver, self._data_dir), self._session_token
+        ).start()
+        self.dynamodb.wait_ready()
+        self.tables = create_tables(self.dynamodb_client())
+
+    def function_environments(
+        self, functions: Mapping[str, FunctionSpec]
+    ) -> dict[str, dict[str, str]]:
+        """Each function's environment, by logical id, pointed at these services."""
+        return {
+            function_id: function_environment(
+                spec,
+                dynamodb_endpoint=self.dynamodb.endpoint,
+                secrets_port=self.secrets_port,
+                session_token=self._session_token,
+            )
+            for function_id, spec in functions.items()
+        }
+
+    def dynamodb_client(self) -> DynamoDBClient:
+        import boto3
+
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.dynamodb.endpoint,
+            region_name=REGION,
+            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def stop(self) -> None:
+        secrets_server, self._secrets = self._secrets, None
+        if secrets_server is not None:
+            secrets_server.stop()
+        if self._dynamodb is not None:
+            self._dynamodb.stop()
