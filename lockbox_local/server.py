@@ -50,7 +50,6 @@ class RequestHandler(WSGIRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Every error http.server detects itself answers the gateway's JSON envelope."""
-        self.log("info", "refused a malformed request (%s %s)", code, message or "")
         application: Application = self.server.app  # type: ignore[assignment]
         response = application.protocol_error()
         self.close_connection = True
