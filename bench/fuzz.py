@@ -8,6 +8,8 @@ Schemathesis runs the checks below and writes a HAR file with every request it s
 HAR is then read back here: each exchange is counted under its operation, and each
 response is validated again with lockbox_local.openapi (the validator the e2e suite
 uses), so the figures in bench/results.json do not rest on schemathesis's summary alone.
+An OPTIONS on a documented route is the contract's CORS preflight (204, no body): it is
+counted as cors_preflight and checked for its CORS headers instead.
 
 Usage: python -m bench.fuzz [--max-examples N] [--seed S] [--min-requests N]
 """
@@ -36,7 +38,7 @@ from bench.local_target import (
     stack_options,
 )
 from bench.results import record_results
-from lockbox_local.openapi import OPENAPI_PATH, find_operation, response_problems
+from lockbox_local.openapi import OPENAPI_PATH, find_operation, find_path, response_problems
 from lockbox_local.template import PROJECT_ROOT
 
 WORK_DIR = PROJECT_ROOT / "bench" / ".work" / "fuzz"
@@ -53,6 +55,7 @@ DEFAULT_MAX_EXAMPLES = 300  # ~2,500 requests in about half a minute here
 MIN_REQUESTS = 1000
 TOKEN_VARIABLE = "LOCKBOX_FUZZ_TOKEN"  # noqa: S105 (the name of a variable, not a secret)
 UNDOCUMENTED = "undocumented_method"  # methods the document lacks (schemathesis probes them)
+PREFLIGHT = "cors_preflight"  # OPTIONS on a documented route: checked against SPEC.md's CORS
 # Only the variable's name is written to disk; schemathesis expands it when it loads.
 CONFIG = f"""\
 [auth.openapi.bearerAuth]
@@ -205,6 +208,8 @@ def read_har(har_path: Path) -> FuzzReport:
         path = urlsplit(url).path  # still percent-encoded, as the gateway matches it
         operation = find_operation(method, path)
         name = str(operation["operationId"]) if operation else UNDOCUMENTED
+        if _is_preflight(method, path, status):
+            name = PREFLIGHT
         statuses.setdefault(name, Counter())[str(status)] += 1
         report.requests += 1
         problems = _response_problems(method, path, status, response)
@@ -230,10 +235,36 @@ def read_har(har_path: Path) -> FuzzReport:
     return report
 
 
+def _header(response: dict[str, Any], name: str) -> str:
+    return next((h["value"] for h in response["headers"] if h["name"].lower() == name), "")
+
+
+def _is_preflight(method: str, path: str, status: int) -> bool:
+    """OPTIONS on a documented route: the CORS preflight (SPEC.md, Browsers), not an API
+    answer the document lists (it has no OPTIONS operations)."""
+    return method == "OPTIONS" and status == 204 and find_path(path) is not None
+
+
+def _preflight_problems(response: dict[str, Any]) -> list[str]:
+    """The contract's preflight: no body, an origin, the route's methods, the headers."""
+    problems = []
+    if response["content"].get("text"):
+        problems.append("a preflight with a body")
+    for name in (
+        "access-control-allow-origin",
+        "access-control-allow-methods",
+        "access-control-allow-headers",
+        "access-control-max-age",
+    ):
+        if not _header(response, name):
+            problems.append(f"a preflight without {name}")
+    return problems
+
+
 def _response_problems(method: str, path: str, status: int, response: dict[str, Any]) -> list[str]:
-    content_type = next(
-        (h["value"] for h in response["headers"] if h["name"].lower() == "content-type"), ""
-    )
+    if _is_preflight(method, path, status):
+        return _preflight_problems(response)
+    content_type = _header(response, "content-type")
     if content_type.split(";")[0].strip() != "application/json":
         return [f"Content-Type is {content_type!r}, not application/json"]
     try:

@@ -16,7 +16,7 @@ from types import FrameType
 
 from lockbox_local.dynamodb_local import SetupError
 from lockbox_local.intrinsics import TemplateError
-from lockbox_local.server import DEFAULT_IDLE_TIMEOUT_SECONDS
+from lockbox_local.server import DEFAULT_HEAD_TIMEOUT_SECONDS, DEFAULT_IDLE_TIMEOUT_SECONDS
 from lockbox_local.stack import DEFAULT_DATA_DIR, LocalStack, StackOptions
 
 logger = logging.getLogger("lockbox_local")
@@ -87,6 +87,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="close a client connection idle this long (default %(default)s; 0: never)",
     )
     parser.add_argument(
+        "--head-timeout",
+        type=float,
+        default=DEFAULT_HEAD_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="close a connection whose request line and headers take longer "
+        "(default %(default)s; 0: never)",
+    )
+    parser.add_argument(
         "--stop-with-parent",
         action="store_true",
         help="stop when the process that started this one exits (used by the e2e suite)",
@@ -140,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers_per_function=max(1, args.workers_per_function),
         parameter_overrides=dict(args.parameter),
         idle_timeout_seconds=args.idle_timeout or None,
+        head_timeout_seconds=args.head_timeout or None,
     )
     # SIGTERM stops the stack exactly like Ctrl-C does.
     signal.signal(signal.SIGTERM, _stop_on_signal)

@@ -18,6 +18,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import get_input_stream
 
 from lockbox_local import gateway_responses
@@ -75,7 +76,7 @@ class Gateway:
         method = str(environ.get("REQUEST_METHOD", "")).upper()
         try:
             request, too_large = read_request(environ)
-        except (OSError, ValueError) as error:  # a malformed chunked body, a stalled upload
+        except (OSError, ValueError, ClientDisconnected) as error:  # malformed or cut short
             logger.warning("unreadable request body: %s", error)
             response = self._gateway_response(main_api, "BAD_REQUEST_BODY", request_id)
             path = str(environ.get("RAW_URI") or environ.get("PATH_INFO", ""))
@@ -231,6 +232,11 @@ def read_request(environ: WSGIEnvironment) -> tuple[HttpRequest, bool]:
     stream = get_input_stream(environ)
     body = stream.read(MAX_BODY_BYTES + 1)
     too_large = len(body) > MAX_BODY_BYTES
+    declared = _declared_length(environ)
+    if declared is not None and len(body) < min(declared, MAX_BODY_BYTES + 1):
+        # The client stopped sending (or closed) before its Content-Length: API Gateway
+        # never invokes a function with half a body.
+        raise ValueError(f"body of {len(body)} bytes, Content-Length {declared}")
     if too_large:  # drain it, so the client reads the answer instead of a reset
         drained = len(body)
         body = b""
@@ -247,6 +253,18 @@ def read_request(environ: WSGIEnvironment) -> tuple[HttpRequest, bool]:
         protocol=environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
     )
     return request, too_large
+
+
+def _declared_length(environ: WSGIEnvironment) -> int | None:
+    """Content-Length, when the body is not chunked (a malformed one: ValueError)."""
+    if environ.get("wsgi.input_terminated"):
+        return None  # chunked: the chunks say where the body ends
+    value = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValueError(f"Content-Length {value!r}")
+    return int(value)
 
 
 def _environ_headers(environ: WSGIEnvironment) -> list[tuple[str, str]]:

@@ -47,13 +47,21 @@ def _routes() -> list[tuple[re.Pattern[str], str]]:
     return [(_path_pattern(template), template) for template in load_openapi()["paths"]]
 
 
-def find_operation(method: str, path: str) -> dict[str, Any] | None:
-    """The documented operation for a request path (still percent-encoded), or None."""
+def find_path(path: str) -> str | None:
+    """The documented path template a request path (still percent-encoded) matches."""
     for pattern, template in _routes():
         if pattern.match(path):
-            operation = load_openapi()["paths"][template].get(method.lower())
-            return operation if isinstance(operation, dict) else None
+            return template
     return None
+
+
+def find_operation(method: str, path: str) -> dict[str, Any] | None:
+    """The documented operation for a request path (still percent-encoded), or None."""
+    template = find_path(path)
+    if template is None:
+        return None
+    operation = load_openapi()["paths"][template].get(method.lower())
+    return operation if isinstance(operation, dict) else None
 
 
 def response_problems(method: str, path: str, status: int, body: object) -> list[str]:

@@ -17,7 +17,11 @@ from typing import IO
 from lockbox_local.api import LocalApp, read_app
 from lockbox_local.dynamodb_local import SetupError
 from lockbox_local.gateway import Gateway
-from lockbox_local.server import DEFAULT_IDLE_TIMEOUT_SECONDS, HttpServer
+from lockbox_local.server import (
+    DEFAULT_HEAD_TIMEOUT_SECONDS,
+    DEFAULT_IDLE_TIMEOUT_SECONDS,
+    HttpServer,
+)
 from lockbox_local.services import LocalServices
 from lockbox_local.template import PROJECT_ROOT, load_template
 from lockbox_local.workers import Workers
@@ -38,6 +42,8 @@ class StackOptions:
     parameter_overrides: Mapping[str, str] = field(default_factory=dict)
     # A client connection that sends nothing for this long is closed (None: never).
     idle_timeout_seconds: float | None = DEFAULT_IDLE_TIMEOUT_SECONDS
+    # ... and so is one whose request line and headers take longer than this (None: never).
+    head_timeout_seconds: float | None = DEFAULT_HEAD_TIMEOUT_SECONDS
     # Where the function workers' output goes (their JSON log lines), appended; None:
     # this process's own stdout and stderr.
     function_log: Path | None = None
@@ -114,6 +120,7 @@ class LocalStack:
             options.port,
             Gateway(app, self._workers),
             idle_timeout=options.idle_timeout_seconds,
+            head_timeout=options.head_timeout_seconds,
         ).start()
         logger.info("Local stack up in %.1f s", time.perf_counter() - started)
 

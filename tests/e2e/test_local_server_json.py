@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.e2e.helpers import ERRORS
+from tests.e2e.helpers import ERRORS, assert_error, auth_headers, data_url, new_user, unique_key
 
 pytestmark = [
     pytest.mark.e2e,
@@ -35,6 +35,8 @@ pytestmark = [
 READ_TIMEOUT_SECONDS = 30.0
 # The local stack closes a connection idle this long (lockbox_local's default)...
 IDLE_TIMEOUT_SECONDS = 5.0
+# ... and one whose request line and headers take longer than this (however slowly sent)...
+HEAD_TIMEOUT_SECONDS = 10.0
 # ... and this test allows it this much more before calling the connection held open.
 IDLE_GRACE_SECONDS = 5.0
 # A version number: digits with at least one dot (Werkzeug/3.1.9, Python/3.13.1).
@@ -246,3 +248,69 @@ def test_stalled_request_head_is_closed_after_the_timeout(api_url: str) -> None:
         elapsed = time.monotonic() - started
 
     assert elapsed <= limit, f"closed only after {elapsed:.1f} s"
+
+
+def test_request_head_trickled_in_is_cut_off_at_the_head_timeout(api_url: str) -> None:
+    """Given a client that sends a header byte every second (never idle for the idle
+    timeout), then the server still closes the connection once the head has taken longer
+    than its head timeout, without answering a request it never fully received."""
+    limit = HEAD_TIMEOUT_SECONDS + IDLE_GRACE_SECONDS
+    received = b""
+    with socket.create_connection(_address(api_url), timeout=1.0) as sock:
+        started = time.monotonic()
+        sock.sendall(b"GET /no/such/route HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        closed = False
+        while time.monotonic() - started < limit + 5:
+            try:
+                chunk = sock.recv(1024)
+            except TimeoutError:
+                chunk = None
+            except ConnectionResetError:
+                chunk = b""
+            if chunk == b"":
+                closed = True
+                break
+            if chunk:
+                received += chunk
+            try:
+                sock.sendall(b"x")
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+        elapsed = time.monotonic() - started
+
+    assert closed, f"the connection was still open after {elapsed:.1f} s"
+    assert elapsed <= limit, f"closed only after {elapsed:.1f} s"
+    assert received == b"", f"answered a request it never fully received: {received[:200]!r}"
+
+
+def test_body_shorter_than_its_content_length_never_reaches_the_function(
+    http: requests.Session, api_url: str
+) -> None:
+    """Given a store whose body is complete JSON but shorter than its Content-Length,
+    sent by a client that then closes its side, then 400 INVALID_REQUEST in JSON, and the
+    function never ran: the key was not stored."""
+    user = new_user(http, api_url)
+    key = unique_key()
+    body = json.dumps({"key": key, "value": 1}).encode()
+    head = (
+        "POST /api/data HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        f"Authorization: {auth_headers(user.token)['Authorization']}\r\n"
+        f"Content-Length: {len(body) + 50}\r\n\r\n"
+    ).encode()
+
+    with socket.create_connection(_address(api_url), timeout=READ_TIMEOUT_SECONDS) as sock:
+        sock.sendall(head + body)
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head_bytes, _, response_body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head_bytes.decode("latin-1").split("\r\n")
+    headers = [(n.strip(), v.strip()) for n, _, v in (line.partition(":") for line in lines)]
+    response = RawResponse(status_line, int(status_line.split()[1]), headers, response_body)
+
+    assert_invalid_request_envelope(response)
+    assert_error(
+        http.get(data_url(api_url, key), headers=auth_headers(user.token)), 404, "KEY_NOT_FOUND"
+    )
