@@ -47,7 +47,7 @@ class Preparer:
         self.access_token = access_token
 
     def __call__(self, function: BenchFunction, event: dict[str, Any]) -> dict[str, Any]:
-        from lockbox import items
+        from lockbox import item_table
 
         unique = uuid.uuid4().hex[:12]
         if function.name == "register":
@@ -63,7 +63,7 @@ class Preparer:
             body["key"] = f"note {unique}"
             event["body"] = json.dumps(body)
         elif function.name in {"get", "update", "delete"}:
-            items.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}')
+            item_table.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}')
         return cold.authorizer_event(event, self.access_token)
 
 

@@ -25,6 +25,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from subprocess import STDOUT
 from typing import Any
@@ -113,6 +114,11 @@ class FuzzReport:
             "bcrypt_cost": BCRYPT_COST,
             "duration_s": round(self.duration_s, 1),
         }
+
+
+def _exact_int(digits: str) -> int | Decimal:
+    """An int where Python converts it (its digit limit guards against slow parsing)."""
+    return int(digits) if len(digits) <= 4000 else Decimal(digits)
 
 
 def run_fuzz(
@@ -268,7 +274,10 @@ def _response_problems(method: str, path: str, status: int, response: dict[str, 
     if content_type.split(";")[0].strip() != "application/json":
         return [f"Content-Type is {content_type!r}, not application/json"]
     try:
-        body = json.loads(response["content"].get("text", ""))
+        # Stored values keep any number of digits (SPEC.md, "Data"): read them exactly.
+        body = json.loads(
+            response["content"].get("text", ""), parse_int=_exact_int, parse_float=Decimal
+        )
     except ValueError:
         return ["the body is not JSON"]
     return response_problems(method, path, status, body)

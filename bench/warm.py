@@ -60,12 +60,12 @@ def _silence_logs() -> None:
 
 def _install_fakes() -> None:
     """DynamoDB answered in-process, hashing a no-op: what is left is the project's code."""
-    from lockbox import items, login, registration, users
+    from lockbox import item_table, login, registration, user_table
 
     fake = FakeDynamoDB(password_hash="no-op")  # noqa: S106 (no real hash: hashing is stubbed)
     replacements: list[tuple[object, str, object]] = [
-        (users, "dynamodb", lambda: fake),
-        (items, "dynamodb", lambda: fake),
+        (user_table, "dynamodb", lambda: fake),
+        (item_table, "dynamodb", lambda: fake),
         (registration, "hash_password", lambda password: "no-op"),
         (login, "verify_password", lambda password, password_hash: password_hash is not None),
     ]

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+# Lambda's synchronous invoke takes at most 6 MB (the whole proxy event, not just its body):
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024
 _DRAIN_LIMIT_BYTES = 64 * 1024 * 1024  # read (and drop) at most this much of a too-large body
 RAW_HEADERS_KEY = "lockbox_local.raw_headers"  # set by server.RequestHandler
 _PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
@@ -187,6 +190,12 @@ class Gateway:
         self, match: RouteMatch, api: ApiSpec, event: dict[str, Any], request_id: str
     ) -> HttpResponse:
         function_id = match.route.function_id
+        size = len(json.dumps(event).encode("utf-8"))
+        if size > MAX_INVOKE_PAYLOAD_BYTES:
+            # Lambda refuses the synchronous invoke (413 RequestEntityTooLargeException) and
+            # API Gateway answers with its integration-failure response (docs/production.md).
+            logger.error("%s: event of %d bytes is over Lambda's invoke limit", function_id, size)
+            return self._gateway_response(api, "INTEGRATION_FAILURE", request_id)
         outcome = self._invoker.invoke(function_id, event, str(uuid.uuid4()))
         if isinstance(outcome, Completed):
             try:

@@ -1,11 +1,7 @@
 """GET /api/data/{key}: read one of the caller's keys."""
 
-from lockbox.envelope import Success
-from lockbox.events import ApiEvent, caller_id, path_key
 from lockbox.handler import api_handler
-from lockbox.vault import read_value
+from lockbox.item_inputs import key_input
+from lockbox.items import get_item
 
-
-@api_handler
-def lambda_handler(event: ApiEvent) -> Success:
-    return read_value(caller_id(event), path_key(event))
+lambda_handler = api_handler(key_input, get_item)

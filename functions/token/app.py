@@ -1,11 +1,7 @@
 """POST /api/token: exchange credentials for an access token."""
 
-from lockbox.envelope import Success
-from lockbox.events import ApiEvent, json_body
 from lockbox.handler import api_handler
-from lockbox.login import issue_token
+from lockbox.login import token
+from lockbox.login_inputs import token_input
 
-
-@api_handler
-def lambda_handler(event: ApiEvent) -> Success:
-    return issue_token(json_body(event))
+lambda_handler = api_handler(token_input, token)

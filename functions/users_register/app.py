@@ -1,12 +1,7 @@
-"""POST /users/register: the second registration flavour (201 with token and user)."""
+"""POST /users/register: the /users flavour of registration (201 with token and user)."""
 
-from lockbox.envelope import Success
-from lockbox.events import ApiEvent, json_body
-from lockbox.handler import handler_for
-from lockbox.signup import register_member
-from lockbox.validator_format import ExpressValidatorFormat
+from lockbox.handler import users_handler
+from lockbox.registration import users_register
+from lockbox.registration_inputs import users_register_input
 
-
-@handler_for(ExpressValidatorFormat())
-def lambda_handler(event: ApiEvent) -> Success:
-    return register_member(json_body(event))
+lambda_handler = users_handler(users_register_input, users_register)

@@ -4,6 +4,7 @@ value size limit; keys through the URL path; key and value rules and their order
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -581,6 +582,55 @@ def test_invalid_keys_in_the_path_are_refused(
     or deleted, then the answer is INVALID_KEY."""
     response = http.request(
         method, data_url(api_url, name), json={"value": "v"}, headers=auth_headers(user.token)
+    )
+
+    assert_error(response, 400, "INVALID_KEY")
+
+
+EXACT_NUMBERS = "[3.141592653589793238462643383279,1.5e-400,1e400,-0,1E+2,2.50]"
+
+
+def test_numbers_keep_their_literal_text(http: requests.Session, api_url: str, user: User) -> None:
+    """Given a value of numbers a double would round (SPEC.md's list), when it is stored and
+    read back, then the response body carries exactly the characters sent."""
+    key = f"numbers-{uuid.uuid4().hex}"
+    stored = http.post(
+        f"{api_url}/api/data",
+        data='{"key": "' + key + '", "value": ' + EXACT_NUMBERS + "}",
+        headers={**auth_headers(user.token), "Content-Type": "application/json"},
+    )
+    assert stored.status_code == 200
+
+    response = fetch(http, api_url, user.token, key)
+
+    assert '"value":' + EXACT_NUMBERS + "}" in response.text
+
+
+def test_a_duplicated_member_name_is_invalid_value(
+    http: requests.Session, api_url: str, user: User
+) -> None:
+    """Given a value whose object names a member twice, when it is stored, then INVALID_VALUE
+    (it could not be kept exactly) and nothing is stored."""
+    key = f"dup-{uuid.uuid4().hex}"
+    response = http.post(
+        f"{api_url}/api/data",
+        data='{"key": "' + key + '", "value": {"a": 1, "a": 2}}',
+        headers={**auth_headers(user.token), "Content-Type": "application/json"},
+    )
+
+    assert_error(response, 400, "INVALID_VALUE")
+    assert_error(fetch(http, api_url, user.token, key), 404, "KEY_NOT_FOUND")
+
+
+def test_put_with_a_bad_key_and_a_malformed_body_is_invalid_key(
+    http: requests.Session, api_url: str, user: User
+) -> None:
+    """Given PUT /api/data/%20lead with the body `{not json`, when it is sent, then the key's
+    form decides first: INVALID_KEY (SPEC.md's check order), not INVALID_REQUEST."""
+    response = http.put(
+        data_url(api_url, " lead"),
+        data="{not json",
+        headers={**auth_headers(user.token), "Content-Type": "application/json"},
     )
 
     assert_error(response, 400, "INVALID_KEY")

@@ -5,6 +5,7 @@ HTML or a bare {"message": ...}."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 import requests
@@ -138,3 +139,27 @@ def test_body_over_10_mb_is_refused_on_data(
     )
 
     assert_error(response, 400, "INVALID_REQUEST")
+
+
+SEVEN_MIB = 7 * 1024 * 1024
+
+
+def test_body_between_6_and_10_mb_is_internal_error_as_json(
+    http: requests.Session, api_url: str, user: User
+) -> None:
+    """Given a 7 MiB body (API Gateway takes it, Lambda's 6 MB invoke limit does not), when
+    posted to /api/data, then the answer is 500 INTERNAL_ERROR in the envelope, readable by a
+    browser front end (docs/production.md), and the function never ran."""
+    key = f"seven-mib-{uuid.uuid4().hex}"
+    raw = json.dumps({"key": key, "value": "v" * SEVEN_MIB}).encode()
+
+    response = http.post(
+        f"{api_url}/api/data",
+        data=raw,
+        headers={"Content-Type": "application/json", **auth_headers(user.token)},
+    )
+
+    assert_error(response, 500, "INTERNAL_ERROR")
+    assert response.headers["Access-Control-Allow-Origin"]
+    missing = http.get(f"{api_url}/api/data/{key}", headers=auth_headers(user.token))
+    assert_error(missing, 404, "KEY_NOT_FOUND")

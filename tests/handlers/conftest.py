@@ -1,4 +1,4 @@
-"""Fixtures of the handler suite (the shared ones live in tests/conftest.py)."""
+"""The handler suite: handlers fed with events/ files, against moto tables."""
 
 from __future__ import annotations
 
@@ -6,6 +6,19 @@ import threading
 from typing import Any
 
 import pytest
+
+from tests.support import (  # noqa: F401 (fixtures this suite uses)
+    apply_function_environment,
+    aws_tables,
+    function_environment,
+    jwt_signing_key,
+    lambda_context,
+    secrets_extension,
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    apply_function_environment()
 
 
 @pytest.fixture
@@ -15,13 +28,13 @@ def no_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
     Cheaper than moto, and it checks that validation happens before any request to
     DynamoDB. Nothing can reach AWS either.
     """
-    from lockbox import items, users
+    from lockbox import item_table, user_table
 
     def forbidden(*_: Any, **__: Any) -> Any:
         raise AssertionError("this request must be refused before it reaches DynamoDB")
 
-    monkeypatch.setattr(users, "dynamodb", forbidden)
-    monkeypatch.setattr(items, "dynamodb", forbidden)
+    monkeypatch.setattr(user_table, "dynamodb", forbidden)
+    monkeypatch.setattr(item_table, "dynamodb", forbidden)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 
 from functions.authorizer.app import lambda_handler as authorizer_handler
 from lockbox.settings import get_settings
-from tests.handlers.support import (
+from tests.handlers.calls import (
     call,
     load_event,
     register,

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.handlers.support import USER, call, register_handler, store_handler, with_body
+from tests.handlers.calls import USER, call, register_handler, store_handler, with_body
 
 THREADS = 20
 

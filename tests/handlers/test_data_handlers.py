@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from lockbox.envelope import to_json
 from lockbox.errors import ErrorCode
-from tests.handlers.support import (
+from lockbox.responses import to_json
+from tests.handlers.calls import (
     call,
     delete_handler,
     error,
@@ -210,6 +210,38 @@ def test_string_is_returned_byte_for_byte_in_the_raw_body(
     assert '"value":"<b>é</b> 🔑"' in response["body"]
 
 
+EXACT_NUMBERS = "[3.141592653589793238462643383279,1.5e-400,1e400,-0,1E+2,2.50]"
+
+
+def test_numbers_keep_their_literal_text_through_store_and_get(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given numbers a double would change (SPEC.md's list), stored then read, the raw
+    response body has exactly the characters sent."""
+    event = with_user(
+        with_body("store_item_success", '{"key": "n", "value": ' + EXACT_NUMBERS + "}"), ALICE
+    )
+    assert call(store_handler, event, lambda_context) == STORED
+
+    response = get_handler(event_for_key("get_item_success", "n", ALICE), lambda_context)
+
+    assert '"value":' + EXACT_NUMBERS + "}" in response["body"]
+
+
+def test_numbers_keep_their_literal_text_through_update(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given a PUT with exact numbers, the next GET answers them as sent."""
+    store("n", 1, context=lambda_context)
+    event = event_for_key("update_item_success", "n", ALICE)
+    event["body"] = '{"value": {"pi": 3.141592653589793238462643383279, "z": -0}}'
+    assert call(update_handler, event, lambda_context) == UPDATED
+
+    response = get_handler(event_for_key("get_item_success", "n", ALICE), lambda_context)
+
+    assert '"value":{"pi":3.141592653589793238462643383279,"z":-0}' in response["body"]
+
+
 def test_deeply_nested_value_within_parser_limits_round_trips(
     aws_tables: Any, lambda_context: Any
 ) -> None:
@@ -240,7 +272,8 @@ def test_value_of_exactly_the_limit_is_stored_and_one_more_byte_is_not(
     [
         pytest.param("null", ErrorCode.INVALID_VALUE, id="null"),
         pytest.param('""', ErrorCode.INVALID_VALUE, id="empty-string"),
-        pytest.param("1e400", ErrorCode.INVALID_VALUE, id="1e400"),
+        pytest.param('{"a": 1, "a": 2}', ErrorCode.INVALID_VALUE, id="duplicate-member"),
+        pytest.param('[{"b": {"a": 1, "a": 1}}]', ErrorCode.INVALID_VALUE, id="nested-duplicate"),
         pytest.param('"\\ud800"', ErrorCode.INVALID_VALUE, id="lone-surrogate"),
         pytest.param("NaN", ErrorCode.INVALID_REQUEST, id="nan"),
     ],
@@ -249,7 +282,8 @@ def test_value_of_exactly_the_limit_is_stored_and_one_more_byte_is_not(
 def test_unstorable_values_are_refused(
     lambda_context: Any, raw_value: str, code: ErrorCode
 ) -> None:
-    """Given null, "", 1e400, a lone surrogate or NaN as value, refused and nothing stored."""
+    """Given null, "", a duplicated member name, a lone surrogate or NaN as value, refused
+    and nothing stored."""
     event = with_body("store_item_success", '{"key": "k", "value": ' + raw_value + "}")
 
     assert without_details(call(store_handler, event, lambda_context)) == error(code)
@@ -383,6 +417,19 @@ def test_invalid_path_key_is_invalid_key(lambda_context: Any, handler_name: str,
     operation = {"get": get, "delete": delete}[handler_name]
 
     assert without_details(operation(key, context=lambda_context)) == error(ErrorCode.INVALID_KEY)
+
+
+@pytest.mark.parametrize("body", ["{not json", "[1]", "", None])
+@pytest.mark.usefixtures("no_dynamodb")
+def test_put_checks_the_path_key_before_the_body(lambda_context: Any, body: str | None) -> None:
+    """Given PUT /api/data/%20lead with a body that is not a JSON object, the key's form is
+    checked first (SPEC.md's check order): INVALID_KEY, not INVALID_REQUEST."""
+    event = event_for_key("update_item_success", " lead", ALICE)
+    event["body"] = body
+
+    assert without_details(call(update_handler, event, lambda_context)) == error(
+        ErrorCode.INVALID_KEY
+    )
 
 
 @pytest.mark.parametrize(

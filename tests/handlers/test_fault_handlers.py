@@ -5,17 +5,17 @@ Each answers 500 INTERNAL_ERROR in the envelope and leaves no partial write behi
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from lockbox import aws, users
+from lockbox import aws, user_table
 from lockbox.errors import ErrorCode
 from lockbox.settings import get_settings
-from tests.handlers.support import (
+from lockbox_local.ports import free_port
+from tests.handlers.calls import (
     USER,
     call,
     delete_handler,
@@ -124,7 +124,7 @@ def test_transaction_conflict_is_retried_then_succeeds(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given one TransactionConflict cancellation, the registration is retried and succeeds."""
-    monkeypatch.setattr(users, "_CONFLICT_BACKOFF_SECONDS", 0)
+    monkeypatch.setattr(user_table, "_CONFLICT_BACKOFF_SECONDS", 0)
     client = aws.dynamodb()
     real = client.transact_write_items
     attempts: list[int] = []
@@ -158,7 +158,7 @@ def test_endless_transaction_conflict_is_internal_error(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given conflicts on every retry, 500 INTERNAL_ERROR."""
-    monkeypatch.setattr(users, "_CONFLICT_BACKOFF_SECONDS", 0)
+    monkeypatch.setattr(user_table, "_CONFLICT_BACKOFF_SECONDS", 0)
 
     def always_conflict(**_: Any) -> None:
         raise ClientError(
@@ -185,18 +185,12 @@ def test_token_lookup_fault_is_internal_error(
     assert call(token_handler, load_event("token_success"), lambda_context) == INTERNAL_ERROR
 
 
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_token_with_secrets_extension_unreachable_is_internal_error(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given the secrets extension unreachable, a valid login is 500 INTERNAL_ERROR."""
     register(lambda_context)
-    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(unused_port()))
+    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(free_port()))
     get_settings.cache_clear()
 
     assert call(token_handler, load_event("token_success"), lambda_context) == INTERNAL_ERROR
@@ -218,7 +212,7 @@ def test_wrong_password_does_not_need_the_secret(
 ) -> None:
     """Given the extension down, a wrong password is still INVALID_CREDENTIALS (not a 500)."""
     register(lambda_context)
-    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(unused_port()))
+    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(free_port()))
     get_settings.cache_clear()
 
     result = call(token_handler, load_event("token_wrong_password"), lambda_context)

@@ -18,7 +18,7 @@ import pytest
 from functions.authorizer.app import lambda_handler as authorizer_handler
 from lockbox import aws
 from lockbox.observability import logger
-from tests.handlers.support import (
+from tests.handlers.calls import (
     USER,
     call,
     load_event,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lockbox.errors import ErrorCode
-from tests.handlers.support import (
+from tests.handlers.calls import (
     USER,
     call,
     error,

@@ -13,33 +13,33 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lockbox import items, users
+from lockbox import item_table, user_table
 
 USER_ID = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
 
 
 def fixed_write_id(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setattr(items.uuid, "uuid4", lambda: uuid.UUID(value))
+    monkeypatch.setattr(item_table.uuid, "uuid4", lambda: uuid.UUID(value))
 
 
 @pytest.mark.usefixtures("aws_tables")
 def test_store_meeting_its_own_earlier_attempt_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
     """Given a store whose first attempt wrote (same write id), when it runs again, then True."""
     fixed_write_id(monkeypatch, "11111111-1111-4111-8111-111111111111")
-    assert items.put_new_item(USER_ID, "notes", '"first"') is True
+    assert item_table.put_new_item(USER_ID, "notes", '"first"') is True
 
-    assert items.put_new_item(USER_ID, "notes", '"first"') is True
+    assert item_table.put_new_item(USER_ID, "notes", '"first"') is True
 
 
 @pytest.mark.usefixtures("aws_tables")
 def test_store_meeting_another_write_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """Given the key written by another call (another write id), then False: KEY_EXISTS."""
     fixed_write_id(monkeypatch, "11111111-1111-4111-8111-111111111111")
-    items.put_new_item(USER_ID, "notes", '"first"')
+    item_table.put_new_item(USER_ID, "notes", '"first"')
     fixed_write_id(monkeypatch, "22222222-2222-4222-8222-222222222222")
 
-    assert items.put_new_item(USER_ID, "notes", '"second"') is False
-    assert items.get_item_value(USER_ID, "notes") == '"first"'
+    assert item_table.put_new_item(USER_ID, "notes", '"second"') is False
+    assert item_table.get_item_value(USER_ID, "notes") == '"first"'
 
 
 class FailingDelete:
@@ -64,9 +64,9 @@ def test_delete_whose_retry_finds_nothing_has_deleted(
 ) -> None:
     """Given a delete whose condition fails, then it is KEY_NOT_FOUND on a first attempt,
     and done on a retried one (the lost first attempt deleted the item)."""
-    monkeypatch.setattr(items, "dynamodb", lambda: FailingDelete(retries))
+    monkeypatch.setattr(item_table, "dynamodb", lambda: FailingDelete(retries))
 
-    assert items.delete_item(USER_ID, "notes") is deleted
+    assert item_table.delete_item(USER_ID, "notes") is deleted
 
 
 def test_registration_transaction_carries_an_idempotency_token(
@@ -80,8 +80,8 @@ def test_registration_transaction_carries_an_idempotency_token(
             sent.append(kwargs)
             return {}
 
-    monkeypatch.setattr(users, "dynamodb", lambda: Recorder())
-    user = users.NewUser(
+    monkeypatch.setattr(user_table, "dynamodb", lambda: Recorder())
+    user = user_table.NewUser(
         user_id="u1",
         username="alice",
         email="alice@example.com",
@@ -90,8 +90,8 @@ def test_registration_transaction_carries_an_idempotency_token(
         profile={},
     )
 
-    users.create_user(user)
-    users.create_user(user)
+    user_table.create_user(user)
+    user_table.create_user(user)
 
     tokens = [request["ClientRequestToken"] for request in sent]
     assert all(tokens)

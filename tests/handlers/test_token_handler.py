@@ -10,7 +10,7 @@ import pytest
 
 from lockbox import passwords
 from lockbox.errors import ErrorCode
-from tests.handlers.support import (
+from tests.handlers.calls import (
     USER,
     call,
     error,

@@ -6,16 +6,15 @@ import json
 
 import pytest
 
-from lockbox.envelope import (
+from lockbox.errors import ApiError, Detail, ErrorCode
+from lockbox.responses import (
+    ContractEnvelope,
     Success,
     error_body,
-    error_response,
     json_response,
     success_body,
-    success_response,
     to_json,
 )
-from lockbox.errors import ApiError, ErrorCode, FieldProblem
 
 # SPEC.md "Status codes and error codes", copied verbatim: the code must match it exactly.
 SPEC_TABLE = [
@@ -86,8 +85,8 @@ def test_error_body_without_details(name: str, status: int, message: str) -> Non
 def test_error_body_with_details_lists_every_problem_in_order() -> None:
     """Given two field problems, the body carries both as {field, message}, in order."""
     details = [
-        FieldProblem(field="username", message="too short"),
-        FieldProblem(field="email", message="not an address"),
+        Detail(field="username", message="too short"),
+        Detail(field="email", message="not an address"),
     ]
 
     body = error_body(ErrorCode.INVALID_REQUEST, details)
@@ -126,30 +125,47 @@ def test_success_with_data_only_has_no_message_key() -> None:
     }
 
 
+# JSON, readable by a front end on any origin (ALLOWED_ORIGIN "*", the contract's default).
+JSON_FOR_ANY_ORIGIN = {
+    "Content-Type": "application/json",
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Retry-After",
+}
+
+
+def test_response_allows_the_configured_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given ALLOWED_ORIGIN set to one origin, every response names that origin."""
+    monkeypatch.setenv("ALLOWED_ORIGIN", "https://app.example.com")
+
+    headers = ContractEnvelope().refusal(ApiError(ErrorCode.NOT_FOUND))["headers"]
+
+    assert headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+
+
 def test_success_response_is_a_proxy_response_with_json_content_type() -> None:
     """Given a success, the proxy response is 200, application/json, and the body as JSON."""
-    response = success_response(Success(message="ok", data={"n": 1}))
+    response = ContractEnvelope().success(Success(message="ok", data={"n": 1}))
 
     assert response["statusCode"] == 200
-    assert response["headers"] == {"Content-Type": "application/json"}
+    assert response["headers"] == JSON_FOR_ANY_ORIGIN
     assert json.loads(response["body"]) == {"status": "success", "message": "ok", "data": {"n": 1}}
 
 
 @pytest.mark.parametrize(("name", "status", "message"), SPEC_TABLE)
 def test_error_response_uses_the_code_status(name: str, status: int, message: str) -> None:
     """Given any code, the proxy response has its status, JSON headers and envelope."""
-    response = error_response(ApiError(ErrorCode[name]))
+    response = ContractEnvelope().refusal(ApiError(ErrorCode[name]))
 
     assert response["statusCode"] == status
-    assert response["headers"] == {"Content-Type": "application/json"}
+    assert response["headers"] == JSON_FOR_ANY_ORIGIN
     assert json.loads(response["body"]) == {"status": "error", "code": name, "message": message}
 
 
 def test_error_response_carries_details() -> None:
     """Given field problems, the response body lists them under details."""
-    error = ApiError(ErrorCode.INVALID_VALUE, [FieldProblem(field="value", message="null")])
+    error = ApiError(ErrorCode.INVALID_VALUE, [Detail(field="value", message="null")])
 
-    body = json.loads(error_response(error)["body"])
+    body = json.loads(ContractEnvelope().refusal(error)["body"])
 
     assert body["details"] == [{"field": "value", "message": "null"}]
 
@@ -159,7 +175,7 @@ def test_headers_are_a_fresh_copy_each_time() -> None:
     first = json_response(200, {})
     first["headers"]["X-Extra"] = "1"
 
-    assert json_response(200, {})["headers"] == {"Content-Type": "application/json"}
+    assert json_response(200, {})["headers"] == JSON_FOR_ANY_ORIGIN
 
 
 def test_unicode_is_not_ascii_escaped() -> None:

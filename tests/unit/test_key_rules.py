@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lockbox.errors import ApiError, ErrorCode
-from lockbox.models import StoreRequest, key_problem, parse_request, valid_key
+from lockbox.item_inputs import StoreFields, key_reason, path_key
 
 
 @pytest.mark.parametrize(
@@ -30,8 +30,8 @@ from lockbox.models import StoreRequest, key_problem, parse_request, valid_key
 )
 def test_valid_keys_are_accepted(key: str) -> None:
     """Given a key within the rules, when checking it, then no problem and it comes back as is."""
-    assert key_problem(key) is None
-    assert valid_key(key) == key
+    assert key_reason(key) is None
+    assert path_key({"pathParameters": {"key": key}}) == key
 
 
 @pytest.mark.parametrize(
@@ -67,10 +67,10 @@ def test_valid_keys_are_accepted(key: str) -> None:
 )
 def test_invalid_keys_are_refused(key: str) -> None:
     """Given a key breaking a rule, when checking it, then INVALID_KEY with a reason."""
-    assert key_problem(key)
+    assert key_reason(key)
 
     with pytest.raises(ApiError) as caught:
-        valid_key(key)
+        path_key({"pathParameters": {"key": key}})
 
     assert caught.value.code is ErrorCode.INVALID_KEY
     assert [problem.field for problem in caught.value.details] == ["key"]
@@ -79,7 +79,7 @@ def test_invalid_keys_are_refused(key: str) -> None:
 @pytest.mark.parametrize("key", [None, 42, True, ["a"], {"k": "v"}, 1.5])
 def test_keys_that_are_not_strings_are_refused(key: object) -> None:
     """Given a key that is not a string, the rule says it must be a non-empty string."""
-    assert key_problem(key) == "Key is required and must be a non-empty string."
+    assert key_reason(key) == "Key is required and must be a non-empty string."
 
 
 @pytest.mark.parametrize(
@@ -94,13 +94,13 @@ def test_keys_that_are_not_strings_are_refused(key: object) -> None:
 )
 def test_each_refusal_says_why(key: str, reason: str) -> None:
     """Given a key breaking one rule, the reason names that rule."""
-    assert key_problem(key) == reason
+    assert key_reason(key) == reason
 
 
 def test_store_request_with_a_bad_key_is_invalid_key() -> None:
     """Given a body whose key has a slash, when parsing it, then INVALID_KEY on field key."""
     with pytest.raises(ApiError) as caught:
-        parse_request(StoreRequest, {"key": "a/b", "value": 1})
+        StoreFields.from_body({"key": "a/b", "value": 1})
 
     assert caught.value.code is ErrorCode.INVALID_KEY
     assert [problem.field for problem in caught.value.details] == ["key"]
@@ -109,7 +109,7 @@ def test_store_request_with_a_bad_key_is_invalid_key() -> None:
 def test_store_request_without_a_key_is_invalid_key() -> None:
     """Given a store body without key, INVALID_KEY."""
     with pytest.raises(ApiError) as caught:
-        parse_request(StoreRequest, {"value": 1})
+        StoreFields.from_body({"value": 1})
 
     assert caught.value.code is ErrorCode.INVALID_KEY
 
@@ -117,7 +117,7 @@ def test_store_request_without_a_key_is_invalid_key() -> None:
 def test_store_request_key_wins_over_value_and_both_are_listed() -> None:
     """Given a bad key and a null value, then INVALID_KEY with both problems in details."""
     with pytest.raises(ApiError) as caught:
-        parse_request(StoreRequest, {"key": "", "value": None})
+        StoreFields.from_body({"key": "", "value": None})
 
     assert caught.value.code is ErrorCode.INVALID_KEY
     assert [problem.field for problem in caught.value.details] == ["key", "value"]
@@ -125,6 +125,6 @@ def test_store_request_key_wins_over_value_and_both_are_listed() -> None:
 
 def test_store_request_keeps_the_key_exactly() -> None:
     """Given a Unicode key with spaces, the request keeps it unchanged."""
-    request = parse_request(StoreRequest, {"key": "café menu 🔑", "value": "x"})
+    request = StoreFields.from_body({"key": "café menu 🔑", "value": "x"})
 
     assert request.key == "café menu 🔑"

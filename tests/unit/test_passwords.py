@@ -138,4 +138,4 @@ def test_lone_surrogate_password_is_false_without_raising(checkpw_calls: list[by
 )
 def test_policy_reasons(password: str, problem: str | None) -> None:
     """Given a password, the policy gives the documented reason (or none)."""
-    assert passwords.password_problem(password) == problem
+    assert passwords.password_reason(password) == problem

@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from lockbox.account_models import RegisterRequest
 from lockbox.errors import ApiError, ErrorCode
-from lockbox.models import parse_request
+from lockbox.registration_inputs import RegisterInput
 from lockbox.settings import get_settings
 
 VALID: dict[str, Any] = {
@@ -21,9 +20,9 @@ VALID: dict[str, Any] = {
 }
 
 
-def register(**changes: Any) -> RegisterRequest:
+def register(**changes: Any) -> RegisterInput:
     body = {**VALID, **changes}
-    return parse_request(RegisterRequest, {k: v for k, v in body.items() if v is not ...})
+    return RegisterInput.from_body({k: v for k, v in body.items() if v is not ...})
 
 
 def refusal(**changes: Any) -> ApiError:
@@ -107,7 +106,7 @@ def test_first_failing_check_decides_the_code_and_details_list_all(
 def test_empty_body_lists_every_field() -> None:
     """Given {}, INVALID_REQUEST and one problem per field, in order."""
     with pytest.raises(ApiError) as caught:
-        parse_request(RegisterRequest, {})
+        RegisterInput.from_body({})
 
     assert caught.value.code is ErrorCode.INVALID_REQUEST
     assert fields(caught.value) == ["username", "email", "password", "full_name", "age", "gender"]

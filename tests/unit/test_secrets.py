@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from lockbox import secrets
 from lockbox.secrets import SecretUnavailableError, forget_cached_key
 from lockbox.settings import get_settings
-
-
-def closed_port() -> int:
-    """A localhost port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from lockbox_local.ports import free_port
 
 
 def test_key_is_the_secret_string(jwt_signing_key: str) -> None:
@@ -56,7 +48,7 @@ def test_forgetting_the_key_fetches_it_again(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_unreachable_extension_raises_secret_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     """Given nothing listening on the extension port, SecretUnavailableError."""
-    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(closed_port()))
+    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(free_port()))
     get_settings.cache_clear()
 
     with pytest.raises(SecretUnavailableError, match="unreachable"):

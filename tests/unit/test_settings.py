@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lockbox.settings import PasswordPolicy, Settings, get_settings
+from lockbox.settings import MissingSettingError, PasswordPolicy, Settings, get_settings
 
 CONFIGURED = (
     "USERS_TABLE",
@@ -16,7 +16,9 @@ CONFIGURED = (
     "MAX_VALUE_BYTES",
     "PASSWORD_POLICY",
     "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
+    "ALLOWED_ORIGIN",
 )
+NAMES = ("USERS_TABLE", "ITEMS_TABLE", "JWT_SECRET_ID", "JWT_ISSUER", "JWT_AUDIENCE")
 
 
 @pytest.fixture
@@ -26,21 +28,41 @@ def bare_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("bare_environment")
-def test_defaults_without_any_variable() -> None:
-    """Given no configuration variables, when reading settings, then the documented defaults."""
+def test_tunables_default_to_the_templates_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given only the names set, when reading settings, then the documented defaults."""
+    for name in NAMES:
+        monkeypatch.setenv(name, f"{name.lower()}-value")
+
     settings = Settings.from_environment()
 
     assert settings == Settings(
-        users_table="UsersTable",
-        items_table="ItemsTable",
-        jwt_secret_id="lockbox/jwt-signing-key",
-        jwt_issuer="lockbox-api",
-        jwt_audience="lockbox-api-clients",
+        users_table="users_table-value",
+        items_table="items_table-value",
+        jwt_secret_id="jwt_secret_id-value",
+        jwt_issuer="jwt_issuer-value",
+        jwt_audience="jwt_audience-value",
         bcrypt_cost=12,
         max_value_bytes=65536,
         password_policy=PasswordPolicy.NIST,
         secrets_extension_port=2773,
+        allowed_origin="*",
     )
+
+
+@pytest.mark.parametrize("missing", NAMES)
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_a_missing_name_is_a_clear_error_at_first_use(
+    monkeypatch: pytest.MonkeyPatch, missing: str, value: str | None
+) -> None:
+    """Given a table, secret, issuer or audience unset or blank, reading settings fails and
+    the error names the variable (no silent default)."""
+    if value is None:
+        monkeypatch.delenv(missing)
+    else:
+        monkeypatch.setenv(missing, value)
+
+    with pytest.raises(MissingSettingError, match=rf"^{missing} is not set"):
+        Settings.from_environment()
 
 
 def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,6 +76,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("MAX_VALUE_BYTES", "1024")
     monkeypatch.setenv("PASSWORD_POLICY", "strict")
     monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "2999")
+    monkeypatch.setenv("ALLOWED_ORIGIN", "https://app.example.com")
 
     settings = Settings.from_environment()
 
@@ -67,6 +90,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         max_value_bytes=1024,
         password_policy=PasswordPolicy.STRICT,
         secrets_extension_port=2999,
+        allowed_origin="https://app.example.com",
     )
 
 

@@ -194,3 +194,37 @@ def test_token_not_yet_valid_is_refused(jwt_signing_key: str) -> None:
 def test_garbage_is_refused(token: str) -> None:
     """Given text that is not a JWT, it is refused."""
     refused(token)
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+def test_a_numeric_date_written_as_a_string_is_refused(jwt_signing_key: str, claim: str) -> None:
+    """Given exp or iat as a numeric string (valid otherwise), the token is refused."""
+    values = claims()
+    token = jwt.encode({**values, claim: str(values[claim])}, jwt_signing_key, algorithm="HS256")
+
+    with pytest.raises(InvalidTokenError):
+        verify_access_token(token)
+
+
+@pytest.mark.parametrize("padding", ["=", "==", "==="])
+def test_a_signature_with_base64_padding_is_refused(padding: str) -> None:
+    """Given a valid token whose signature carries padding, it is refused."""
+    token = issue_access_token(USER_ID)
+
+    with pytest.raises(InvalidTokenError):
+        verify_access_token(token + padding)
+
+
+def test_another_spelling_of_the_same_signature_bytes_is_refused() -> None:
+    """Given a signature whose last character differs only in its unused bits (decoding
+    to the same bytes), the token is refused: only the issued spelling is accepted."""
+    token = issue_access_token(USER_ID)
+    head, _, signature = token.rpartition(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(signature[-1])
+    # HS256 signatures are 32 bytes: 43 characters, the last one carrying 2 unused bits.
+    respelled = head + "." + signature[:-1] + alphabet[last ^ 1]
+    assert respelled != token
+
+    with pytest.raises(InvalidTokenError):
+        verify_access_token(respelled)

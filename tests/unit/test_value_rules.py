@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from lockbox.errors import ApiError, ErrorCode
-from lockbox.models import UpdateRequest, parse_request
+from lockbox.item_inputs import UpdateFields
 from lockbox.settings import get_settings
 
 
@@ -18,12 +18,12 @@ def compact(value: object) -> str:
 
 def stored_form(value: object) -> str:
     """What the layer stores for a value (its compact JSON text)."""
-    return parse_request(UpdateRequest, {"value": value}).value_json
+    return UpdateFields.from_body({"value": value}).value_json
 
 
 def refusal(value: object) -> ApiError:
     with pytest.raises(ApiError) as caught:
-        parse_request(UpdateRequest, {"value": value})
+        UpdateFields.from_body({"value": value})
     return caught.value
 
 
@@ -87,7 +87,7 @@ def test_null_and_empty_string_are_invalid_value(value: object) -> None:
 def test_missing_value_is_invalid_value() -> None:
     """Given a body without "value", then INVALID_VALUE (not INVALID_REQUEST)."""
     with pytest.raises(ApiError) as caught:
-        parse_request(UpdateRequest, {"val": 1})
+        UpdateFields.from_body({"val": 1})
 
     assert caught.value.code is ErrorCode.INVALID_VALUE
     assert [problem.field for problem in caught.value.details] == ["value"]
@@ -96,7 +96,7 @@ def test_missing_value_is_invalid_value() -> None:
 def test_value_json_field_name_is_not_an_alias_for_value() -> None:
     """Given the internal field name instead of "value", then the value is still missing."""
     with pytest.raises(ApiError) as caught:
-        parse_request(UpdateRequest, {"value_json": '"x"'})
+        UpdateFields.from_body({"value_json": '"x"'})
 
     assert caught.value.code is ErrorCode.INVALID_VALUE
 

@@ -54,7 +54,9 @@ class ErrorCode(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class FieldProblem:
+class Detail:
+    """One entry of an error's `details`: a field and why it was refused."""
+
     field: str
     message: str
 
@@ -62,7 +64,7 @@ class FieldProblem:
 class ApiError(Exception):
     """A request the API refuses, answered with the code's status and message."""
 
-    def __init__(self, code: ErrorCode, details: list[FieldProblem] | None = None) -> None:
+    def __init__(self, code: ErrorCode, details: list[Detail] | None = None) -> None:
         super().__init__(code.name)
         self.code = code
         self.details = details or []

@@ -34,7 +34,7 @@ def password_bytes(password: str) -> bytes | None:
         return None
 
 
-def password_problem(password: str) -> str | None:
+def password_reason(password: str) -> str | None:
     """Why this password is refused under the configured policy, or None if it is accepted."""
     encoded = password_bytes(password)
     if encoded is None:
@@ -44,11 +44,11 @@ def password_problem(password: str) -> str | None:
     if password.lower() in _common_passwords():
         return "Password is too common. Please choose a less predictable password."
     if get_settings().password_policy is PasswordPolicy.STRICT:
-        return _composition_problem(password)
+        return _composition_reason(password)
     return None
 
 
-def _composition_problem(password: str) -> str | None:
+def _composition_reason(password: str) -> str | None:
     if not (
         any(c.isupper() for c in password)
         and any(c.islower() for c in password)
@@ -68,7 +68,8 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, password_hash: str | None) -> bool:
     """Whether the password matches; always costs one bcrypt check, even without a hash."""
     encoded = password_bytes(password)
-    usable = encoded is not None and len(encoded) <= MAX_PASSWORD_BYTES
+    # bcrypt stops at a NUL, so "secret\0junk" would match "secret": never a match.
+    usable = encoded is not None and len(encoded) <= MAX_PASSWORD_BYTES and b"\0" not in encoded
     candidate = encoded if usable and encoded is not None else b"decoy password"
     stored = password_hash if usable and password_hash else _decoy_hash()
     matched = bcrypt.checkpw(candidate, stored.encode("ascii"))

@@ -1,20 +1,26 @@
-"""Business logic of POST /api/register, and the account creation both registration calls share."""
+"""Business logic of both registration calls, POST /api/register and POST /users/register,
+and the account creation they share.
+
+Accounts from /users/register share the users table (and email uniqueness) with
+/api/register but have no username: they log in with their email address.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from lockbox import users
-from lockbox.account_models import RegisterRequest
-from lockbox.envelope import Success
-from lockbox.errors import ApiError, ErrorCode
-from lockbox.models import parse_request
+from lockbox import user_table
+from lockbox.errors import ApiError, Detail, ErrorCode
 from lockbox.observability import logger, metrics
 from lockbox.passwords import hash_password
+from lockbox.registration_inputs import RegisterInput, UsersRegisterInput
+from lockbox.responses import Success
+from lockbox.tokens import issue_access_token
+
+EMAIL_TAKEN = Detail(field="email", message="Email is already registered")
 
 
 def create_account(
@@ -22,10 +28,10 @@ def create_account(
 ) -> str:
     """Hash the password and write the account in one transaction; its new user id.
 
-    Raises users.UsernameTakenError or users.EmailTakenError, for each call to answer
-    in its own format.
+    Raises user_table.UsernameTakenError or user_table.EmailTakenError, for each call to
+    answer in its own format.
     """
-    user = users.NewUser(
+    user = user_table.NewUser(
         user_id=str(uuid.uuid4()),
         username=username,
         email=email,
@@ -33,15 +39,14 @@ def create_account(
         created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         profile=profile,
     )
-    users.create_user(user)
+    user_table.create_user(user)
     metrics.add_metric(name="UserRegistrations", unit=MetricUnit.Count, value=1)
     logger.info("User registered", extra={"user_id": user.user_id})
     return user.user_id
 
 
-def register_user(body: dict[str, Any]) -> Success:
-    """Validate, then create the account."""
-    request = parse_request(RegisterRequest, body)
+def register(request: RegisterInput) -> Success:
+    """POST /api/register: create the account."""
     try:
         user_id = create_account(
             username=request.username,
@@ -49,9 +54,9 @@ def register_user(body: dict[str, Any]) -> Success:
             password=request.password,
             profile={"full_name": request.full_name, "age": request.age, "gender": request.gender},
         )
-    except users.UsernameTakenError:
+    except user_table.UsernameTakenError:
         raise ApiError(ErrorCode.USERNAME_EXISTS) from None
-    except users.EmailTakenError:
+    except user_table.EmailTakenError:
         raise ApiError(ErrorCode.EMAIL_EXISTS) from None
     return Success(
         message="User successfully registered!",
@@ -62,5 +67,26 @@ def register_user(body: dict[str, Any]) -> Success:
             "full_name": request.full_name,
             "age": request.age,
             "gender": request.gender,
+        },
+    )
+
+
+def users_register(request: UsersRegisterInput) -> Success:
+    """POST /users/register: create the account and answer 201 with a token and the user."""
+    fullname = request.fullname.model_dump(exclude_none=True)
+    try:
+        user_id = create_account(email=request.email, password=request.password, profile=fullname)
+    except user_table.EmailTakenError:
+        raise ApiError(ErrorCode.EMAIL_EXISTS, [EMAIL_TAKEN]) from None
+    return Success(
+        status=201,
+        data={
+            "token": issue_access_token(user_id),
+            "user": {
+                "_id": user_id,
+                "fullname": fullname,
+                "email": request.email,
+                "socketId": None,
+            },
         },
     )

@@ -1,4 +1,10 @@
-"""Typed configuration, read once from the environment the template sets."""
+"""Typed configuration, read once from the environment the template sets.
+
+Names of things (tables, the secret, the token issuer and audience) have no default: a
+function deployed without one fails at its first use with an error naming the variable,
+rather than talking to a table that happens to share a default name. Tunables default to
+the template's own defaults.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,10 @@ class PasswordPolicy(StrEnum):
     STRICT = "strict"  # additionally: upper, lower, digit and special character
 
 
+class MissingSettingError(ValueError):
+    """A variable the function needs is not set in its environment."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     users_table: str
@@ -24,23 +34,35 @@ class Settings:
     max_value_bytes: int
     password_policy: PasswordPolicy
     secrets_extension_port: int
+    allowed_origin: str
 
     @classmethod
     def from_environment(cls) -> Settings:
         env = os.environ
         return cls(
-            users_table=env.get("USERS_TABLE", "UsersTable"),
-            items_table=env.get("ITEMS_TABLE", "ItemsTable"),
-            jwt_secret_id=env.get("JWT_SECRET_ID", "lockbox/jwt-signing-key"),
-            jwt_issuer=env.get("JWT_ISSUER", "lockbox-api"),
-            jwt_audience=env.get("JWT_AUDIENCE", "lockbox-api-clients"),
+            users_table=_required(env, "USERS_TABLE"),
+            items_table=_required(env, "ITEMS_TABLE"),
+            jwt_secret_id=_required(env, "JWT_SECRET_ID"),
+            jwt_issuer=_required(env, "JWT_ISSUER"),
+            jwt_audience=_required(env, "JWT_AUDIENCE"),
             bcrypt_cost=_int_in_range(env, "BCRYPT_COST", 12, 4, 31),
             max_value_bytes=_int_in_range(env, "MAX_VALUE_BYTES", 65536, 1, 350_000),
             password_policy=PasswordPolicy(env.get("PASSWORD_POLICY", PasswordPolicy.NIST)),
             secrets_extension_port=_int_in_range(
                 env, "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773, 1, 65535
             ),
+            allowed_origin=env.get("ALLOWED_ORIGIN", "*"),  # the contract's default
         )
+
+
+def _required(env: os._Environ[str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise MissingSettingError(
+            f"{name} is not set: template.yaml gives it to every function "
+            "(the tests take it from tests/support.py)."
+        )
+    return value
 
 
 def _int_in_range(env: os._Environ[str], name: str, default: int, low: int, high: int) -> int:

@@ -2,9 +2,9 @@
 
 One table holds three kinds of item, each keyed by `pk`:
 - `USER#<user_id>`: the profile;
-- `USERNAME#<username, lower-cased>` and `EMAIL#<email, lower-cased>`: markers that make
-  usernames and emails unique (case-insensitively) and serve as the login records, so a
-  login is a single GetItem.
+- `USERNAME#<username, lower-cased>` and `EMAIL#<canonical email>`: markers that make
+  usernames (case-insensitively) and mailboxes (lockbox.emails.canonical_email) unique, and
+  serve as the login records, so a login is a single GetItem.
 A registration writes the profile and its markers in one transaction, so either all
 of them exist or none does.
 """
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from lockbox.aws import dynamodb
+from lockbox.emails import canonical_email
 from lockbox.settings import get_settings
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def username_pk(username: str) -> str:
 
 
 def email_pk(email: str) -> str:
-    return f"EMAIL#{email.lower()}"
+    return f"EMAIL#{canonical_email(email)}"
 
 
 def login_pk(login: str) -> str:

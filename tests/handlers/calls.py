@@ -13,9 +13,9 @@ from functions.register.app import lambda_handler as register_handler
 from functions.store_item.app import lambda_handler as store_handler
 from functions.token.app import lambda_handler as token_handler
 from functions.update_item.app import lambda_handler as update_handler
-from lockbox.envelope import error_body
 from lockbox.errors import ErrorCode
-from tests.conftest import load_event
+from lockbox.responses import error_body
+from tests.support import load_event
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

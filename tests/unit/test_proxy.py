@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from lockbox.errors import ApiError, ErrorCode
-from lockbox.events import OversizedInteger, caller_id, json_body, path_key
+from lockbox.item_inputs import path_key
+from lockbox.json_text import JsonNumber
+from lockbox.proxy import caller_id, json_body
 
 
 def event_with(body: Any, *, base64_encoded: bool = False) -> dict[str, Any]:
@@ -24,7 +26,7 @@ def test_json_object_body_is_returned() -> None:
     """Given an object body, when parsing, then the dict comes back as sent."""
     body = json_body(event_with('{"username": "jo", "nested": {"a": [1, 2.5, true, null]}}'))
 
-    assert body == {"username": "jo", "nested": {"a": [1, 2.5, True, None]}}
+    assert body == {"username": "jo", "nested": {"a": [1, JsonNumber("2.5"), True, None]}}
 
 
 def test_empty_object_is_an_object() -> None:
@@ -88,18 +90,17 @@ def test_valid_json_too_deep_for_the_parser_answers_the_callers_code() -> None:
     raw = '{"value": ' + "[" * 100_000 + "]" * 100_000 + "}"
 
     with pytest.raises(ApiError) as caught:
-        json_body(event_with(raw), too_complex=ErrorCode.INVALID_VALUE)
+        json_body(event_with(raw), too_deep=ErrorCode.INVALID_VALUE)
 
     assert caught.value.code is ErrorCode.INVALID_VALUE
 
 
 def test_integer_too_long_to_convert_is_kept_for_the_fields_own_rule() -> None:
     """Given an integer over Python's conversion limit, then the body parses and the
-    field holds an OversizedInteger (neither int nor str), which every rule refuses."""
+    field holds a JsonNumber with its digits (neither int nor str), for the field's rule."""
     body = json_body(event_with('{"age": ' + "9" * 5000 + "}"))
 
-    assert isinstance(body["age"], OversizedInteger)
-    assert body["age"].digits == "9" * 5000
+    assert body["age"] == JsonNumber("9" * 5000)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,7 @@ def test_integer_too_long_to_convert_is_kept_for_the_fields_own_rule() -> None:
 def test_broken_json_stays_invalid_request_whatever_the_callers_code(raw: str) -> None:
     """Given malformed JSON or NaN, INVALID_REQUEST even where too-complex JSON is INVALID_VALUE."""
     with pytest.raises(ApiError) as caught:
-        json_body(event_with(raw), too_complex=ErrorCode.INVALID_VALUE)
+        json_body(event_with(raw), too_deep=ErrorCode.INVALID_VALUE)
 
     assert caught.value.code is ErrorCode.INVALID_REQUEST
 

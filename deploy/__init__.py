@@ -1,0 +1,1 @@
+"""Deployment helpers that run on a developer's machine (no AWS calls)."""

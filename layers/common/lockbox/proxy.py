@@ -1,0 +1,58 @@
+"""Reading the parts of an API Gateway REST (v1) proxy event that the input parsers use."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from lockbox import json_text
+from lockbox.errors import ApiError, ErrorCode
+
+ApiEvent = dict[str, Any]
+
+
+def json_body(
+    event: ApiEvent, *, too_deep: ErrorCode = ErrorCode.INVALID_REQUEST
+) -> dict[str, Any]:
+    """The request body as a JSON object, or INVALID_REQUEST.
+
+    A valid JSON object nested deeper than the parser's recursion limit answers `too_deep`
+    instead: the data calls' input parser passes INVALID_VALUE, as only a value can be deep.
+    """
+    raw = event.get("body")
+    if raw is None:
+        raise ApiError(ErrorCode.INVALID_REQUEST)
+    try:
+        if event.get("isBase64Encoded"):
+            raw = base64.b64decode(raw, validate=True).decode("utf-8")
+        parsed = json_text.parse(raw)
+    except (
+        json.JSONDecodeError,
+        json_text.NotJsonError,
+        binascii.Error,
+        UnicodeDecodeError,
+        TypeError,
+    ):
+        raise ApiError(ErrorCode.INVALID_REQUEST) from None
+    except (RecursionError, ValueError):
+        is_object = raw.lstrip(" \t\n\r").startswith("{")
+        raise ApiError(too_deep if is_object else ErrorCode.INVALID_REQUEST) from None
+    if not isinstance(parsed, dict):
+        raise ApiError(ErrorCode.INVALID_REQUEST)
+    return parsed
+
+
+def path_parameter(event: ApiEvent, name: str) -> object:
+    """A path parameter exactly as API Gateway decoded it (once); never decoded again."""
+    return (event.get("pathParameters") or {}).get(name)
+
+
+def caller_id(event: ApiEvent) -> str:
+    """The user id the authorizer vouched for; never taken from anything the client sent."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    user_id = authorizer.get("user_id")
+    if not isinstance(user_id, str) or not user_id:
+        raise ApiError(ErrorCode.INVALID_TOKEN)
+    return user_id

@@ -1,0 +1,96 @@
+"""Every response the functions return is built here, in one of two formats:
+
+- ContractEnvelope: the contract's {"status", "message", "data"} / {"status", "code",
+  "message", "details"} envelope, for every /api route;
+- UsersFormat: the shape front ends of the /users family know (express-validator):
+  success is the bare resource, refusals are {"errors": [{"msg", "param", ...}]}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from lockbox import json_text
+from lockbox.errors import ApiError, Detail, ErrorCode
+from lockbox.settings import get_settings
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    """What a business function answers: the message and data, in either format."""
+
+    message: str | None = None
+    data: dict[str, Any] | None = None
+    status: int = 200
+
+
+def to_json(body: object) -> str:
+    # Characters unescaped and numbers as written: stored values come back as sent.
+    return json_text.encode(body)
+
+
+def response_headers() -> dict[str, str]:
+    """JSON, readable by a browser front end on another origin (SPEC.md, "Browsers")."""
+    return {
+        "Content-Type": "application/json",
+        "Access-Control-Allow-Origin": get_settings().allowed_origin,
+        "Access-Control-Expose-Headers": "ETag, Retry-After",
+    }
+
+
+def json_response(status: int, body: object) -> dict[str, Any]:
+    """An API Gateway (REST v1) proxy response."""
+    return {"statusCode": status, "headers": response_headers(), "body": to_json(body)}
+
+
+class ResponseFormat(Protocol):
+    """How a family of routes renders success and refusal as proxy responses."""
+
+    def success(self, result: Success) -> dict[str, Any]: ...
+
+    def refusal(self, error: ApiError) -> dict[str, Any]: ...
+
+
+def success_body(result: Success) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": "success"}
+    if result.message is not None:
+        body["message"] = result.message
+    if result.data is not None:
+        body["data"] = result.data
+    return body
+
+
+def error_body(code: ErrorCode, details: list[Detail] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": "error", "code": code.name, "message": code.message}
+    if details:
+        body["details"] = [{"field": d.field, "message": d.message} for d in details]
+    return body
+
+
+class ContractEnvelope:
+    """The contract's envelope (every /api route)."""
+
+    def success(self, result: Success) -> dict[str, Any]:
+        return json_response(result.status, success_body(result))
+
+    def refusal(self, error: ApiError) -> dict[str, Any]:
+        return json_response(error.code.status, error_body(error.code, error.details))
+
+
+NOT_AN_OBJECT = "Request body must be a JSON object."
+
+
+class UsersFormat:
+    """The /users routes' format: the bare resource, or express-validator's errors."""
+
+    def success(self, result: Success) -> dict[str, Any]:
+        return json_response(result.status, result.data)
+
+    def refusal(self, error: ApiError) -> dict[str, Any]:
+        if error.code is ErrorCode.INTERNAL_ERROR:
+            entries = [{"msg": error.code.message, "location": "server"}]
+            return json_response(error.code.status, {"errors": entries})
+        problems = [(d.field, d.message) for d in error.details] or [("body", NOT_AN_OBJECT)]
+        entries = [{"msg": msg, "param": param, "location": "body"} for param, msg in problems]
+        return json_response(400, {"errors": entries})

@@ -1,0 +1,98 @@
+"""make sam-local-env: the files `sam local` needs, read back the way SAM CLI reads them."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from pathlib import Path
+
+import pytest
+from samcli.lib.providers.sam_function_provider import SamFunctionProvider
+from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
+from samcli.local.lambdafn.env_vars import EnvironmentVariables
+
+from deploy.sam_local import main, secrets_server
+from lockbox_local.intrinsics import local_resource
+from lockbox_local.template import TEMPLATE_PATH, load_template, resources_of_type
+
+FUNCTION_IDS = sorted(resources_of_type(load_template(), "AWS::Serverless::Function"))
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[str, str]], str]:
+    out = tmp_path_factory.mktemp("sam-local")
+    assert main(["env", "--dynamodb-port", "8123", "--out", str(out)]) == 0
+    env = json.loads((out / "env.json").read_text())
+    return env, (out / "parameter-overrides.txt").read_text().strip()
+
+
+def overrides(text: str) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in text.split())
+
+
+def test_env_file_names_every_function(written: tuple[dict[str, dict[str, str]], str]) -> None:
+    env, _ = written
+
+    assert sorted(env) == FUNCTION_IDS
+
+
+def test_overrides_are_template_parameters(written: tuple[dict[str, dict[str, str]], str]) -> None:
+    _, text = written
+
+    assert overrides(text) == {
+        "SecretsExtensionLayerArn": "none",
+        "LocalDynamoDBEndpoint": "http://127.0.0.1:8123",
+    }
+    assert set(overrides(text)) <= set(load_template()["Parameters"])
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_sam_cli_gives_the_function_the_local_services(
+    written: tuple[dict[str, dict[str, str]], str], function_id: str
+) -> None:
+    """As sam local resolves it: DynamoDB Local, the local table and secret names, no extension layer."""
+    env, text = written
+    stacks, _ = SamLocalStackProvider.get_stacks(
+        str(TEMPLATE_PATH), parameter_overrides=overrides(text)
+    )
+    function = SamFunctionProvider(stacks, ignore_code_extraction_warnings=True).get(function_id)
+    assert function is not None
+    variables = EnvironmentVariables(
+        function.name,
+        function.memory,
+        function.timeout,
+        function.handler,
+        variables=function.environment["Variables"],
+        override_values=env[function_id],
+    ).resolve()
+
+    assert variables["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:8123"
+    assert variables["USERS_TABLE"] == "UsersTable"
+    assert variables["ITEMS_TABLE"] == "ItemsTable"
+    assert variables["JWT_SECRET_ID"] == "JwtSigningKey"
+    assert [layer.name for layer in function.layers] == ["CommonLayer"]
+
+
+def test_secrets_stand_in_serves_the_local_key_to_a_call_without_session_token(
+    tmp_path: Path,
+) -> None:
+    """Under sam local with plain keys, AWS_SESSION_TOKEN is unset: the function sends ''."""
+    (tmp_path / "secrets.json").write_text(json.dumps({"JwtSigningKey": "k" * 64}))
+    server = secrets_server(tmp_path, port=0).start()
+    try:
+        for secret_id in (
+            "JwtSigningKey",
+            local_resource("JwtSigningKey", "AWS::SecretsManager::Secret").ref,
+        ):
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            connection.request(
+                "GET",
+                f"/secretsmanager/get?secretId={secret_id}",
+                headers={"X-Aws-Parameters-Secrets-Token": ""},
+            )
+            response = connection.getresponse()
+            assert response.status == 200
+            assert json.loads(response.read())["SecretString"] == "k" * 64
+            connection.close()
+    finally:
+        server.stop()

@@ -1,0 +1,115 @@
+"""What the unit and handler suites share: the functions' environment, the secrets
+extension stand-in, moto tables built from template.yaml, events/ files and a Lambda
+context. Each suite's conftest.py applies the environment and re-exports the fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lockbox_local.secrets_extension import SecretsExtensionServer
+from lockbox_local.worker import LambdaContext
+
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+SESSION_TOKEN = "test-session-token"
+JWT_SECRET_ID = "lockbox/test/jwt-signing-key"
+JWT_ISSUER = "lockbox-api/test"
+JWT_SIGNING_KEY = secrets.token_urlsafe(48)
+
+# The environment template.yaml gives the functions (bcrypt at test cost).
+FUNCTION_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": SESSION_TOKEN,
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_SERVICE_NAME": "lockbox-api",
+    "POWERTOOLS_METRICS_NAMESPACE": "LockboxApi",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "USERS_TABLE": "UsersTable",
+    "ITEMS_TABLE": "ItemsTable",
+    "JWT_SECRET_ID": JWT_SECRET_ID,
+    "JWT_ISSUER": JWT_ISSUER,
+    "JWT_AUDIENCE": "lockbox-api-clients",
+    "BCRYPT_COST": "4",
+    "MAX_VALUE_BYTES": "65536",
+    "PASSWORD_POLICY": "nist",
+    "ALLOWED_ORIGIN": "*",
+}
+# Never a developer's real AWS account or endpoint.
+_UNWANTED = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL", "AWS_PROFILE")
+
+
+def apply_function_environment() -> None:
+    """Give this process the functions' environment. Called from a suite's pytest_configure,
+    before any test module imports a handler: Powertools reads it when a module is imported."""
+    os.environ.update(FUNCTION_ENVIRONMENT)
+    for name in _UNWANTED:
+        os.environ.pop(name, None)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """An API Gateway event from events/ (a fresh copy each time)."""
+    event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
+    return event
+
+
+# --- fixtures (re-exported by the suites' conftest.py) ----------------------------------
+
+
+@pytest.fixture(scope="session")
+def secrets_extension() -> Iterator[SecretsExtensionServer]:
+    server = SecretsExtensionServer({JWT_SECRET_ID: JWT_SIGNING_KEY}, SESSION_TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def function_environment(
+    monkeypatch: pytest.MonkeyPatch, secrets_extension: SecretsExtensionServer
+) -> Iterator[None]:
+    """Each test starts from the template's environment and fresh per-container caches."""
+    from lockbox import aws, settings
+    from lockbox import secrets as lockbox_secrets
+
+    for name, value in FUNCTION_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(secrets_extension.port))
+    caches = (settings.get_settings.cache_clear, aws.dynamodb.cache_clear)
+    for clear in (*caches, lockbox_secrets.forget_cached_key):
+        clear()
+    yield
+    for clear in (*caches, lockbox_secrets.forget_cached_key):
+        clear()
+
+
+@pytest.fixture
+def aws_tables() -> Iterator[Any]:
+    """moto DynamoDB with the template's tables; yields a client to inspect them."""
+    import boto3
+    from moto import mock_aws
+
+    from lockbox_local.template import create_tables
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(client)
+        yield client
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    """The repo's one Lambda context (lockbox_local's), as Lambda would pass it."""
+    return LambdaContext.for_function("test-function")
+
+
+@pytest.fixture
+def jwt_signing_key() -> str:
+    """The key the secrets extension stand-in serves, for minting tokens in tests."""
+    return JWT_SIGNING_KEY
