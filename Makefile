@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help venv node java check test lint typecheck validate unit build run e2e clean fuzz load fault bench bench-core \
-  deploy-checks sam-local-env sam-local-secrets
+  deploy-checks sam-local-env sam-local-secrets rotate-key
 
 help:
 	@echo "make run        serve the API on http://127.0.0.1:3000 (DynamoDB Local, set up on first use)"
@@ -29,6 +29,7 @@ help:
 	@echo "make validate   sam validate --lint, cfn-lint in every region of the extension mapping"
 	@echo "make deploy-checks  tests/deploy: the template after SAM's transform (no AWS needed)"
 	@echo "make sam-local-env  env.json and parameter overrides for sam local (Docker) on the local stack"
+	@echo "make rotate-key the local stack's signing key rotated as in AWS (ARGS=\"--data-dir DIR\")"
 	@echo "make fuzz       schemathesis: 1000+ requests from docs/openapi.yaml, no 5xx, nothing undocumented"
 	@echo "make load       locust: 20 users, 5000+ mixed requests, no errors, no lost write"
 	@echo "make fault      DynamoDB Local stopped, restarted, frozen mid-burst and during DELETEs and stores:"
@@ -82,6 +83,11 @@ run: $(STAMP) java $(NODE_STAMP)
 
 e2e: $(STAMP) java $(NODE_STAMP)
 	$(PY) -m pytest tests/e2e
+
+# The local stack's signing key rotated as Secrets Manager's rotation does: the new key is
+# current, the old one previous, older ones dropped (a running `make run` picks it up).
+rotate-key: $(STAMP)
+	$(PY) -m lockbox_local.rotate_key $(ARGS)
 
 # The browser suite (tests/browser) drives the system's Chromium, not a download of
 # Playwright's: say so up front when it is missing. `make test` runs the suite too.

@@ -1,5 +1,5 @@
-"""`make bench`: cold start, warm overhead, DynamoDB requests per call and bcrypt cost,
-merged with the latest load and fuzz figures into bench/results.json.
+"""`make bench`: cold start, warm overhead, DynamoDB requests per call, listing pages and
+bcrypt cost, merged with the latest load and fuzz figures into bench/results.json.
 
 Usage: python -m bench [--deps DIR]   (the Makefile installs DIR with the layer's
 requirements for this machine, the way `sam build` does for Lambda)
@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bench import bcrypt_cost, cold, requests_per_call, warm
+from bench import bcrypt_cost, cold, listing, requests_per_call, warm
 from bench.common import FUNCTIONS, WORK_DIR, BenchFunction, bench_context
 from bench.results import RESULTS_PATH, measured_at, update_results
 from lockbox_local.api import read_app
@@ -62,8 +62,8 @@ class Preparer:
             body = json.loads(event["body"])
             body["key"] = f"note {unique}"
             event["body"] = json.dumps(body)
-        elif function.name in {"get", "update", "delete"}:
-            item_table.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}')
+        elif function.name in {"get", "update", "delete", "list"}:
+            item_table.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
         return cold.authorizer_event(event, self.access_token)
 
 
@@ -102,6 +102,8 @@ def main() -> None:
             prepare,
             environments["GetItemFunction"]["ITEMS_TABLE"],
         )
+        print("listing pages ...", file=sys.stderr)
+        listing_pages = listing.measure(environments["ListItemsFunction"]["ITEMS_TABLE"])
         print("warm overhead ...", file=sys.stderr)
         warm_overhead = warm.measure(access_token)
     finally:
@@ -115,6 +117,7 @@ def main() -> None:
             "cold_start": cold_start,
             "warm_overhead_us": warm_overhead,
             "dynamodb_requests_per_call": requests,
+            "listing": listing_pages,
             "bcrypt_ms": bcrypt_cost.measure(configured_cost),
             "machine": machine(),
             "measured_at": measured_at(),

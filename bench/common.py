@@ -35,6 +35,7 @@ FUNCTIONS = (
     BenchFunction(
         "delete", "DeleteItemFunction", "functions.delete_item.app", "delete_item_success"
     ),
+    BenchFunction("list", "ListItemsFunction", "functions.list_items.app", "list_items_prefix"),
     BenchFunction(
         "authorizer", "AuthorizerFunction", "functions.authorizer.app", "authorizer_valid"
     ),

@@ -48,6 +48,15 @@ def render(results: dict[str, Any]) -> str:
             "",
             f"bcrypt at cost {bcrypt['cost']}: hash {bcrypt['hash']} ms, check {bcrypt['check']} ms.",
         ]
+    listing = results.get("listing")
+    if listing:
+        pages = listing["ms_per_page"]
+        lines += [
+            "",
+            f"Listing {listing['keys']} keys in pages of {listing['page_size']} (median of "
+            f"{listing['walks']} walks): {min(pages)} to {max(pages)} ms per page; last pages "
+            f"over first pages {listing['last_over_first']}x.",
+        ]
     load = results.get("load")
     if load:
         lines += [

@@ -23,10 +23,14 @@ WARMUP_CALLS = 300
 BATCHES = 7
 CALLS_PER_BATCH = 500
 _STORED_VALUE = '{"text":"buy milk","tags":["home","errands"],"done":false}'
+_ETAG = "5f0c3b1e8d4a4c6b9e2f7a1d5c3b8e60"
+# A page as full as the listing event asks (limit 2) with more to follow: a cursor is signed.
+_LISTED = [{"key": {"S": f"note {i}"}, "etag": {"S": _ETAG}} for i in range(2)]
+_NEXT = {"user_id": {"S": "3f9c2b1e"}, "key": {"S": "note 1"}}
 
 
 class FakeDynamoDB:
-    """Answers the five calls the functions make, as DynamoDB would on success."""
+    """Answers the six calls the functions make, as DynamoDB would on success."""
 
     def __init__(self, password_hash: str) -> None:
         self._login = {"user_id": {"S": "3f9c2b1e"}, "password_hash": {"S": password_hash}}
@@ -46,7 +50,10 @@ class FakeDynamoDB:
     def get_item(self, **kwargs: Any) -> dict[str, Any]:
         if "pk" in kwargs["Key"]:
             return {"Item": self._login}
-        return {"Item": {"value": {"S": _STORED_VALUE}}}
+        return {"Item": {"value": {"S": _STORED_VALUE}, "etag": {"S": _ETAG}}}
+
+    def query(self, **_: Any) -> dict[str, Any]:
+        return {"Items": _LISTED, "LastEvaluatedKey": _NEXT}
 
 
 def _silence_logs() -> None:

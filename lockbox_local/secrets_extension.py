@@ -1,7 +1,10 @@
 """A stand-in for the AWS Parameters and Secrets Lambda Extension's HTTP endpoint.
 
 In Lambda the extension answers on localhost:2773; locally and in tests this server
-answers the same request the same way, so the functions' code has no local branch.
+answers the same request the same way, so the functions' code has no local branch:
+`secretId`, optionally `versionStage` or `versionId` (or both, which must then name the
+same version), answered with GetSecretValue's fields
+(https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_lambda.html).
 """
 
 from __future__ import annotations
@@ -11,16 +14,24 @@ import threading
 from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from lockbox_local.local_secrets import LocalSecrets
 
 TOKEN_HEADER = "X-Aws-Parameters-Secrets-Token"  # noqa: S105 (a header name)
 
 
 class SecretsExtensionServer:
-    """Serves GET /secretsmanager/get?secretId=... from a fixed set of secrets."""
+    """Serves GET /secretsmanager/get?secretId=... from local secrets (plain values: one
+    AWSCURRENT version each)."""
 
-    def __init__(self, secrets: Mapping[str, str], session_token: str, port: int = 0) -> None:
-        self._secrets = dict(secrets)
+    def __init__(
+        self, secrets: Mapping[str, str] | LocalSecrets, session_token: str, port: int = 0
+    ) -> None:
+        self.secrets = (
+            secrets if isinstance(secrets, LocalSecrets) else LocalSecrets.of_values(secrets)
+        )
         self._session_token = session_token
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
@@ -47,20 +58,29 @@ class SecretsExtensionServer:
                 if self.headers.get(TOKEN_HEADER) != outer._session_token:
                     self._answer(HTTPStatus.UNAUTHORIZED, {"message": "missing or wrong token"})
                     return
-                secret_id = parse_qs(url.query).get("secretId", [""])[0]
-                if url.path != "/secretsmanager/get" or secret_id not in outer._secrets:
+                query = {name: values[0] for name, values in parse_qs(url.query).items()}
+                secret_id = query.get("secretId", "")
+                secret = outer.secrets.get(secret_id) if url.path == "/secretsmanager/get" else None
+                if secret is None:
                     self._answer(HTTPStatus.BAD_REQUEST, {"message": "secret not found"})
+                    return
+                version = secret.find(query.get("versionId"), query.get("versionStage"))
+                if version is None:
+                    self._answer(HTTPStatus.BAD_REQUEST, {"message": "secret version not found"})
                     return
                 self._answer(
                     HTTPStatus.OK,
                     {
                         "Name": secret_id,
                         "ARN": secret_id,
-                        "SecretString": outer._secrets[secret_id],
+                        "VersionId": version.version_id,
+                        "SecretString": version.value,
+                        "VersionStages": list(version.stages),
+                        "CreatedDate": version.created,
                     },
                 )
 
-            def _answer(self, status: HTTPStatus, body: dict[str, str]) -> None:
+            def _answer(self, status: HTTPStatus, body: dict[str, Any]) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -16,6 +16,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 
 # The properties of AWS::DynamoDB::Table that describe the schema, as create_table takes them.
+# Others are left out: TimeToLiveSpecification, for one, is not a create_table argument, and
+# DynamoDB Local (like moto) never deletes expired items anyway; the functions treat an item
+# whose expires_at has passed as absent, so expiry behaves the same on every backend.
 _SCHEMA_PROPERTIES = (
     "AttributeDefinitions",
     "KeySchema",

@@ -1,5 +1,5 @@
 """A local stack for a test session: `python -m lockbox_local` as a child process on free
-ports, with DynamoDB Local in memory. The end-to-end and browser suites both start one.
+ports, with DynamoDB Local in memory by default. The end-to-end and browser suites both start one.
 
     stack = LocalStackProcess(work_dir)   # started; its output goes to work_dir/local-stack.log
     stack.wait_until_serving()            # fails the test, with the log's tail, if it never does
@@ -41,9 +41,13 @@ def _log_tail(log_path: Path, lines: int = 60) -> str:
 
 
 class LocalStackProcess:
-    """`python -m lockbox_local` as a child process, with its output in a log file."""
+    """`python -m lockbox_local` as a child process, with its output in a log file
+    (in memory unless asked otherwise; extra_args are more of its options)."""
 
-    def __init__(self, work_dir: Path) -> None:
+    def __init__(
+        self, work_dir: Path, *, in_memory: bool = True, extra_args: tuple[str, ...] = ()
+    ) -> None:
+        self.data_dir = work_dir / "data"
         self.port, self.dynamodb_port = free_ports(2)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = work_dir / "local-stack.log"
@@ -58,9 +62,10 @@ class LocalStackProcess:
                 "--dynamodb-port",
                 str(self.dynamodb_port),
                 "--data-dir",
-                str(work_dir / "data"),
-                "--in-memory",
+                str(self.data_dir),
+                *(["--in-memory"] if in_memory else []),
                 "--stop-with-parent",
+                *extra_args,
             ],
             cwd=PROJECT_ROOT,
             stdin=subprocess.DEVNULL,

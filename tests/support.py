@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lockbox_local.local_secrets import LocalSecret, LocalSecrets, SecretVersion
 from lockbox_local.secrets_extension import SecretsExtensionServer
 from lockbox_local.worker import LambdaContext
 
@@ -21,6 +24,7 @@ SESSION_TOKEN = "test-session-token"
 JWT_SECRET_ID = "lockbox/test/jwt-signing-key"
 JWT_ISSUER = "lockbox-api/test"
 JWT_SIGNING_KEY = secrets.token_urlsafe(48)
+JWT_KEY_ID = str(uuid.uuid4())  # its version id: the kid of the tokens it signs
 
 # The environment template.yaml gives the functions (bcrypt at test cost).
 FUNCTION_ENVIRONMENT = {
@@ -65,7 +69,9 @@ def load_event(name: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def secrets_extension() -> Iterator[SecretsExtensionServer]:
-    server = SecretsExtensionServer({JWT_SECRET_ID: JWT_SIGNING_KEY}, SESSION_TOKEN).start()
+    version = SecretVersion(JWT_KEY_ID, JWT_SIGNING_KEY, ("AWSCURRENT",), time.time())
+    local = LocalSecrets({JWT_SECRET_ID: LocalSecret((version,))})
+    server = SecretsExtensionServer(local, SESSION_TOKEN).start()
     yield server
     server.stop()
 

@@ -110,6 +110,7 @@ def test_rejected_tokens_answer_invalid_token(
 
 
 ROUTES = [
+    ("GET", "/api/data"),
     ("POST", "/api/data"),
     ("GET", "/api/data/some-key"),
     ("PUT", "/api/data/some-key"),

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from functions.delete_item.app import lambda_handler as delete_handler
 from functions.get_item.app import lambda_handler as get_handler
+from functions.list_items.app import lambda_handler as list_handler
 from functions.register.app import lambda_handler as register_handler
 from functions.store_item.app import lambda_handler as store_handler
 from functions.token.app import lambda_handler as token_handler
@@ -27,6 +28,7 @@ __all__ = [
     "error",
     "event_for_key",
     "get_handler",
+    "list_handler",
     "load_event",
     "register",
     "register_handler",

@@ -26,6 +26,7 @@ from tests.handlers.calls import (
     token_handler,
     with_user,
 )
+from tests.support import JWT_KEY_ID
 
 PLACEHOLDER = "{{ACCESS_TOKEN}}"
 ISSUER, AUDIENCE = "lockbox-api/test", "lockbox-api-clients"
@@ -46,21 +47,26 @@ def claims(**changes: Any) -> dict[str, Any]:
     }
 
 
+KID = {"kid": JWT_KEY_ID}  # the header naming the test signing key
+
 # How each token-bearing events/ file's token is minted (from the signing key).
 MINTERS: dict[str, Callable[[str], str]] = {
-    "authorizer_valid": lambda key: jwt.encode(claims(), key, algorithm="HS256"),
+    "authorizer_valid": lambda key: jwt.encode(claims(), key, algorithm="HS256", headers=KID),
     "authorizer_bad_signature": lambda key: jwt.encode(
-        claims(), key[::-1] + "-not-the-key", algorithm="HS256"
+        claims(), key[::-1] + "-not-the-key", algorithm="HS256", headers=KID
     ),
     "authorizer_alg_none": lambda key: jwt.encode(claims(), None, algorithm="none"),
     "authorizer_expired": lambda key: jwt.encode(
-        claims(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600), key, algorithm="HS256"
+        claims(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600),
+        key,
+        algorithm="HS256",
+        headers=KID,
     ),
     "authorizer_wrong_issuer": lambda key: jwt.encode(
-        claims(iss="https://issuer.example.com"), key, algorithm="HS256"
+        claims(iss="https://issuer.example.com"), key, algorithm="HS256", headers=KID
     ),
     "authorizer_wrong_audience": lambda key: jwt.encode(
-        claims(aud="someone-else"), key, algorithm="HS256"
+        claims(aud="someone-else"), key, algorithm="HS256", headers=KID
     ),
 }
 

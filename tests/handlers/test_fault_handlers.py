@@ -22,6 +22,7 @@ from tests.handlers.calls import (
     error,
     event_for_key,
     get_handler,
+    list_handler,
     load_event,
     register,
     register_handler,
@@ -236,7 +237,8 @@ def test_store_fault_is_internal_error_and_writes_nothing(
     [
         ("get_item", "get", "get_item_success", "read-timeout"),
         ("update_item", "update", "update_item_success", "internal-server-error"),
-        ("delete_item", "delete", "delete_item_success", "throughput-exceeded"),
+        ("transact_write_items", "delete", "delete_item_success", "throughput-exceeded"),
+        ("query", "list", "list_items_success", "connection-error"),
     ],
 )
 def test_data_call_fault_is_internal_error_and_keeps_the_item(
@@ -248,11 +250,17 @@ def test_data_call_fault_is_internal_error_and_keeps_the_item(
     event_name: str,
     fault: str,
 ) -> None:
-    """Given GetItem, UpdateItem or DeleteItem failing, 500 and the item unchanged."""
+    """Given GetItem, UpdateItem, the delete's transaction or Query failing, 500 and the
+    item unchanged."""
     call(store_handler, load_event("store_item_success"), lambda_context)
     before = scan(aws_tables, "ItemsTable")
     make_failing(monkeypatch, method, fault)
-    handler = {"get": get_handler, "update": update_handler, "delete": delete_handler}[handler_name]
+    handler = {
+        "get": get_handler,
+        "update": update_handler,
+        "delete": delete_handler,
+        "list": list_handler,
+    }[handler_name]
 
     assert call(handler, load_event(event_name), lambda_context) == INTERNAL_ERROR
     assert scan(aws_tables, "ItemsTable") == before

@@ -104,6 +104,27 @@ def test_data_routes_require_the_authorizer_and_account_routes_do_not() -> None:
                 assert authorizer == "NONE", logical_id
 
 
+def test_items_table_expires_items_by_expires_at() -> None:
+    """The ttl's expires_at is the items table's DynamoDB TTL attribute."""
+    table = load_template()["Resources"]["ItemsTable"]["Properties"]
+
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_list_function_may_only_query_the_items_table_and_read_the_signing_key() -> None:
+    """Least privilege: the listing needs Query on the items table, and the JWT key for
+    its cursors; no other DynamoDB action."""
+    policies = load_template()["Resources"]["ListItemsFunction"]["Properties"]["Policies"]
+    statements = [s for policy in policies for s in policy.get("Statement", [])]
+
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        ("dynamodb:Query", {"Fn::GetAtt": ["ItemsTable", "Arn"]})
+    ]
+    assert [name for policy in policies for name in policy if name != "Statement"] == [
+        "AWSSecretsManagerGetSecretValuePolicy"
+    ]
+
+
 # --- thin handlers ------------------------------------------------------------------------------
 
 HANDLER_MODULES = sorted(FUNCTIONS_DIR.glob("*/app.py"))

@@ -150,7 +150,7 @@ def test_path_parameters_are_decoded_exactly_once(app: LocalApp, raw_path: str, 
     ("method", "raw_path"),
     [
         ("GET", "/api/data/a/b"),
-        ("GET", "/api/data/"),
+        ("DELETE", "/api/data/"),
         ("PATCH", "/api/data/key"),
         ("GET", "/api/register"),
         ("POST", "/API/register"),

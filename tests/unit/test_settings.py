@@ -16,6 +16,7 @@ CONFIGURED = (
     "MAX_VALUE_BYTES",
     "PASSWORD_POLICY",
     "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
+    "SIGNING_KEY_CACHE_SECONDS",
     "ALLOWED_ORIGIN",
 )
 NAMES = ("USERS_TABLE", "ITEMS_TABLE", "JWT_SECRET_ID", "JWT_ISSUER", "JWT_AUDIENCE")
@@ -45,6 +46,7 @@ def test_tunables_default_to_the_templates_defaults(monkeypatch: pytest.MonkeyPa
         max_value_bytes=65536,
         password_policy=PasswordPolicy.NIST,
         secrets_extension_port=2773,
+        signing_key_cache_seconds=300,
         allowed_origin="*",
     )
 
@@ -76,6 +78,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("MAX_VALUE_BYTES", "1024")
     monkeypatch.setenv("PASSWORD_POLICY", "strict")
     monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "2999")
+    monkeypatch.setenv("SIGNING_KEY_CACHE_SECONDS", "0")
     monkeypatch.setenv("ALLOWED_ORIGIN", "https://app.example.com")
 
     settings = Settings.from_environment()
@@ -90,6 +93,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         max_value_bytes=1024,
         password_policy=PasswordPolicy.STRICT,
         secrets_extension_port=2999,
+        signing_key_cache_seconds=0,
         allowed_origin="https://app.example.com",
     )
 
@@ -103,6 +107,8 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         ("MAX_VALUE_BYTES", "350000", 350_000),
         ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "1", 1),
         ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "65535", 65535),
+        ("SIGNING_KEY_CACHE_SECONDS", "0", 0),
+        ("SIGNING_KEY_CACHE_SECONDS", "3600", 3600),
     ],
 )
 def test_range_limits_are_inclusive(
@@ -117,6 +123,7 @@ def test_range_limits_are_inclusive(
         "BCRYPT_COST": "bcrypt_cost",
         "MAX_VALUE_BYTES": "max_value_bytes",
         "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "secrets_extension_port",
+        "SIGNING_KEY_CACHE_SECONDS": "signing_key_cache_seconds",
     }[name]
     assert getattr(settings, attribute) == expected
 

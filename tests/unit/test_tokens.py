@@ -16,10 +16,12 @@ from lockbox.tokens import (
     issue_access_token,
     verify_access_token,
 )
+from tests.support import JWT_KEY_ID
 
 ISSUER = "lockbox-api/test"  # JWT_ISSUER of the test environment (tests/conftest.py)
 AUDIENCE = "lockbox-api-clients"
 USER_ID = "5a3c7e0e-9f1b-4d2a-8c6e-2b7d9f1a0c34"
+KID = {"kid": JWT_KEY_ID}  # the header naming the test signing key
 
 
 def claims(**changes: Any) -> dict[str, Any]:
@@ -72,7 +74,7 @@ def test_each_token_has_a_unique_jti(jwt_signing_key: str) -> None:
 
 def test_token_minted_outside_the_layer_with_the_key_verifies(jwt_signing_key: str) -> None:
     """Given a complete HS256 token signed with the key, it verifies."""
-    token = jwt.encode(claims(), jwt_signing_key, algorithm="HS256")
+    token = jwt.encode(claims(), jwt_signing_key, algorithm="HS256", headers=KID)
 
     assert verify_access_token(token) == USER_ID
 
@@ -100,17 +102,21 @@ def refused(token: str) -> InvalidTokenError:
 
 def test_bad_signature_is_refused() -> None:
     """Given a token signed with another key, InvalidSignatureError."""
-    token = jwt.encode(claims(), "another-key-of-sufficient-length-0123456789", algorithm="HS256")
+    token = jwt.encode(
+        claims(), "another-key-of-sufficient-length-0123456789", algorithm="HS256", headers=KID
+    )
 
     assert str(refused(token)) == "InvalidSignatureError"
 
 
 def test_tampered_payload_is_refused(jwt_signing_key: str) -> None:
     """Given a signed token whose payload is swapped for another user's, then refused."""
-    header, _, signature = jwt.encode(claims(), jwt_signing_key, algorithm="HS256").split(".")
-    _, other_payload, _ = jwt.encode(claims(sub="someone-else"), "x" * 32, algorithm="HS256").split(
-        "."
-    )
+    header, _, signature = jwt.encode(
+        claims(), jwt_signing_key, algorithm="HS256", headers=KID
+    ).split(".")
+    _, other_payload, _ = jwt.encode(
+        claims(sub="someone-else"), "x" * 32, algorithm="HS256", headers=KID
+    ).split(".")
 
     refused(f"{header}.{other_payload}.{signature}")
 
@@ -127,7 +133,7 @@ def test_other_algorithms_are_refused_even_with_the_right_key(
     jwt_signing_key: str, algorithm: str
 ) -> None:
     """Given the right key but another HMAC algorithm, then refused: the algorithm is pinned."""
-    token = jwt.encode(claims(), jwt_signing_key, algorithm=algorithm)
+    token = jwt.encode(claims(), jwt_signing_key, algorithm=algorithm, headers=KID)
 
     refused(token)
 
@@ -135,21 +141,25 @@ def test_other_algorithms_are_refused_even_with_the_right_key(
 def test_expired_token_is_refused(jwt_signing_key: str) -> None:
     """Given exp in the past, ExpiredSignatureError."""
     now = int(time.time())
-    token = jwt.encode(claims(iat=now - 7200, exp=now - 3600), jwt_signing_key, algorithm="HS256")
+    token = jwt.encode(
+        claims(iat=now - 7200, exp=now - 3600), jwt_signing_key, algorithm="HS256", headers=KID
+    )
 
     assert str(refused(token)) == "ExpiredSignatureError"
 
 
 def test_wrong_issuer_is_refused(jwt_signing_key: str) -> None:
     """Given another iss, InvalidIssuerError."""
-    token = jwt.encode(claims(iss="lockbox-api/prod"), jwt_signing_key, algorithm="HS256")
+    token = jwt.encode(
+        claims(iss="lockbox-api/prod"), jwt_signing_key, algorithm="HS256", headers=KID
+    )
 
     assert str(refused(token)) == "InvalidIssuerError"
 
 
 def test_wrong_audience_is_refused(jwt_signing_key: str) -> None:
     """Given another aud, InvalidAudienceError."""
-    token = jwt.encode(claims(aud="someone-else"), jwt_signing_key, algorithm="HS256")
+    token = jwt.encode(claims(aud="someone-else"), jwt_signing_key, algorithm="HS256", headers=KID)
 
     assert str(refused(token)) == "InvalidAudienceError"
 
@@ -157,7 +167,7 @@ def test_wrong_audience_is_refused(jwt_signing_key: str) -> None:
 @pytest.mark.parametrize("claim", REQUIRED_CLAIMS)
 def test_each_required_claim_is_required(jwt_signing_key: str, claim: str) -> None:
     """Given a correctly signed token lacking one claim, then refused."""
-    token = jwt.encode(claims(**{claim: ...}), jwt_signing_key, algorithm="HS256")
+    token = jwt.encode(claims(**{claim: ...}), jwt_signing_key, algorithm="HS256", headers=KID)
 
     refused(token)
 
@@ -170,14 +180,16 @@ def test_required_claims_are_the_contract_ones() -> None:
 @pytest.mark.parametrize("subject", [pytest.param("", id="empty"), pytest.param(123, id="number")])
 def test_subject_must_be_a_non_empty_string(jwt_signing_key: str, subject: object) -> None:
     """Given sub empty or not a string, the token is refused."""
-    token = jwt.encode(claims(sub=subject), jwt_signing_key, algorithm="HS256")
+    token = jwt.encode(claims(sub=subject), jwt_signing_key, algorithm="HS256", headers=KID)
 
     refused(token)
 
 
 def test_token_not_yet_valid_is_refused(jwt_signing_key: str) -> None:
     """Given nbf in the future, the token is refused."""
-    token = jwt.encode(claims(nbf=int(time.time()) + 600), jwt_signing_key, algorithm="HS256")
+    token = jwt.encode(
+        claims(nbf=int(time.time()) + 600), jwt_signing_key, algorithm="HS256", headers=KID
+    )
 
     refused(token)
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 # Short timeouts and a bounded number of attempts keep a failing call well inside
 # the function timeout, so the client gets a 500 envelope instead of a gateway timeout.
@@ -27,3 +28,13 @@ def dynamodb() -> DynamoDBClient:
     )
     # AWS_ENDPOINT_URL_DYNAMODB, when set, points this client at DynamoDB Local.
     return boto3.client("dynamodb", config=config)
+
+
+@cache
+def secretsmanager() -> SecretsManagerClient:
+    """For the rotation function only: the others read the key through the extension."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "total_max_attempts": _MAX_ATTEMPTS})
+    return boto3.client("secretsmanager", config=config)

@@ -40,6 +40,12 @@ class ErrorCode(Enum):
     )
     KEY_NOT_FOUND = (404, "The provided key does not exist in the database.")
     INVALID_TOKEN = (401, "Invalid access token provided.")
+    INVALID_TTL = (
+        400,
+        "The provided ttl is not valid. It must be a whole number of seconds from 1 to 31536000.",
+    )
+    INVALID_PARAMETER = (400, "A query parameter is not valid.")
+    PRECONDITION_FAILED = (412, "The key was changed by another request. Read it again and retry.")
     NOT_FOUND = (404, "The requested resource was not found.")
     TOO_MANY_REQUESTS = (429, "Too many requests. Please try again later.")
     INTERNAL_ERROR = (500, "An internal server error occurred. Please try again later.")

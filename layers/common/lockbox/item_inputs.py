@@ -3,28 +3,51 @@ input in the contract's order.
 
 The order (SPEC.md, "Data"): the caller (INVALID_TOKEN), the key's form when it is in the
 path (INVALID_KEY), the body is a JSON object (INVALID_REQUEST), the key's form when it is
-in the body (INVALID_KEY), the value (INVALID_VALUE). Each parser below walks exactly
-that order, so a handler cannot get it wrong: it hands over the event and gets the input.
+in the body (INVALID_KEY), the value (INVALID_VALUE), the ttl (INVALID_TTL). Each parser
+below walks exactly that order, so a handler cannot get it wrong: it hands over the event
+and gets the input. If-Match is read as it is; it never refuses a request by itself (a tag
+that matches no version is a 412 once the key is found to exist).
+
+The listing's parser checks the caller, then its query parameters: the prefix
+(INVALID_KEY), the limit and the cursor (INVALID_PARAMETER), each named in `details`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lockbox import json_text
+from lockbox.cursors import read_cursor
 from lockbox.errors import ApiError, Detail, ErrorCode
-from lockbox.proxy import ApiEvent, caller_id, json_body, path_parameter
+from lockbox.item_table import IfMatch
+from lockbox.proxy import (
+    ApiEvent,
+    caller_id,
+    header,
+    json_body,
+    path_parameter,
+    query_parameters,
+)
 from lockbox.settings import get_settings
 from lockbox.validation import (
+    ABSENT,
     FieldRule,
     PlainInput,
     RuleViolation,
     has_control_character,
     is_valid_unicode,
+    refusal,
     refuse_if,
 )
 
 MAX_KEY_BYTES = 256
+MAX_TTL_SECONDS = 31_536_000  # one year
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_IF_MATCH_TAGS = 100  # DynamoDB's IN takes at most 100 operands
+_LIMIT_TEXT = re.compile(r"[1-9][0-9]{0,3}")
+_STRONG_TAG = re.compile(r'"([\x21\x23-\x7e]*)"')
 
 
 def key_reason(value: object) -> str | None:
@@ -72,6 +95,37 @@ def encode_value(value: object) -> str:
     return encoded
 
 
+def check_ttl(value: object) -> int | None:
+    """Seconds until the key expires: a JSON integer 1..31536000, or None when not sent."""
+    if value is ABSENT:
+        return None
+    if type(value) is not int or not 1 <= value <= MAX_TTL_SECONDS:  # bool is not int here
+        raise RuleViolation(
+            ErrorCode.INVALID_TTL,
+            f"ttl must be a JSON integer of seconds from 1 to {MAX_TTL_SECONDS}.",
+        )
+    return value
+
+
+def if_match(event: ApiEvent) -> IfMatch:
+    """The If-Match header: None when absent, "*", or the strong tags it lists (unquoted).
+
+    Weak tags (W/"...") never match under If-Match's strong comparison (RFC 9110, 13.1.1),
+    so they are dropped; a header with no usable tag matches no version.
+    """
+    raw = header(event, "If-Match")
+    if raw is None:
+        return None
+    if raw.strip() == "*":
+        return "*"
+    tags = []
+    for part in raw.split(","):
+        found = _STRONG_TAG.fullmatch(part.strip())
+        if found:
+            tags.append(found.group(1))
+    return tuple(tags[:MAX_IF_MATCH_TAGS])
+
+
 @dataclass(frozen=True, slots=True)
 class KeyInput:
     """GET and DELETE /api/data/{key}: the caller and the key."""
@@ -81,12 +135,22 @@ class KeyInput:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteInput:
+    """DELETE /api/data/{key}: the caller, the key and If-Match."""
+
+    user_id: str
+    key: str
+    if_match: IfMatch
+
+
+@dataclass(frozen=True, slots=True)
 class StoreInput:
     """POST /api/data."""
 
     user_id: str
     key: str
     value_json: str  # the value's compact JSON text, which is what is stored
+    ttl: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +160,21 @@ class UpdateInput:
     user_id: str
     key: str
     value_json: str
+    ttl: int | None = None
+    if_match: IfMatch = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListInput:
+    """GET /api/data: the caller, the prefix, the page size and where the page starts."""
+
+    user_id: str
+    prefix: str
+    limit: int
+    start_key: str | None  # the last key of the previous page, from a verified cursor
+
+
+_TTL_RULE = FieldRule("ttl", "ttl", check_ttl, absent=ABSENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +183,13 @@ class StoreFields(PlainInput):
 
     key: str
     value_json: str
-    rules = (FieldRule("key", "key", check_key), FieldRule("value", "value_json", encode_value))
-    check_order = (ErrorCode.INVALID_KEY, ErrorCode.INVALID_VALUE)
+    ttl: int | None
+    rules = (
+        FieldRule("key", "key", check_key),
+        FieldRule("value", "value_json", encode_value),
+        _TTL_RULE,
+    )
+    check_order = (ErrorCode.INVALID_KEY, ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +197,9 @@ class UpdateFields(PlainInput):
     """PUT /api/data/{key}'s body."""
 
     value_json: str
-    rules = (FieldRule("value", "value_json", encode_value),)
-    check_order = (ErrorCode.INVALID_VALUE,)
+    ttl: int | None
+    rules = (FieldRule("value", "value_json", encode_value), _TTL_RULE)
+    check_order = (ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL)
 
 
 def path_key(event: ApiEvent) -> str:
@@ -137,14 +222,55 @@ def key_input(event: ApiEvent) -> KeyInput:
     return KeyInput(user_id, path_key(event))
 
 
+def delete_input(event: ApiEvent) -> DeleteInput:
+    user_id = caller_id(event)
+    return DeleteInput(user_id, path_key(event), if_match(event))
+
+
 def store_input(event: ApiEvent) -> StoreInput:
     user_id = caller_id(event)
     fields = StoreFields.from_body(_object_body(event))
-    return StoreInput(user_id, fields.key, fields.value_json)
+    return StoreInput(user_id, fields.key, fields.value_json, fields.ttl)
 
 
 def update_input(event: ApiEvent) -> UpdateInput:
     user_id = caller_id(event)
     key = path_key(event)
     fields = UpdateFields.from_body(_object_body(event))
-    return UpdateInput(user_id, key, fields.value_json)
+    return UpdateInput(user_id, key, fields.value_json, fields.ttl, if_match(event))
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not _LIMIT_TEXT.fullmatch(raw) or int(raw) > MAX_LIMIT:
+        raise RuleViolation(
+            ErrorCode.INVALID_PARAMETER, f"limit must be an integer from 1 to {MAX_LIMIT}."
+        )
+    return int(raw)
+
+
+def list_input(event: ApiEvent) -> ListInput:
+    """GET /api/data's query: every parameter checked, the first failing one decides."""
+    user_id = caller_id(event)
+    query = query_parameters(event)
+    violations: list[tuple[ErrorCode, Detail]] = []
+    prefix = query.get("prefix", "")
+    prefix_reason = key_reason(prefix) if prefix else None
+    if prefix_reason:
+        violations.append((ErrorCode.INVALID_KEY, Detail("prefix", prefix_reason)))
+    limit = DEFAULT_LIMIT
+    try:
+        limit = _limit(query.get("limit"))
+    except RuleViolation as violation:
+        violations.append((violation.code, Detail("limit", violation.reason)))
+    start_key = None
+    cursor = query.get("cursor")
+    if cursor is not None and not prefix_reason:  # a cursor is bound to a valid prefix
+        start_key = read_cursor(cursor, user_id, prefix)
+        if start_key is None:
+            reason = "cursor must be one this API returned for the same user and prefix."
+            violations.append((ErrorCode.INVALID_PARAMETER, Detail("cursor", reason)))
+    if violations:
+        raise refusal((ErrorCode.INVALID_KEY, ErrorCode.INVALID_PARAMETER), violations)
+    return ListInput(user_id, prefix, limit, start_key)

@@ -49,6 +49,20 @@ def path_parameter(event: ApiEvent, name: str) -> object:
     return (event.get("pathParameters") or {}).get(name)
 
 
+def header(event: ApiEvent, name: str) -> str | None:
+    """A request header's value; names are case-insensitive, as clients send them in any case."""
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == wanted and isinstance(value, str):
+            return value
+    return None
+
+
+def query_parameters(event: ApiEvent) -> dict[str, str]:
+    """The query string's parameters (the last value of a repeated name), decoded once."""
+    return dict(event.get("queryStringParameters") or {})
+
+
 def caller_id(event: ApiEvent) -> str:
     """The user id the authorizer vouched for; never taken from anything the client sent."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}

@@ -23,6 +23,7 @@ class Success:
     message: str | None = None
     data: dict[str, Any] | None = None
     status: int = 200
+    headers: dict[str, str] | None = None  # e.g. ETag, added to the JSON and CORS headers
 
 
 def to_json(body: object) -> str:
@@ -39,9 +40,14 @@ def response_headers() -> dict[str, str]:
     }
 
 
-def json_response(status: int, body: object) -> dict[str, Any]:
-    """An API Gateway (REST v1) proxy response."""
-    return {"statusCode": status, "headers": response_headers(), "body": to_json(body)}
+def json_response(
+    status: int, body: object, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An API Gateway (REST v1) proxy response; `headers` are added to the standard ones."""
+    merged = response_headers()
+    if headers:
+        merged.update(headers)
+    return {"statusCode": status, "headers": merged, "body": to_json(body)}
 
 
 class ResponseFormat(Protocol):
@@ -72,7 +78,7 @@ class ContractEnvelope:
     """The contract's envelope (every /api route)."""
 
     def success(self, result: Success) -> dict[str, Any]:
-        return json_response(result.status, success_body(result))
+        return json_response(result.status, success_body(result), result.headers)
 
     def refusal(self, error: ApiError) -> dict[str, Any]:
         return json_response(error.code.status, error_body(error.code, error.details))
@@ -85,7 +91,7 @@ class UsersFormat:
     """The /users routes' format: the bare resource, or express-validator's errors."""
 
     def success(self, result: Success) -> dict[str, Any]:
-        return json_response(result.status, result.data)
+        return json_response(result.status, result.data, result.headers)
 
     def refusal(self, error: ApiError) -> dict[str, Any]:
         if error.code is ErrorCode.INTERNAL_ERROR:

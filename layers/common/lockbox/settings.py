@@ -34,6 +34,7 @@ class Settings:
     max_value_bytes: int
     password_policy: PasswordPolicy
     secrets_extension_port: int
+    signing_key_cache_seconds: int
     allowed_origin: str
 
     @classmethod
@@ -51,6 +52,7 @@ class Settings:
             secrets_extension_port=_int_in_range(
                 env, "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773, 1, 65535
             ),
+            signing_key_cache_seconds=_int_in_range(env, "SIGNING_KEY_CACHE_SECONDS", 300, 0, 3600),
             allowed_origin=env.get("ALLOWED_ORIGIN", "*"),  # the contract's default
         )
 

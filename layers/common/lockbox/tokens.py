@@ -1,4 +1,9 @@
-"""Access tokens: HS256 JWTs with pinned algorithm and every claim required."""
+"""Access tokens: HS256 JWTs with pinned algorithm and every claim required.
+
+The header's `kid` names the signing key (its Secrets Manager version id, lockbox/secrets.py):
+a token verifies only with the key its kid names, and only while that key is the current or
+the previous one. A token without a kid, or naming any other key, is refused.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import uuid
 import jwt
 from jwt.utils import base64url_decode, base64url_encode
 
-from lockbox.secrets import jwt_signing_key
+from lockbox.secrets import SigningKey, signing_key, verification_key
 from lockbox.settings import get_settings
 
 ALGORITHM = "HS256"
@@ -34,7 +39,8 @@ def issue_access_token(user_id: str, issued_at: int | None = None) -> str:
         "aud": settings.jwt_audience,
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(claims, jwt_signing_key(), algorithm=ALGORITHM)
+    key = signing_key()
+    return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
 def verify_access_token(token: str) -> str:
@@ -42,9 +48,10 @@ def verify_access_token(token: str) -> str:
     _check_encoding(token)
     settings = get_settings()
     try:
+        key = _verification_key(jwt.get_unverified_header(token))
         claims = jwt.decode(
             token,
-            jwt_signing_key(),
+            key.secret,
             algorithms=[ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
@@ -79,3 +86,15 @@ def _check_encoding(token: str) -> None:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _verification_key(header: dict[str, object]) -> SigningKey:
+    """The key the header's kid names, if it may verify tokens (alg checked first: a token
+    of another algorithm never makes the keys be fetched again)."""
+    if header.get("alg") != ALGORITHM:
+        raise InvalidTokenError("InvalidAlgorithmError")
+    kid = header.get("kid")
+    key = verification_key(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise InvalidTokenError("UnknownKeyError")
+    return key

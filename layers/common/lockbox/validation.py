@@ -79,11 +79,15 @@ def required_text(value: object, label: str, code: ErrorCode) -> str:
     return text
 
 
+ABSENT: Any = object()  # what an optional field's rule gets when the field is not sent
+
+
 @dataclass(frozen=True, slots=True)
 class FieldRule:
     field: str  # as the client names it
     attribute: str  # on the model
     check: Callable[[object], Any]
+    absent: Any = None  # what `check` gets for a missing field (ABSENT: tell it from null)
 
 
 class PlainInput:
@@ -98,7 +102,7 @@ class PlainInput:
         violations: list[tuple[ErrorCode, Detail]] = []
         for rule in cls.rules:
             try:
-                values[rule.attribute] = rule.check(body.get(rule.field))
+                values[rule.attribute] = rule.check(body.get(rule.field, rule.absent))
             except RuleViolation as violation:
                 violations.append((violation.code, Detail(rule.field, violation.reason)))
         if violations:
