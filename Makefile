@@ -33,7 +33,9 @@ help:
 	@echo "make fuzz       schemathesis: 1000+ requests from docs/openapi.yaml, no 5xx, nothing undocumented"
 	@echo "make load       locust: 20 users, 5000+ mixed requests, no errors, no lost write"
 	@echo "make fault      DynamoDB Local stopped, restarted, frozen mid-burst and during DELETEs and stores:"
-	@echo "                500 envelopes or the truth (never a 200 for a missing key), consistent data"
+	@echo "                500 envelopes or the truth (never a 200 for a missing key), consistent data;"
+	@echo "                then logins, refreshes and wrong passwords under stalls: no session lost"
+	@echo "                or duplicated, no lockout count lost (bench/fault_sessions.py)"
 
 venv: $(STAMP)
 
@@ -170,6 +172,7 @@ load: $(STAMP) java $(NODE_STAMP)
 
 fault: $(STAMP) java $(NODE_STAMP)
 	$(PY) -m bench.fault $(ARGS)
+	$(PY) -m bench.fault_sessions
 
 # Everything the Performance and Reliability section of the README shows, in one file.
 bench: bench-core load fuzz

@@ -28,6 +28,8 @@ from lockbox_local.services import LocalServices
 from lockbox_local.template import load_template
 
 BENCH_USER_ID = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"  # the caller in the data events
+BENCH_SESSION_ID = "events-session-0000001"  # the caller's session in the bearer events
+BENCH_PASSWORD = "secure_password123"  # noqa: S105 (the password of the events' accounts)
 STORED_KEY = "notes"
 
 
@@ -64,7 +66,56 @@ class Preparer:
             event["body"] = json.dumps(body)
         elif function.name in {"get", "update", "delete", "list"}:
             item_table.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
+        elif function.name == "token_refresh":
+            body = {"refresh_token": start_bench_session(BENCH_USER_ID).refresh_token}
+            event["body"] = json.dumps(body)
+        elif function.name in {"logout", "users_logout"}:
+            # Each run ends a session of its own, never the one the other events use.
+            session = start_bench_session(BENCH_USER_ID)
+            event["requestContext"]["authorizer"]["sid"] = session.record.session_id
+        elif function.name == "users_login":  # the account of register_success.json
+            body = {"email": "john.doe@example.com", "password": BENCH_PASSWORD}
+            event["body"] = json.dumps(body)
+        elif function.name == "change_password":
+            body = {"current_password": BENCH_PASSWORD, "new_password": BENCH_PASSWORD}
+            event["body"] = json.dumps(body)
+        elif function.name in {"delete_account", "purge_items"}:
+            user_id = str(uuid.uuid4())
+            if function.name == "delete_account":
+                create_bench_account(user_id, f"gone_{unique}")
+                event["requestContext"]["authorizer"].update(user_id=user_id, principalId=user_id)
+            else:  # one key to purge: a page, its delete, the empty page after it
+                item_table.put_new_item(user_id, STORED_KEY, '{"text":"buy milk"}', None)
+                event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = f"USER#{user_id}"
         return cold.authorizer_event(event, self.access_token)
+
+
+def start_bench_session(user_id: str) -> Any:
+    """A session of the user, written as a login writes it (not counted)."""
+    from lockbox import aws, session_table
+    from lockbox.sessions import start_session
+
+    session = start_session(user_id)
+    put = session_table.put_session(session.record)
+    aws.dynamodb().transact_write_items(TransactItems=[put])
+    return session
+
+
+def create_bench_account(user_id: str, username: str) -> None:
+    """An account as /api/register writes it, with the events' password."""
+    from lockbox import user_table
+    from lockbox.passwords import hash_password
+
+    user_table.create_user(
+        user_table.NewUser(
+            user_id=user_id,
+            username=username,
+            email=f"{username}@example.com",
+            password_hash=hash_password(BENCH_PASSWORD),
+            created_at="2026-11-27T06:00:00.000+00:00",
+            profile={"full_name": "Bench Caller", "age": 30, "gender": "female"},
+        )
+    )
 
 
 def main() -> None:
@@ -127,15 +178,22 @@ def main() -> None:
 
 
 def seed_caller() -> str:
-    """Register the account the token event logs in with; a token for the data events' user."""
+    """Register the account the login events log in with; the bearer events' caller with
+    its session; a token of that session."""
     from bench.common import load_event
     from functions.register.app import lambda_handler as register
+    from lockbox import aws, session_table
+    from lockbox.session_table import NewSession
     from lockbox.tokens import issue_access_token
 
-    answer = register(load_event("register_success"), cast(LambdaContext, bench_context()))
+    context = cast(LambdaContext, bench_context())
+    answer = register(load_event("register_success"), context)
     if answer["statusCode"] not in (200, 409):
         raise RuntimeError(f"could not register the benchmark account: {answer['body']}")
-    return issue_access_token(BENCH_USER_ID)
+    create_bench_account(BENCH_USER_ID, "bench_caller")
+    record = NewSession(BENCH_SESSION_ID, BENCH_USER_ID, session_table.now_microseconds(), None)
+    aws.dynamodb().transact_write_items(TransactItems=[session_table.put_session(record)])
+    return issue_access_token(BENCH_USER_ID, BENCH_SESSION_ID)
 
 
 def machine() -> dict[str, Any]:

@@ -14,6 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = PROJECT_ROOT / "events"
 WORK_DIR = PROJECT_ROOT / "bench" / ".work"
 TOKEN_PLACEHOLDER = "{{ACCESS_TOKEN}}"  # noqa: S105 (a placeholder in events/)
+REFRESH_PLACEHOLDER = "{{REFRESH_TOKEN}}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,41 @@ FUNCTIONS = (
         "UsersRegisterFunction",
         "functions.users_register.app",
         "users_register_success",
+    ),
+    BenchFunction(
+        "token_refresh",
+        "TokenRefreshFunction",
+        "functions.token_refresh.app",
+        "token_refresh_success",
+    ),
+    BenchFunction("logout", "LogoutFunction", "functions.logout.app", "logout_success"),
+    BenchFunction(
+        "users_login", "UsersLoginFunction", "functions.users_login.app", "users_login_success"
+    ),
+    BenchFunction(
+        "users_profile",
+        "UsersProfileFunction",
+        "functions.users_profile.app",
+        "users_profile_success",
+    ),
+    BenchFunction(
+        "users_logout", "UsersLogoutFunction", "functions.users_logout.app", "users_logout_success"
+    ),
+    BenchFunction("account", "GetAccountFunction", "functions.get_account.app", "account_success"),
+    BenchFunction(
+        "change_password",
+        "ChangePasswordFunction",
+        "functions.change_password.app",
+        "password_change_success",
+    ),
+    BenchFunction(
+        "delete_account",
+        "DeleteAccountFunction",
+        "functions.delete_account.app",
+        "account_delete_success",
+    ),
+    BenchFunction(
+        "purge_items", "PurgeItemsFunction", "functions.purge_items.app", "purge_items_deleted_user"
     ),
 )
 

@@ -556,12 +556,18 @@ def check_tables(
     users_table, items_table = table_names(stack)
     by_pk = {item["pk"]["S"]: item for item in _scan(client, users_table)}
     profiles = {pk: item for pk, item in by_pk.items() if pk.startswith("USER#")}
-    markers = {pk: item for pk, item in by_pk.items() if not pk.startswith("USER#")}
+    sessions = {pk: item for pk, item in by_pk.items() if pk.startswith("SESSION#")}
+    markers = {pk: item for pk, item in by_pk.items() if pk not in profiles and pk not in sessions}
     report.users, report.markers = len(profiles), len(markers)
     for pk, profile in profiles.items():
         report.problems.extend(_profile_problems(pk, profile, markers))
     for pk, marker in markers.items():
         report.problems.extend(_marker_problems(pk, marker, profiles))
+    for pk, session in sessions.items():  # written with its login or registration, whole
+        if not {"user_id", "created_at", "expires_at"} <= session.keys():
+            report.problems.append(f"{pk}: session lacks attributes: {sorted(session)}")
+        elif f"USER#{session['user_id']['S']}" not in profiles:
+            report.problems.append(f"{pk}: a session of no account")
     items = _scan(client, items_table)
     report.items = len(items)
     for item in items:

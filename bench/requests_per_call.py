@@ -2,7 +2,7 @@
 
 Each handler runs in this process against DynamoDB Local; a `before-send` hook on the
 functions' own client counts every HTTP request it sends (retries included). The
-authorizer must make none, and must not even create a client.
+authorizer makes one per decision (its session and the profile in one TransactGetItems).
 """
 
 from __future__ import annotations

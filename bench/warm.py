@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import logging
 import os
 import statistics
@@ -27,13 +28,31 @@ _ETAG = "5f0c3b1e8d4a4c6b9e2f7a1d5c3b8e60"
 # A page as full as the listing event asks (limit 2) with more to follow: a cursor is signed.
 _LISTED = [{"key": {"S": f"note {i}"}, "etag": {"S": _ETAG}} for i in range(2)]
 _NEXT = {"user_id": {"S": "3f9c2b1e"}, "key": {"S": "note 1"}}
+_SESSION_USER = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
 
 
 class FakeDynamoDB:
-    """Answers the six calls the functions make, as DynamoDB would on success."""
+    """Answers the calls the functions make, as DynamoDB would on success."""
 
     def __init__(self, password_hash: str) -> None:
-        self._login = {"user_id": {"S": "3f9c2b1e"}, "password_hash": {"S": password_hash}}
+        self._login = {
+            "user_id": {"S": "3f9c2b1e"},
+            "password_hash": {"S": password_hash},
+            "email": {"S": "bench@example.com"},
+            "created_at": {"S": "2026-11-27T06:00:00.000+00:00"},
+            "full_name": {"S": "Bench Caller"},
+        }
+        self._session = {
+            "user_id": {"S": "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"},
+            "created_at": {"N": "1795340234000000"},
+            "expires_at": {"N": "4102444800"},
+        }
+
+    def transact_get_items(self, **_: Any) -> dict[str, Any]:
+        return {"Responses": [{"Item": self._session}, {"Item": {"pk": {"S": "USER#x"}}}]}
+
+    def batch_write_item(self, **_: Any) -> dict[str, Any]:
+        return {}
 
     def transact_write_items(self, **_: Any) -> dict[str, Any]:
         return {}
@@ -42,7 +61,7 @@ class FakeDynamoDB:
         return {}
 
     def update_item(self, **_: Any) -> dict[str, Any]:
-        return {}
+        return {"Attributes": self._login}  # the login's attempt count returns the record
 
     def delete_item(self, **_: Any) -> dict[str, Any]:
         return {}
@@ -52,7 +71,9 @@ class FakeDynamoDB:
             return {"Item": self._login}
         return {"Item": {"value": {"S": _STORED_VALUE}, "etag": {"S": _ETAG}}}
 
-    def query(self, **_: Any) -> dict[str, Any]:
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        if kwargs.get("ExpressionAttributeNames") == {"#key": "key"}:
+            return {"Items": []}  # the purge's page: nothing left to delete
         return {"Items": _LISTED, "LastEvaluatedKey": _NEXT}
 
 
@@ -67,14 +88,29 @@ def _silence_logs() -> None:
 
 def _install_fakes() -> None:
     """DynamoDB answered in-process, hashing a no-op: what is left is the project's code."""
-    from lockbox import item_table, login, registration, user_table
+    from lockbox import (
+        account,
+        item_table,
+        login,
+        login_table,
+        purge_table,
+        registration,
+        session_table,
+        user_table,
+    )
 
     fake = FakeDynamoDB(password_hash="no-op")  # noqa: S106 (no real hash: hashing is stubbed)
+    matches = lambda password, password_hash: password_hash is not None  # noqa: E731
     replacements: list[tuple[object, str, object]] = [
         (user_table, "dynamodb", lambda: fake),
         (item_table, "dynamodb", lambda: fake),
+        (login_table, "dynamodb", lambda: fake),
+        (session_table, "dynamodb", lambda: fake),
+        (purge_table, "dynamodb", lambda: fake),
         (registration, "hash_password", lambda password: "no-op"),
-        (login, "verify_password", lambda password, password_hash: password_hash is not None),
+        (account, "hash_password", lambda password: "no-op"),
+        (login, "verify_password", matches),
+        (account, "verify_password", matches),
     ]
     for module, name, replacement in replacements:
         setattr(module, name, replacement)
@@ -91,6 +127,9 @@ def measure(access_token: str) -> dict[str, float]:
         event = load_event(function.event)
         if event.get("authorizationToken") == f"Bearer {TOKEN_PLACEHOLDER}":
             event["authorizationToken"] = f"Bearer {access_token}"
+        if function.name == "token_refresh":  # a well-formed token: the fake rotates anything
+            fake_token = f"{_SESSION_USER}.1795340234000000.{'s' * 22}.{'r' * 43}"
+            event["body"] = json.dumps({"refresh_token": fake_token})
         sink = io.StringIO()
         with redirect_stdout(sink):  # metrics are flushed to stdout as EMF lines
             for _ in range(WARMUP_CALLS):

@@ -122,10 +122,15 @@ class LocalServices:
         }
 
     def dynamodb_client(self) -> DynamoDBClient:
+        client: DynamoDBClient = self.client("dynamodb")
+        return client
+
+    def client(self, service: str) -> Any:
+        """A client of DynamoDB Local: "dynamodb", or "dynamodbstreams" for its streams."""
         import boto3
 
-        return boto3.client(
-            "dynamodb",
+        return boto3.client(  # type: ignore[call-overload]
+            service,
             endpoint_url=self.dynamodb.endpoint,
             region_name=REGION,
             aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],

@@ -23,6 +23,7 @@ from lockbox_local.server import (
     HttpServer,
 )
 from lockbox_local.services import LocalServices
+from lockbox_local.streams import StreamPoller, read_stream_sources
 from lockbox_local.template import PROJECT_ROOT, load_template
 from lockbox_local.workers import Workers
 
@@ -68,6 +69,7 @@ class LocalStack:
         self._lock: IO[str] | None = None
         self._function_log: IO[bytes] | None = None
         self._workers: Workers | None = None
+        self._streams: StreamPoller | None = None
         self._server: HttpServer | None = None
 
     @property
@@ -115,6 +117,9 @@ class LocalStack:
             options.workers_per_function,
             output=self._function_log,
         )
+        self._streams = StreamPoller(
+            read_stream_sources(template), services.tables, self._workers, services.client
+        ).start()
         self._server = HttpServer(
             options.host,
             options.port,
@@ -129,6 +134,9 @@ class LocalStack:
         server, self._server = self._server, None
         if server is not None:
             server.stop()
+        streams, self._streams = self._streams, None
+        if streams is not None:
+            streams.stop()
         workers, self._workers = self._workers, None
         if workers is not None:
             workers.close()

@@ -1,4 +1,5 @@
-"""TOKEN authorizer for /api/data: verifies the bearer JWT, passes user_id on in the context."""
+"""TOKEN authorizer of the bearer routes: verifies the bearer JWT and that its session is
+alive, passes user_id and sid on in the context."""
 
 from typing import Any
 
@@ -7,7 +8,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lockbox.authorizer import UnauthorizedError, authorize
 
-# Only the logger: the authorizer stays free of boto3 and X-Ray patching to start fast.
+# Only the logger: no X-Ray patching, and boto3 only once the first decision needs the
+# session (lockbox.authorizer), so the authorizer starts fast.
 logger = Logger()
 
 

@@ -27,7 +27,22 @@ SECRETS_LAYER = re.compile(
 )
 MAPPED_REGIONS = sorted(sam_template()["Mappings"]["SecretsExtension"])
 ORIGIN = {"Fn::Sub": "'${AllowedOrigin}'"}
-BCRYPT_FUNCTIONS = ("RegisterFunction", "TokenFunction", "UsersRegisterFunction")
+BCRYPT_FUNCTIONS = (
+    "RegisterFunction",
+    "TokenFunction",
+    "UsersRegisterFunction",
+    "UsersLoginFunction",
+    "ChangePasswordFunction",
+    "DeleteAccountFunction",
+)
+NO_TOKEN_PATHS = {
+    "/api/register",
+    "/api/token",
+    "/api/token/refresh",
+    "/users/register",
+    "/users/login",
+}
+UNCACHED_PATHS = {"/users/profile", "/users/logout"}
 # Functions that read the signing key through the extension.
 EXTENSION_FUNCTIONS = ("AuthorizerFunction", "TokenFunction", "UsersRegisterFunction")
 
@@ -112,11 +127,17 @@ def test_preflight_answers_204_without_body_or_authorizer(path: str) -> None:
 
 @pytest.mark.parametrize("path", sorted(route_paths()))
 def test_routes_keep_their_authorizer_choice(path: str) -> None:
-    """/api/data uses the TOKEN authorizer; the routes that take no token do not."""
+    """Bearer routes use the TOKEN authorizer (/users/profile and /users/logout its uncached
+    twin); the routes that take no token do not."""
     for method, operation in api_body()["paths"][path].items():
         if method == "options":
             continue
-        expected = "TokenAuthorizer" if path.startswith("/api/data") else "NONE"
+        if path in NO_TOKEN_PATHS:
+            expected = "NONE"
+        elif path in UNCACHED_PATHS:
+            expected = "UncachedTokenAuthorizer"
+        else:
+            expected = "TokenAuthorizer"
         assert operation["security"] == [{expected: []}], (path, method)
 
 

@@ -89,6 +89,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # --- the target ------------------------------------------------------------------------
 
 
+_local_stacks: list[LocalStackProcess] = []  # the one this session started, if any
+
+
 @pytest.fixture(scope="session")
 def api_url() -> Iterator[str]:
     """Base URL of the API under test: $API_URL, or a local stack started for this session."""
@@ -99,10 +102,29 @@ def api_url() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="lockbox-e2e-") as work_dir:
         stack = LocalStackProcess(Path(work_dir))
         stack.wait_until_serving()
+        _local_stacks.append(stack)
         try:
             yield stack.url
         finally:
+            _local_stacks.remove(stack)
             stack.stop()
+
+
+@pytest.fixture(scope="session")
+def local_dynamodb(api_url: str) -> Any:
+    """A DynamoDB client of the local stack's DynamoDB Local, for the few checks that look
+    behind the API (the background purge); such tests are skipped against API_URL."""
+    if not _local_stacks:
+        pytest.skip("looks at the local stack's DynamoDB; API_URL is a deployed stack")
+    import boto3
+
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{_local_stacks[0].dynamodb_port}",
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
 
 
 # --- every response checked against docs/openapi.yaml ---------------------------------

@@ -49,6 +49,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     ),
     "KEY_NOT_FOUND": (404, "The provided key does not exist in the database."),
     "INVALID_TOKEN": (401, "Invalid access token provided."),
+    "INVALID_REFRESH_TOKEN": (401, "Invalid or expired refresh token."),
     "INVALID_TTL": (
         400,
         "The provided ttl is not valid. It must be a whole number of seconds from 1 to 31536000.",

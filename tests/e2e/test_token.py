@@ -62,7 +62,13 @@ def test_token_data_is_a_bearer_token_expiring_in_3600_seconds(
     token_type Bearer and expires_in as the integer 3600."""
     data = token_response.json()["data"]
 
-    assert set(data) == {"access_token", "token_type", "expires_in"}
+    assert set(data) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+    }
     assert data["token_type"] == "Bearer"
     assert type(data["expires_in"]) is int
     assert data["expires_in"] == TOKEN_LIFETIME_SECONDS
@@ -288,7 +294,9 @@ def test_token_failures_are_indistinguishable(
     http: requests.Session, api_url: str, user: User
 ) -> None:
     """Given an unknown user, a wrong password and a 73-byte password, when each logs
-    in, then the three answers have the same status, headers' content type and body."""
+    in, then the three answers have the same status, headers' content type and body.
+    (A user of its own: the module's user has failed logins enough to be locked out.)"""
+    user = new_user(http, api_url)
     responses = [
         request_token(http, api_url, unique_username("nobody"), user.password),
         request_token(http, api_url, user.username, "wrong-password-9"),

@@ -46,7 +46,13 @@ from tests.e2e.helpers import (
 
 pytestmark = pytest.mark.e2e
 
-EMAIL_TAKEN = {"msg": "Email is already registered", "param": "email", "location": "body"}
+EMAIL_TAKEN = {
+    "type": "field",
+    "msg": "Email is already registered",
+    "param": "email",
+    "path": "email",
+    "location": "body",
+}
 FIRST_NAME_SHORT = "First name must be at least 3 characters long"
 LAST_NAME_SHORT = "Last name must be at least 3 characters long"
 FULLNAME_NOT_OBJECT = "Full name must be an object with firstname and lastname"
@@ -89,7 +95,10 @@ def assert_refused(response: requests.Response, *problems: tuple[str, str]) -> N
     assert response.status_code == 400, f"{response.status_code}: {response.text[:500]}"
     body = assert_json(response)
     assert set(body) == {"errors"}, body
-    expected = [{"msg": msg, "param": param, "location": "body"} for param, msg in problems]
+    expected = [
+        {"type": "field", "msg": msg, "param": param, "path": param, "location": "body"}
+        for param, msg in problems
+    ]
     assert sorted(body["errors"], key=_by_param) == sorted(expected, key=_by_param), body
 
 

@@ -7,13 +7,23 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from functions.authorizer.app import lambda_handler as authorizer_handler
+from functions.change_password.app import lambda_handler as password_handler
+from functions.delete_account.app import lambda_handler as delete_account_handler
 from functions.delete_item.app import lambda_handler as delete_handler
+from functions.get_account.app import lambda_handler as account_handler
 from functions.get_item.app import lambda_handler as get_handler
 from functions.list_items.app import lambda_handler as list_handler
+from functions.logout.app import lambda_handler as logout_handler
+from functions.purge_items.app import lambda_handler as purge_handler
 from functions.register.app import lambda_handler as register_handler
 from functions.store_item.app import lambda_handler as store_handler
 from functions.token.app import lambda_handler as token_handler
+from functions.token_refresh.app import lambda_handler as refresh_handler
 from functions.update_item.app import lambda_handler as update_handler
+from functions.users_login.app import lambda_handler as users_login_handler
+from functions.users_logout.app import lambda_handler as users_logout_handler
+from functions.users_profile.app import lambda_handler as users_profile_handler
 from lockbox.errors import ErrorCode
 from lockbox.responses import error_body
 from tests.support import load_event
@@ -23,19 +33,29 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 __all__ = [
     "USER",
     "Handler",
+    "account_handler",
+    "authorizer_handler",
     "call",
+    "delete_account_handler",
     "delete_handler",
     "error",
     "event_for_key",
     "get_handler",
     "list_handler",
     "load_event",
+    "logout_handler",
+    "password_handler",
+    "purge_handler",
+    "refresh_handler",
     "register",
     "register_handler",
     "store_handler",
     "token",
     "token_handler",
     "update_handler",
+    "users_login_handler",
+    "users_logout_handler",
+    "users_profile_handler",
     "with_body",
     "with_user",
     "without_details",

@@ -31,6 +31,7 @@ from tests.support import JWT_KEY_ID
 PLACEHOLDER = "{{ACCESS_TOKEN}}"
 ISSUER, AUDIENCE = "lockbox-api/test", "lockbox-api-clients"
 USER_ID = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
+SESSION_ID = "events-session-0000001"
 STAGE_WIDE = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/*"
 
 
@@ -43,11 +44,32 @@ def claims(**changes: Any) -> dict[str, Any]:
         "iss": ISSUER,
         "aud": AUDIENCE,
         "jti": uuid.uuid4().hex,
+        "sid": SESSION_ID,
         **changes,
     }
 
 
 KID = {"kid": JWT_KEY_ID}  # the header naming the test signing key
+
+
+@pytest.fixture
+def live_session(aws_tables: Any) -> Any:
+    """USER_ID's profile and a live session SESSION_ID of theirs, in moto."""
+    table = get_settings().users_table
+    aws_tables.put_item(
+        TableName=table, Item={"pk": {"S": f"USER#{USER_ID}"}, "user_id": {"S": USER_ID}}
+    )
+    aws_tables.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": f"SESSION#{SESSION_ID}"},
+            "user_id": {"S": USER_ID},
+            "created_at": {"N": str(time.time_ns() // 1000)},
+            "expires_at": {"N": str(int(time.time()) + 86400)},
+        },
+    )
+    return aws_tables
+
 
 # How each token-bearing events/ file's token is minted (from the signing key).
 MINTERS: dict[str, Callable[[str], str]] = {
@@ -119,7 +141,7 @@ def test_missing_header_event_has_no_token_at_all(jwt_signing_key: str) -> None:
 
 
 def test_valid_token_gets_a_stage_wide_allow_policy(
-    lambda_context: Any, jwt_signing_key: str
+    lambda_context: Any, jwt_signing_key: str, live_session: Any
 ) -> None:
     """Given a valid token for POST /api/data, the policy allows every route of the stage."""
     event = authorizer_event("authorizer_valid", jwt_signing_key)
@@ -127,7 +149,7 @@ def test_valid_token_gets_a_stage_wide_allow_policy(
     result = authorizer_handler(event, lambda_context)
 
     assert result["principalId"] == USER_ID
-    assert result["context"] == {"user_id": USER_ID}
+    assert result["context"] == {"user_id": USER_ID, "sid": SESSION_ID}
     assert result["policyDocument"] == {
         "Version": "2012-10-17",
         "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": STAGE_WIDE}],
@@ -135,7 +157,7 @@ def test_valid_token_gets_a_stage_wide_allow_policy(
 
 
 def test_cached_policy_covers_the_routes_the_token_was_not_checked_for(
-    lambda_context: Any, jwt_signing_key: str
+    lambda_context: Any, jwt_signing_key: str, live_session: Any
 ) -> None:
     """Given the policy for POST /api/data, its resource covers the other routes."""
     event = authorizer_event("authorizer_valid", jwt_signing_key)
@@ -149,12 +171,48 @@ def test_cached_policy_covers_the_routes_the_token_was_not_checked_for(
 
 
 @pytest.mark.parametrize("scheme", ["bearer", "BEARER"])
-def test_scheme_is_case_insensitive(lambda_context: Any, jwt_signing_key: str, scheme: str) -> None:
+def test_scheme_is_case_insensitive(
+    lambda_context: Any, jwt_signing_key: str, scheme: str, live_session: Any
+) -> None:
     """Given 'bearer' or 'BEARER', the token is accepted."""
     event = authorizer_event("authorizer_valid", jwt_signing_key)
     event["authorizationToken"] = event["authorizationToken"].replace("Bearer", scheme, 1)
 
-    assert authorizer_handler(event, lambda_context)["context"] == {"user_id": USER_ID}
+    context = authorizer_handler(event, lambda_context)["context"]
+    assert context == {"user_id": USER_ID, "sid": SESSION_ID}
+
+
+def test_token_of_an_ended_session_is_unauthorized(
+    lambda_context: Any, jwt_signing_key: str, live_session: Any
+) -> None:
+    """Given a valid token whose session was ended, Unauthorized (API Gateway's 401)."""
+    live_session.update_item(
+        TableName=get_settings().users_table,
+        Key={"pk": {"S": f"SESSION#{SESSION_ID}"}},
+        UpdateExpression="SET ended = :true",
+        ExpressionAttributeValues={":true": {"BOOL": True}},
+    )
+    event = authorizer_event("authorizer_valid", jwt_signing_key)
+
+    with pytest.raises(Exception) as caught:  # noqa: PT011 (API Gateway only reads the text)
+        authorizer_handler(event, lambda_context)
+
+    assert str(caught.value) == "Unauthorized"
+
+
+def test_token_of_a_deleted_account_is_unauthorized(
+    lambda_context: Any, jwt_signing_key: str, live_session: Any
+) -> None:
+    """Given a valid token whose user's profile is gone, Unauthorized."""
+    live_session.delete_item(
+        TableName=get_settings().users_table, Key={"pk": {"S": f"USER#{USER_ID}"}}
+    )
+    event = authorizer_event("authorizer_valid", jwt_signing_key)
+
+    with pytest.raises(Exception) as caught:  # noqa: PT011
+        authorizer_handler(event, lambda_context)
+
+    assert str(caught.value) == "Unauthorized"
 
 
 def test_token_from_the_token_endpoint_flows_through_to_the_data_call(

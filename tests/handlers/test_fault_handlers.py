@@ -179,9 +179,9 @@ def test_endless_transaction_conflict_is_internal_error(
 def test_token_lookup_fault_is_internal_error(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
-    """Given the login read failing, 500 INTERNAL_ERROR."""
+    """Given the login's attempt count (which reads the login record) failing, 500."""
     register(lambda_context)
-    make_failing(monkeypatch, "get_item", fault)
+    make_failing(monkeypatch, "update_item", fault)
 
     assert call(token_handler, load_event("token_success"), lambda_context) == INTERNAL_ERROR
 

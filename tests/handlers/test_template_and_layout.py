@@ -82,26 +82,39 @@ def test_gateway_responses_use_the_contract_code(response_type: str, code: Error
 def test_validation_expression_admits_issued_tokens_and_refuses_other_schemes() -> None:
     """The authorizer's ValidationExpression lets real tokens through and stops the rest early."""
     authorizers = api_properties()["Auth"]["Authorizers"]
-    (authorizer,) = authorizers.values()
-    expression = re.compile(authorizer["Identity"]["ValidationExpression"])
+    assert set(authorizers) == {"TokenAuthorizer", "UncachedTokenAuthorizer"}
+    for authorizer in authorizers.values():
+        expression = re.compile(authorizer["Identity"]["ValidationExpression"])
 
-    assert expression.fullmatch(f"Bearer {issue_access_token('u-1')}")
-    assert expression.fullmatch(f"bearer {issue_access_token('u-1')}")
-    assert not expression.fullmatch("Basic am9objpzZWNyZXQ=")
-    assert not expression.fullmatch("Bearer ")
+        assert expression.fullmatch(f"Bearer {issue_access_token('u-1', 's-1')}")
+        assert expression.fullmatch(f"bearer {issue_access_token('u-1', 's-1')}")
+        assert not expression.fullmatch("Basic am9objpzZWNyZXQ=")
+        assert not expression.fullmatch("Bearer ")
 
 
 def test_data_routes_require_the_authorizer_and_account_routes_do_not() -> None:
-    """Given the template's routes, /api/data uses the authorizer, register and token do not."""
+    """Given the template's routes, bearer routes use an authorizer, the routes that take
+    credentials (registration, login, refresh) do not."""
+    no_token = {"/api/register", "/api/token", "/api/token/refresh", "/users/register"}
+    no_token.add("/users/login")
+    uncached = {"/users/profile", "/users/logout"}  # refused at once after /users/logout
     functions = resources_of_type(load_template(), "AWS::Serverless::Function")
     for logical_id, function in functions.items():
-        for api_event in function["Properties"].get("Events", {}).values():
+        for api_event in api_events(function):
             properties = api_event["Properties"]
             authorizer = properties.get("Auth", {}).get("Authorizer")
-            if properties["Path"].startswith("/api/data"):
-                assert authorizer is None, logical_id  # the API's DefaultAuthorizer applies
-            else:
+            if properties["Path"] in no_token:
                 assert authorizer == "NONE", logical_id
+            elif properties["Path"] in uncached:
+                assert authorizer == "UncachedTokenAuthorizer", logical_id
+            else:
+                assert authorizer is None, logical_id  # the API's DefaultAuthorizer applies
+
+
+def api_events(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function's Api events (the purge function has a DynamoDB stream event)."""
+    events = function["Properties"].get("Events", {}).values()
+    return [event for event in events if event["Type"] == "Api"]
 
 
 def test_items_table_expires_items_by_expires_at() -> None:
@@ -265,6 +278,9 @@ def read_event(path: Path) -> dict[str, Any]:
 
 PROXY_FILES = [path for path in EVENT_FILES if "httpMethod" in read_event(path)]
 AUTHORIZER_FILES = [path for path in EVENT_FILES if read_event(path).get("type") == "TOKEN"]
+STREAM_FILES = [path for path in EVENT_FILES if "Records" in read_event(path)]
+# Routes behind the authorizer besides /api/data: their events carry user_id and sid.
+BEARER_ROUTES = ("/api/logout", "/api/account", "/api/password", "/users/profile", "/users/logout")
 
 
 def template_routes() -> set[tuple[str, str]]:
@@ -272,13 +288,14 @@ def template_routes() -> set[tuple[str, str]]:
     return {
         (api_event["Properties"]["Path"], api_event["Properties"]["Method"].upper())
         for function in functions.values()
-        for api_event in function["Properties"].get("Events", {}).values()
+        for api_event in api_events(function)
     }
 
 
 def test_every_event_file_is_a_proxy_or_a_token_authorizer_event() -> None:
-    """Every events/ file is one of the two shapes, and there are enough of each."""
-    assert set(PROXY_FILES) | set(AUTHORIZER_FILES) == set(EVENT_FILES)
+    """Every events/ file is one of the two shapes (or the purge function's stream batch),
+    and there are enough of each."""
+    assert set(PROXY_FILES) | set(AUTHORIZER_FILES) | set(STREAM_FILES) == set(EVENT_FILES)
     assert len(PROXY_FILES) >= 17
     assert len(AUTHORIZER_FILES) >= 9
 
@@ -317,14 +334,17 @@ def test_path_is_percent_encoded_and_path_parameters_decoded(path: Path) -> None
 
 @pytest.mark.parametrize("path", PROXY_FILES, ids=lambda path: path.stem)
 def test_data_events_carry_the_authorizer_context(path: Path) -> None:
-    """Given a /api/data event, the authorizer context holds user_id (unless the file says not)."""
+    """Given a bearer route's event, the authorizer context holds user_id (and sid off
+    /api/data), unless the file says not."""
     event = read_event(path)
     authorizer = event["requestContext"].get("authorizer")
-    if not event["resource"].startswith("/api/data") or "no_authorizer" in path.stem:
+    bearer = event["resource"].startswith("/api/data") or event["resource"] in BEARER_ROUTES
+    if not bearer or "no_authorizer" in path.stem:
         assert authorizer is None
         return
 
     assert authorizer["user_id"]
+    assert authorizer.get("sid") or event["resource"].startswith("/api/data")
     assert authorizer["principalId"] == authorizer["user_id"]
 
 

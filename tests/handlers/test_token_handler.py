@@ -37,7 +37,14 @@ def test_success_answers_the_token_envelope(user_id: str, lambda_context: Any) -
 
     assert status == 200
     assert body["message"] == "Access token generated successfully."
-    assert set(body["data"]) == {"access_token", "token_type", "expires_in"}
+    assert set(body["data"]) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "refresh_expires_in",
+    }
+    assert body["data"]["refresh_expires_in"] == 2592000
     assert body["data"]["token_type"] == "Bearer"
     assert type(body["data"]["expires_in"]) is int
     assert body["data"]["expires_in"] == 3600
@@ -59,7 +66,7 @@ def test_access_token_is_a_jwt_with_every_claim(
     )
 
     assert jwt.get_unverified_header(token_text)["alg"] == "HS256"
-    assert set(claims) == {"sub", "iat", "exp", "iss", "aud", "jti"}
+    assert set(claims) == {"sub", "iat", "exp", "iss", "aud", "jti", "sid"}
     assert claims["sub"] == user_id
     assert claims["exp"] - claims["iat"] == 3600
     assert abs(claims["iat"] - time.time()) < 60

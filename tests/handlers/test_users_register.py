@@ -189,7 +189,13 @@ def test_body_that_is_not_an_object(aws_tables: Any, lambda_context: Any, raw: s
     assert status == 400
     assert body == {
         "errors": [
-            {"msg": "Request body must be a JSON object.", "param": "body", "location": "body"}
+            {
+                "type": "field",
+                "msg": "Request body must be a JSON object.",
+                "param": "body",
+                "path": "body",
+                "location": "body",
+            }
         ]
     }
 
@@ -203,7 +209,15 @@ def test_duplicate_email_is_refused_case_insensitively(
 
     assert status == 400
     assert body == {
-        "errors": [{"msg": "Email is already registered", "param": "email", "location": "body"}]
+        "errors": [
+            {
+                "type": "field",
+                "msg": "Email is already registered",
+                "param": "email",
+                "path": "email",
+                "location": "body",
+            }
+        ]
     }
 
 
@@ -239,12 +253,20 @@ def test_login_by_email_at_api_token(aws_tables: Any, lambda_context: Any) -> No
 
 
 def test_account_has_no_username_marker(aws_tables: Any, lambda_context: Any) -> None:
-    """The account is its profile and its email marker, written together."""
+    """The account is its profile, its email marker and the token's session, written together."""
     _, body = call(with_body(VALID), lambda_context)
 
     keys = sorted(item["pk"]["S"] for item in aws_tables.scan(TableName="UsersTable")["Items"])
 
-    assert keys == ["EMAIL#john.doe@example.com", f"USER#{body['user']['_id']}"]
+    assert keys[:2] == ["EMAIL#john.doe@example.com", "SESSION#" + session_of(body["token"])]
+    assert keys[2:] == [f"USER#{body['user']['_id']}"]
+
+
+def session_of(token: str) -> str:
+    """The session id an access token carries (read without verifying)."""
+    import jwt
+
+    return str(jwt.decode(token, options={"verify_signature": False})["sid"])
 
 
 @pytest.mark.usefixtures("atomic_moto")  # see tests/handlers/conftest.py

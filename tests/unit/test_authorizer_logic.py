@@ -7,6 +7,7 @@ import pytest
 from lockbox.authorizer import UnauthorizedError, api_wide_resource, authorize, bearer_token
 from lockbox.tokens import issue_access_token
 
+SESSION_ID = "session-1"
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/api/data/notes"
 STAGE_WIDE = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/*"
 
@@ -77,9 +78,28 @@ def test_policy_resource_covers_the_whole_stage(method_arn: str, expected: str) 
     assert api_wide_resource(method_arn) == expected
 
 
-def test_valid_token_gives_an_allow_policy_with_the_user_id() -> None:
-    """Given a valid token, an Allow policy for the stage with user_id in the context."""
-    token = issue_access_token("user-123")
+@pytest.fixture
+def sessions_alive(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every session is alive (lockbox.session_table is tested against moto); the
+    sessions asked about are recorded."""
+    from lockbox import session_table
+
+    asked: list[tuple[str, str]] = []
+
+    def alive(user_id: str, session_id: str) -> bool:
+        asked.append((user_id, session_id))
+        return True
+
+    monkeypatch.setattr(session_table, "session_is_alive", alive)
+    return asked
+
+
+def test_valid_token_gives_an_allow_policy_with_the_user_id(
+    sessions_alive: list[tuple[str, str]],
+) -> None:
+    """Given a valid token of a live session, an Allow policy for the stage with user_id
+    and sid in the context."""
+    token = issue_access_token("user-123", SESSION_ID)
 
     result = authorize(
         {"type": "TOKEN", "authorizationToken": f"Bearer {token}", "methodArn": METHOD_ARN}
@@ -93,17 +113,31 @@ def test_valid_token_gives_an_allow_policy_with_the_user_id() -> None:
                 {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": STAGE_WIDE}
             ],
         },
-        "context": {"user_id": "user-123"},
+        "context": {"user_id": "user-123", "sid": SESSION_ID},
     }
+    assert sessions_alive == [("user-123", SESSION_ID)]
 
 
-def test_lowercase_scheme_is_authorized() -> None:
+def test_token_of_an_ended_session_is_unauthorized(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given a valid token whose session has ended, Unauthorized."""
+    from lockbox import session_table
+
+    monkeypatch.setattr(session_table, "session_is_alive", lambda *_: False)
+    token = issue_access_token("user-123", SESSION_ID)
+
+    with pytest.raises(UnauthorizedError) as caught:
+        authorize({"authorizationToken": f"Bearer {token}", "methodArn": METHOD_ARN})
+
+    assert caught.value.reason == "SessionEndedError"
+
+
+def test_lowercase_scheme_is_authorized(sessions_alive: list[tuple[str, str]]) -> None:
     """Given 'bearer <token>', the user is authorized."""
-    token = issue_access_token("user-123")
+    token = issue_access_token("user-123", SESSION_ID)
 
     result = authorize({"authorizationToken": f"bearer {token}", "methodArn": METHOD_ARN})
 
-    assert result["context"] == {"user_id": "user-123"}
+    assert result["context"] == {"user_id": "user-123", "sid": SESSION_ID}
 
 
 def test_invalid_token_is_unauthorized() -> None:

@@ -55,6 +55,7 @@ SPEC_TABLE = [
     ),
     ("KEY_NOT_FOUND", 404, "The provided key does not exist in the database."),
     ("INVALID_TOKEN", 401, "Invalid access token provided."),
+    ("INVALID_REFRESH_TOKEN", 401, "Invalid or expired refresh token."),
     (
         "INVALID_TTL",
         400,

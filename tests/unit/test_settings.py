@@ -48,6 +48,7 @@ def test_tunables_default_to_the_templates_defaults(monkeypatch: pytest.MonkeyPa
         secrets_extension_port=2773,
         signing_key_cache_seconds=300,
         allowed_origin="*",
+        refresh_token_lifetime=2592000,
     )
 
 
@@ -70,6 +71,7 @@ def test_a_missing_name_is_a_clear_error_at_first_use(
 def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Given every variable set, when reading settings, then each is parsed to its type."""
     monkeypatch.setenv("USERS_TABLE", "users-prod")
+    monkeypatch.setenv("REFRESH_TOKEN_LIFETIME", "86400")
     monkeypatch.setenv("ITEMS_TABLE", "items-prod")
     monkeypatch.setenv("JWT_SECRET_ID", "arn:aws:secretsmanager:us-east-1:1:secret:k")
     monkeypatch.setenv("JWT_ISSUER", "lockbox-api/prod")
@@ -95,6 +97,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         secrets_extension_port=2999,
         signing_key_cache_seconds=0,
         allowed_origin="https://app.example.com",
+        refresh_token_lifetime=86400,
     )
 
 

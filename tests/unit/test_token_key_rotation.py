@@ -26,6 +26,7 @@ from lockbox_local.secrets_extension import SecretsExtensionServer
 from tests.support import JWT_ISSUER, JWT_SECRET_ID, SESSION_TOKEN
 
 USER_ID = "0d6f3a52-1c1e-4f3e-9b8a-4f2f1e7c9a10"
+SESSION_ID = "session-1"
 
 
 @pytest.fixture
@@ -63,6 +64,7 @@ def claims() -> dict[str, Any]:
         "iss": JWT_ISSUER,
         "aud": "lockbox-api-clients",
         "jti": uuid.uuid4().hex,
+        "sid": SESSION_ID,
     }
 
 
@@ -73,7 +75,7 @@ def test_token_names_its_key_by_version_id_not_by_its_value(rotating: LocalSecre
     version = current.find()
     assert version is not None
 
-    token = issue_access_token(USER_ID)
+    token = issue_access_token(USER_ID, SESSION_ID)
 
     assert jwt.get_unverified_header(token) == {
         "alg": "HS256",
@@ -84,7 +86,7 @@ def test_token_names_its_key_by_version_id_not_by_its_value(rotating: LocalSecre
 
 
 def test_current_key_token_is_accepted(rotating: LocalSecrets) -> None:
-    assert verify_access_token(issue_access_token(USER_ID)) == USER_ID
+    assert verify_access_token(issue_access_token(USER_ID, SESSION_ID)) == USER_ID
 
 
 def test_previous_key_token_is_accepted_and_new_tokens_use_the_new_key(
@@ -92,11 +94,11 @@ def test_previous_key_token_is_accepted_and_new_tokens_use_the_new_key(
 ) -> None:
     """Given a token issued before a rotation, it still verifies after it (in a new
     container too); tokens issued after it name the new key."""
-    before = issue_access_token(USER_ID)
+    before = issue_access_token(USER_ID, SESSION_ID)
     rotate(rotating)
     forget_cached_key()
 
-    after = issue_access_token(USER_ID)
+    after = issue_access_token(USER_ID, SESSION_ID)
 
     assert kid_of(after) != kid_of(before)
     assert verify_access_token(before) == USER_ID
@@ -105,16 +107,16 @@ def test_previous_key_token_is_accepted_and_new_tokens_use_the_new_key(
 
 def test_key_two_rotations_old_is_refused(rotating: LocalSecrets) -> None:
     """Given a token signed with a key two rotations old, it is refused."""
-    first = issue_access_token(USER_ID)
+    first = issue_access_token(USER_ID, SESSION_ID)
     rotate(rotating)
     forget_cached_key()
-    second = issue_access_token(USER_ID)
+    second = issue_access_token(USER_ID, SESSION_ID)
     rotate(rotating)
     forget_cached_key()
 
     assert refusal(first) == "UnknownKeyError"
     assert verify_access_token(second) == USER_ID
-    assert verify_access_token(issue_access_token(USER_ID)) == USER_ID
+    assert verify_access_token(issue_access_token(USER_ID, SESSION_ID)) == USER_ID
 
 
 def test_key_two_rotations_old_is_refused_by_a_container_that_looks_up_a_newer_kid(
@@ -122,7 +124,7 @@ def test_key_two_rotations_old_is_refused_by_a_container_that_looks_up_a_newer_k
 ) -> None:
     """Given a warm container that sees the newest key's first token, it fetches the keys
     again, so the key that fell out is refused from then on."""
-    first = issue_access_token(USER_ID)
+    first = issue_access_token(USER_ID, SESSION_ID)
     assert verify_access_token(first) == USER_ID  # cached: first key current
     rotate(rotating)
     rotate(rotating)
@@ -143,7 +145,7 @@ def test_container_whose_cache_predates_the_rotation_accepts_new_tokens(
 ) -> None:
     """Given a warm container (keys cached before the rotation), a token another container
     signed with the new key verifies in it: the unknown kid makes it fetch the keys again."""
-    assert verify_access_token(issue_access_token(USER_ID)) == USER_ID  # warm cache
+    assert verify_access_token(issue_access_token(USER_ID, SESSION_ID)) == USER_ID  # warm cache
     rotate(rotating)
     secret = rotating.get(JWT_SECRET_ID)
     assert secret is not None
@@ -161,7 +163,7 @@ def test_new_key_verifies_even_when_the_extension_still_serves_the_old_stages(
 ) -> None:
     """Given the extension's own cache still answering the stages from before the rotation,
     the new kid is looked up by version id (not cached there yet) and accepted."""
-    assert verify_access_token(issue_access_token(USER_ID)) == USER_ID
+    assert verify_access_token(issue_access_token(USER_ID, SESSION_ID)) == USER_ID
     stale = {
         stage: secrets._fetch_version({"versionStage": stage}, missing_ok=True)
         for stage in ("AWSCURRENT", "AWSPREVIOUS")
@@ -189,7 +191,7 @@ def test_unlabelled_version_found_by_id_is_still_refused(
 ) -> None:
     """Given a key two rotations old that Secrets Manager still keeps without a label
     (it deletes unlabelled versions only later), looking it up by id does not bring it back."""
-    first = issue_access_token(USER_ID)
+    first = issue_access_token(USER_ID, SESSION_ID)
     secret = rotating.get(JWT_SECRET_ID)
     assert secret is not None
     oldest = secret.find()
@@ -233,7 +235,7 @@ def test_token_without_kid_is_refused(rotating: LocalSecrets) -> None:
 def test_previous_kid_with_the_current_key_is_refused(rotating: LocalSecrets) -> None:
     """Given a token naming the previous key but signed with the current one, refused:
     the kid chooses the key, it is not a hint."""
-    previous_kid = kid_of(issue_access_token(USER_ID))
+    previous_kid = kid_of(issue_access_token(USER_ID, SESSION_ID))
     rotate(rotating)
     forget_cached_key()
     secret = rotating.get(JWT_SECRET_ID)
@@ -263,7 +265,7 @@ def test_a_looked_up_current_key_drops_the_key_two_rotations_old(
     """Given the extension still answering the stages of one rotation ago (current and
     previous), a token of the newest key is accepted and, from then on, the oldest key's
     tokens are refused: the container keeps only the newest key and the one before it."""
-    oldest = issue_access_token(USER_ID)
+    oldest = issue_access_token(USER_ID, SESSION_ID)
     rotate(rotating)
     forget_cached_key()
     assert verify_access_token(oldest) == USER_ID  # previous, still accepted

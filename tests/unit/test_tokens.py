@@ -21,6 +21,7 @@ from tests.support import JWT_KEY_ID
 ISSUER = "lockbox-api/test"  # JWT_ISSUER of the test environment (tests/conftest.py)
 AUDIENCE = "lockbox-api-clients"
 USER_ID = "5a3c7e0e-9f1b-4d2a-8c6e-2b7d9f1a0c34"
+SESSION_ID = "session-1"
 KID = {"kid": JWT_KEY_ID}  # the header naming the test signing key
 
 
@@ -34,6 +35,7 @@ def claims(**changes: Any) -> dict[str, Any]:
         "iss": ISSUER,
         "aud": AUDIENCE,
         "jti": uuid.uuid4().hex,
+        "sid": SESSION_ID,
     }
     base.update(changes)
     return {name: value for name, value in base.items() if value is not ...}
@@ -41,12 +43,12 @@ def claims(**changes: Any) -> dict[str, Any]:
 
 def test_issued_token_verifies_to_its_user() -> None:
     """Given a token issued for a user, verifying it gives that user id."""
-    assert verify_access_token(issue_access_token(USER_ID)) == USER_ID
+    assert verify_access_token(issue_access_token(USER_ID, SESSION_ID)) == USER_ID
 
 
 def test_issued_token_carries_every_claim(jwt_signing_key: str) -> None:
     """Given a new token, it is HS256 with sub, iat, exp (iat + 3600), iss, aud and jti."""
-    token = issue_access_token(USER_ID)
+    token = issue_access_token(USER_ID, SESSION_ID)
 
     header = jwt.get_unverified_header(token)
     payload = jwt.decode(token, jwt_signing_key, algorithms=["HS256"], audience=AUDIENCE)
@@ -62,7 +64,7 @@ def test_issued_token_carries_every_claim(jwt_signing_key: str) -> None:
 
 def test_each_token_has_a_unique_jti(jwt_signing_key: str) -> None:
     """Given two tokens for one user, their jti differ."""
-    first, second = issue_access_token(USER_ID), issue_access_token(USER_ID)
+    first, second = issue_access_token(USER_ID, SESSION_ID), issue_access_token(USER_ID, SESSION_ID)
 
     def jti(token: str) -> str:
         return str(
@@ -81,14 +83,14 @@ def test_token_minted_outside_the_layer_with_the_key_verifies(jwt_signing_key: s
 
 def test_token_still_valid_just_before_expiry() -> None:
     """Given a token issued 3500 s ago, it still verifies."""
-    token = issue_access_token(USER_ID, issued_at=int(time.time()) - 3500)
+    token = issue_access_token(USER_ID, SESSION_ID, issued_at=int(time.time()) - 3500)
 
     assert verify_access_token(token) == USER_ID
 
 
 def test_token_issued_an_hour_ago_has_expired() -> None:
     """Given a token issued 3601 s ago, it is refused."""
-    token = issue_access_token(USER_ID, issued_at=int(time.time()) - 3601)
+    token = issue_access_token(USER_ID, SESSION_ID, issued_at=int(time.time()) - 3601)
 
     with pytest.raises(InvalidTokenError):
         verify_access_token(token)
@@ -173,8 +175,8 @@ def test_each_required_claim_is_required(jwt_signing_key: str, claim: str) -> No
 
 
 def test_required_claims_are_the_contract_ones() -> None:
-    """The required claims are exactly the contract's six."""
-    assert set(REQUIRED_CLAIMS) == {"sub", "iat", "exp", "iss", "aud", "jti"}
+    """The required claims are the contract's six and the session id (SPEC "Sessions")."""
+    assert set(REQUIRED_CLAIMS) == {"sub", "iat", "exp", "iss", "aud", "jti", "sid"}
 
 
 @pytest.mark.parametrize("subject", [pytest.param("", id="empty"), pytest.param(123, id="number")])
@@ -221,7 +223,7 @@ def test_a_numeric_date_written_as_a_string_is_refused(jwt_signing_key: str, cla
 @pytest.mark.parametrize("padding", ["=", "==", "==="])
 def test_a_signature_with_base64_padding_is_refused(padding: str) -> None:
     """Given a valid token whose signature carries padding, it is refused."""
-    token = issue_access_token(USER_ID)
+    token = issue_access_token(USER_ID, SESSION_ID)
 
     with pytest.raises(InvalidTokenError):
         verify_access_token(token + padding)
@@ -230,7 +232,7 @@ def test_a_signature_with_base64_padding_is_refused(padding: str) -> None:
 def test_another_spelling_of_the_same_signature_bytes_is_refused() -> None:
     """Given a signature whose last character differs only in its unused bits (decoding
     to the same bytes), the token is refused: only the issued spelling is accepted."""
-    token = issue_access_token(USER_ID)
+    token = issue_access_token(USER_ID, SESSION_ID)
     head, _, signature = token.rpartition(".")
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     last = alphabet.index(signature[-1])

@@ -1,6 +1,9 @@
 """The TOKEN authorizer's logic: a bearer JWT in, an IAM policy with the user id out.
 
-It needs no DynamoDB and no boto3: the token's signature and claims are the proof.
+The token's signature and claims prove who it was issued to; its session (`sid`) must
+still be alive, which costs one DynamoDB request (lockbox.session_table.session_is_alive)
+per decision API Gateway has not cached. boto3 is imported on that first request, not
+when the function starts.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lockbox.tokens import InvalidTokenError, verify_access_token
+from lockbox.tokens import InvalidTokenError, verify_access_claims
 
 # RFC 6750: the scheme is case-insensitive, the token is token68 text.
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-._~+/]+=*)")
@@ -38,9 +41,14 @@ def api_wide_resource(method_arn: str) -> str:
 def authorize(event: dict[str, Any]) -> dict[str, Any]:
     """The Allow policy for a valid bearer token; UnauthorizedError for anything else."""
     try:
-        user_id = verify_access_token(bearer_token(event.get("authorizationToken")))
+        claims = verify_access_claims(bearer_token(event.get("authorizationToken")))
     except InvalidTokenError as error:
         raise UnauthorizedError(str(error)) from None
+    user_id = claims.user_id
+    from lockbox.session_table import session_is_alive  # boto3: first decision only
+
+    if not session_is_alive(user_id, claims.session_id):
+        raise UnauthorizedError("SessionEndedError")
     return {
         "principalId": user_id,
         "policyDocument": {
@@ -53,5 +61,5 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
                 }
             ],
         },
-        "context": {"user_id": user_id},
+        "context": {"user_id": user_id, "sid": claims.session_id},
     }

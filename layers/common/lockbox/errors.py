@@ -40,6 +40,7 @@ class ErrorCode(Enum):
     )
     KEY_NOT_FOUND = (404, "The provided key does not exist in the database.")
     INVALID_TOKEN = (401, "Invalid access token provided.")
+    INVALID_REFRESH_TOKEN = (401, "Invalid or expired refresh token.")
     INVALID_TTL = (
         400,
         "The provided ttl is not valid. It must be a whole number of seconds from 1 to 31536000.",
@@ -70,7 +71,13 @@ class Detail:
 class ApiError(Exception):
     """A request the API refuses, answered with the code's status and message."""
 
-    def __init__(self, code: ErrorCode, details: list[Detail] | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        details: list[Detail] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(code.name)
         self.code = code
         self.details = details or []
+        self.headers = headers or {}  # e.g. Retry-After on TOO_MANY_REQUESTS

@@ -61,3 +61,17 @@ def users_handler[Input](
 ) -> LambdaHandler:
     """A handler of a /users route: the format its front ends know."""
     return handler_for(UsersFormat(), parse, act)
+
+
+def stream_handler(
+    act: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """A handler of a DynamoDB stream batch: logging, tracing and metrics around `act`."""
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler(capture_response=False)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return act(event, context)
+
+    return lambda_handler

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lockbox.emails import email_reason
 from lockbox.errors import ErrorCode
 from lockbox.proxy import ApiEvent, json_body
-from lockbox.validation import FieldRule, PlainInput, present_text
+from lockbox.validation import FieldRule, PlainInput, RuleViolation, is_valid_unicode, present_text
+
+MIN_USERS_PASSWORD_LENGTH = 6  # as /users/register requires
 
 
 def check_login_text(value: object) -> str:
     # Any string is a credential to check: one no account can have fails as INVALID_CREDENTIALS.
     return present_text(value, "This field", ErrorCode.MISSING_FIELDS)
+
+
+def check_users_login_email(value: object) -> str:
+    if not isinstance(value, str) or not is_valid_unicode(value) or email_reason(value):
+        raise RuleViolation(ErrorCode.INVALID_REQUEST, "Invalid Email")
+    return value
+
+
+def check_users_login_password(value: object) -> str:
+    if not isinstance(value, str) or len(value) < MIN_USERS_PASSWORD_LENGTH:
+        raise RuleViolation(
+            ErrorCode.INVALID_REQUEST,
+            f"Password must be at least {MIN_USERS_PASSWORD_LENGTH} characters long",
+        )
+    return value  # any longer string is a credential to check
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +46,19 @@ class TokenInput(PlainInput):
 def token_input(event: ApiEvent) -> TokenInput:
     """POST /api/token: the body is a JSON object, then both fields."""
     return TokenInput.from_body(json_body(event))
+
+
+@dataclass(frozen=True, slots=True)
+class UsersLoginInput(PlainInput):
+    email: str
+    password: str
+    rules = (
+        FieldRule("email", "email", check_users_login_email),
+        FieldRule("password", "password", check_users_login_password),
+    )
+    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+def users_login_input(event: ApiEvent) -> UsersLoginInput:
+    """POST /users/login: the body is a JSON object, then the email and the password."""
+    return UsersLoginInput.from_body(json_body(event))

@@ -70,3 +70,17 @@ def caller_id(event: ApiEvent) -> str:
     if not isinstance(user_id, str) or not user_id:
         raise ApiError(ErrorCode.INVALID_TOKEN)
     return user_id
+
+
+def caller_session(event: ApiEvent) -> str:
+    """The session id (`sid`) the authorizer vouched for along with the caller."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    session_id = authorizer.get("sid")
+    if not isinstance(session_id, str) or not session_id:
+        raise ApiError(ErrorCode.INVALID_TOKEN)
+    return session_id
+
+
+def has_body(event: ApiEvent) -> bool:
+    """Whether the request came with a body at all (an optional body may be left out)."""
+    return event.get("body") not in (None, "")

@@ -18,28 +18,37 @@ from lockbox.observability import logger, metrics
 from lockbox.passwords import hash_password
 from lockbox.registration_inputs import RegisterInput, UsersRegisterInput
 from lockbox.responses import Success
+from lockbox.session_table import put_session
+from lockbox.sessions import StartedSession, start_session
 from lockbox.tokens import issue_access_token
 
 EMAIL_TAKEN = Detail(field="email", message="Email is already registered")
 
 
 def create_account(
-    *, email: str, password: str, profile: dict[str, str | int], username: str | None = None
+    *,
+    email: str,
+    password: str,
+    profile: dict[str, str | int],
+    username: str | None = None,
+    session: StartedSession | None = None,
 ) -> str:
     """Hash the password and write the account in one transaction; its new user id.
+
+    `session`, started for the new user id (see users_register), is written with it.
 
     Raises user_table.UsernameTakenError or user_table.EmailTakenError, for each call to
     answer in its own format.
     """
     user = user_table.NewUser(
-        user_id=str(uuid.uuid4()),
+        user_id=session.record.user_id if session else str(uuid.uuid4()),
         username=username,
         email=email,
         password_hash=hash_password(password),
         created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         profile=profile,
     )
-    user_table.create_user(user)
+    user_table.create_user(user, put_session(session.record) if session else None)
     metrics.add_metric(name="UserRegistrations", unit=MetricUnit.Count, value=1)
     logger.info("User registered", extra={"user_id": user.user_id})
     return user.user_id
@@ -74,14 +83,18 @@ def register(request: RegisterInput) -> Success:
 def users_register(request: UsersRegisterInput) -> Success:
     """POST /users/register: create the account and answer 201 with a token and the user."""
     fullname = request.fullname.model_dump(exclude_none=True)
+    # The token belongs to a session of the new account, written in its transaction.
+    session = start_session(str(uuid.uuid4()), refreshable=False)
     try:
-        user_id = create_account(email=request.email, password=request.password, profile=fullname)
+        user_id = create_account(
+            email=request.email, password=request.password, profile=fullname, session=session
+        )
     except user_table.EmailTakenError:
         raise ApiError(ErrorCode.EMAIL_EXISTS, [EMAIL_TAKEN]) from None
     return Success(
         status=201,
         data={
-            "token": issue_access_token(user_id),
+            "token": issue_access_token(user_id, session.record.session_id),
             "user": {
                 "_id": user_id,
                 "fullname": fullname,

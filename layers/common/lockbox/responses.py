@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -81,14 +82,27 @@ class ContractEnvelope:
         return json_response(result.status, success_body(result), result.headers)
 
     def refusal(self, error: ApiError) -> dict[str, Any]:
-        return json_response(error.code.status, error_body(error.code, error.details))
+        body = error_body(error.code, error.details)
+        return json_response(error.code.status, body, error.headers)
 
 
 NOT_AN_OBJECT = "Request body must be a JSON object."
 
 
+# Refusals the /users front ends read as {"message"} (they decide on the status code).
+USERS_MESSAGES = {
+    ErrorCode.INVALID_CREDENTIALS: "Invalid email or password",
+    ErrorCode.INVALID_TOKEN: "Unauthorized",
+    ErrorCode.TOO_MANY_REQUESTS: ErrorCode.TOO_MANY_REQUESTS.message,
+}
+
+
 class UsersFormat:
-    """The /users routes' format: the bare resource, or express-validator's errors."""
+    """The /users routes' format: the bare resource, or express-validator's errors.
+
+    Every error item has msg, param, path (= param), location and type "field", so that
+    readers of express-validator 6 and 7 both work; never the submitted value.
+    """
 
     def success(self, result: Success) -> dict[str, Any]:
         return json_response(result.status, result.data, result.headers)
@@ -97,6 +111,28 @@ class UsersFormat:
         if error.code is ErrorCode.INTERNAL_ERROR:
             entries = [{"msg": error.code.message, "location": "server"}]
             return json_response(error.code.status, {"errors": entries})
+        if error.code in USERS_MESSAGES:
+            body = {"message": USERS_MESSAGES[error.code]}
+            return json_response(error.code.status, body, error.headers)
         problems = [(d.field, d.message) for d in error.details] or [("body", NOT_AN_OBJECT)]
-        entries = [{"msg": msg, "param": param, "location": "body"} for param, msg in problems]
+        entries = [users_error_item(param, msg) for param, msg in problems]
         return json_response(400, {"errors": entries})
+
+
+def users_error_item(param: str, msg: str) -> dict[str, str]:
+    return {"type": "field", "msg": msg, "param": param, "path": param, "location": "body"}
+
+
+def users_user(user_id: str, email: str, names: Mapping[str, object]) -> dict[str, Any]:
+    """The /users front ends' user object; an /api account's full_name is split at its
+    first space into firstname and lastname."""
+    fullname: dict[str, str] = {}
+    full_name = names.get("full_name")
+    if isinstance(full_name, str):
+        first, _, last = full_name.partition(" ")
+        fullname = {"firstname": first, "lastname": last} if last else {"firstname": first}
+    for name in ("firstname", "lastname"):
+        value = names.get(name)
+        if isinstance(value, str):
+            fullname[name] = value
+    return {"_id": user_id, "fullname": fullname, "email": email, "socketId": None}

@@ -36,6 +36,7 @@ class Settings:
     secrets_extension_port: int
     signing_key_cache_seconds: int
     allowed_origin: str
+    refresh_token_lifetime: int  # seconds a refresh token stays valid from its issue
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -54,6 +55,9 @@ class Settings:
             ),
             signing_key_cache_seconds=_int_in_range(env, "SIGNING_KEY_CACHE_SECONDS", 300, 0, 3600),
             allowed_origin=env.get("ALLOWED_ORIGIN", "*"),  # the contract's default
+            refresh_token_lifetime=_int_in_range(
+                env, "REFRESH_TOKEN_LIFETIME", 2_592_000, 60, 31_536_000
+            ),
         )
 
 

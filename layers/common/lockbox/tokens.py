@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from dataclasses import dataclass
 
 import jwt
 from jwt.utils import base64url_decode, base64url_encode
@@ -19,7 +20,7 @@ from lockbox.settings import get_settings
 
 ALGORITHM = "HS256"
 TOKEN_LIFETIME_SECONDS = 3600
-REQUIRED_CLAIMS = ("sub", "iat", "exp", "iss", "aud", "jti")
+REQUIRED_CLAIMS = ("sub", "iat", "exp", "iss", "aud", "jti", "sid")
 # JWS compact serialization (RFC 7515, 7.1): three base64url segments, no padding.
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)")
 
@@ -28,7 +29,13 @@ class InvalidTokenError(Exception):
     """The token is not one this service issued, or no longer valid."""
 
 
-def issue_access_token(user_id: str, issued_at: int | None = None) -> str:
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: str  # sub
+    session_id: str  # sid: the session the token belongs to (lockbox.session_table)
+
+
+def issue_access_token(user_id: str, session_id: str, issued_at: int | None = None) -> str:
     settings = get_settings()
     now = int(time.time()) if issued_at is None else issued_at
     claims = {
@@ -38,6 +45,7 @@ def issue_access_token(user_id: str, issued_at: int | None = None) -> str:
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "jti": uuid.uuid4().hex,
+        "sid": session_id,
     }
     key = signing_key()
     return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
@@ -45,6 +53,11 @@ def issue_access_token(user_id: str, issued_at: int | None = None) -> str:
 
 def verify_access_token(token: str) -> str:
     """The user id (`sub`) of a valid token; InvalidTokenError for anything else."""
+    return verify_access_claims(token).user_id
+
+
+def verify_access_claims(token: str) -> AccessClaims:
+    """The user and session of a valid token; InvalidTokenError for anything else."""
     _check_encoding(token)
     settings = get_settings()
     try:
@@ -65,7 +78,10 @@ def verify_access_token(token: str) -> str:
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject:
         raise InvalidTokenError("InvalidSubjectError")
-    return subject
+    session_id = claims["sid"]
+    if not isinstance(session_id, str) or not session_id:
+        raise InvalidTokenError("InvalidSessionError")
+    return AccessClaims(user_id=subject, session_id=session_id)
 
 
 def _check_encoding(token: str) -> None:

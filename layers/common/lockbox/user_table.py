@@ -4,9 +4,13 @@ One table holds three kinds of item, each keyed by `pk`:
 - `USER#<user_id>`: the profile;
 - `USERNAME#<username, lower-cased>` and `EMAIL#<canonical email>`: markers that make
   usernames (case-insensitively) and mailboxes (lockbox.emails.canonical_email) unique, and
-  serve as the login records, so a login is a single GetItem.
-A registration writes the profile and its markers in one transaction, so either all
-of them exist or none does.
+  serve as the login records: they hold the user id, the password hash, the address as
+  sent and the name (for the /users login's answer), and the name's login attempt count
+  (lockbox.login_table), which may exist before any account has the name;
+- `SESSION#<sid>`: sessions (lockbox.session_table).
+A registration writes the profile, its markers and its first session (for /users) in one
+transaction, so either all of them exist or none does. The password hash is on the
+markers and on the profile; a password change updates all of them in one transaction.
 """
 
 from __future__ import annotations
@@ -38,6 +42,17 @@ class NewUser:
     created_at: str
     profile: dict[str, str | int]  # everything else the client may read back
     username: str | None = None  # accounts from /users/register have none
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A profile as stored, for the account calls."""
+
+    user_id: str
+    email: str
+    created_at: str
+    fields: dict[str, str | int]  # username, full_name, age, gender or firstname, lastname
+    password_hash: str | None  # None on profiles written before it was kept there
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +90,22 @@ def login_pk(login: str) -> str:
     return email_pk(login) if "@" in login else username_pk(login)
 
 
-def create_user(user: NewUser) -> None:
-    """Write the profile and its markers atomically; raise if the username or email is taken."""
+# What a marker repeats from the profile for the /users login's user object.
+_MARKER_PROFILE_FIELDS = ("full_name", "firstname", "lastname")
+
+
+def create_user(user: NewUser, session: TransactWriteItemTypeDef | None = None) -> None:
+    """Write the profile and its markers atomically; raise if the username or email is taken.
+
+    `session` (lockbox.session_table.put_session) is written in the same transaction.
+    """
     table = get_settings().users_table
     profile: dict[str, Any] = {
         "pk": {"S": user_pk(user.user_id)},
         "user_id": {"S": user.user_id},
         "email": {"S": user.email},
         "created_at": {"S": user.created_at},
+        "password_hash": {"S": user.password_hash},
         **{name: _attribute(value) for name, value in user.profile.items()},
     }
     if user.username is not None:
@@ -91,12 +114,21 @@ def create_user(user: NewUser) -> None:
         "user_id": {"S": user.user_id},
         "password_hash": {"S": user.password_hash},
         "created_at": {"S": user.created_at},
+        "email": {"S": user.email},
+        **{
+            name: _attribute(value)
+            for name, value in user.profile.items()
+            if name in _MARKER_PROFILE_FIELDS
+        },
     }
     markers = [email_pk(user.email)]
     if user.username is not None:
         markers.insert(0, username_pk(user.username))
-    items: list[TransactWriteItemTypeDef] = [_put_if_absent(table, profile)]
-    items += [_put_if_absent(table, {"pk": {"S": pk}, **login}) for pk in markers]
+    items: list[TransactWriteItemTypeDef] = [_put_if_absent(table, profile, "pk")]
+    # A marker may already hold a login attempt count for its name, but no account.
+    items += [_put_if_absent(table, {"pk": {"S": pk}, **login}, "user_id") for pk in markers]
+    if session is not None:
+        items.append(session)
     _transact_with_retries(items, markers)
 
 
@@ -118,12 +150,12 @@ def _attribute(value: str | int) -> dict[str, str]:
     return {"N": str(value)} if isinstance(value, int) else {"S": value}
 
 
-def _put_if_absent(table: str, item: dict[str, Any]) -> TransactWriteItemTypeDef:
+def _put_if_absent(table: str, item: dict[str, Any], attribute: str) -> TransactWriteItemTypeDef:
     return {
         "Put": {
             "TableName": table,
             "Item": item,
-            "ConditionExpression": "attribute_not_exists(pk)",
+            "ConditionExpression": f"attribute_not_exists({attribute})",
         }
     }
 
@@ -152,3 +184,135 @@ def _raise_if_taken(reasons: list[str], markers: list[str]) -> None:
     for pk, reason in zip(markers, reasons[1:], strict=False):
         if reason == "ConditionalCheckFailed":
             raise (UsernameTakenError if pk.startswith("USERNAME#") else EmailTakenError)()
+
+
+def get_account(user_id: str) -> Account | None:
+    """The user's profile (one GetItem), or None when the account does not exist."""
+    response = dynamodb().get_item(
+        TableName=get_settings().users_table,
+        Key={"pk": {"S": user_pk(user_id)}},
+        ConsistentRead=True,
+    )
+    item = response.get("Item")
+    if item is None:
+        return None
+    fields: dict[str, str | int] = {}
+    for name in ("username", "full_name", "age", "gender", "firstname", "lastname"):
+        if name in item:
+            value = item[name]
+            fields[name] = int(value["N"]) if "N" in value else value["S"]
+    return Account(
+        user_id=user_id,
+        email=item["email"]["S"],
+        created_at=item["created_at"]["S"],
+        fields=fields,
+        password_hash=item.get("password_hash", {}).get("S"),
+    )
+
+
+def account_markers(account: Account) -> list[str]:
+    markers = [email_pk(account.email)]
+    username = account.fields.get("username")
+    if isinstance(username, str):
+        markers.insert(0, username_pk(username))
+    return markers
+
+
+def _unchanged_hash(account: Account) -> tuple[str, dict[str, Any]]:
+    """The profile's condition: its password is still the one the caller proved."""
+    if account.password_hash is None:
+        return "attribute_exists(pk) AND attribute_not_exists(password_hash)", {}
+    return "password_hash = :old_hash", {":old_hash": {"S": account.password_hash}}
+
+
+class AccountChangedError(Exception):
+    """The account changed (or went) between reading it and writing: nothing was written."""
+
+
+def change_password(account: Account, new_hash: str, spared_session: str, now: int) -> None:
+    """Set the new hash on the profile and every marker, and end every session but
+    `spared_session` (created before `now`, Unix microseconds): one TransactWriteItems."""
+    table = get_settings().users_table
+    condition, values = _unchanged_hash(account)
+    items: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": user_pk(account.user_id)}},
+                "UpdateExpression": (
+                    "SET password_hash = :new_hash, sessions_valid_after = :now,"
+                    " spared_session = :sid"
+                ),
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": {
+                    **values,
+                    ":new_hash": {"S": new_hash},
+                    ":now": {"N": str(now)},
+                    ":sid": {"S": spared_session},
+                },
+            }
+        }
+    ]
+    items += [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": pk}},
+                "UpdateExpression": "SET password_hash = :new_hash",
+                "ConditionExpression": "user_id = :user_id",
+                "ExpressionAttributeValues": {
+                    ":new_hash": {"S": new_hash},
+                    ":user_id": {"S": account.user_id},
+                },
+            }
+        }
+        for pk in account_markers(account)
+    ]
+    _transact_account(items)
+
+
+def delete_account(account: Account) -> None:
+    """Remove the profile and its markers in one TransactWriteItems. Every session ends
+    with the profile; the items are purged in the background (lockbox.purge)."""
+    table = get_settings().users_table
+    condition, values = _unchanged_hash(account)
+    profile_delete: dict[str, Any] = {
+        "TableName": table,
+        "Key": {"pk": {"S": user_pk(account.user_id)}},
+        "ConditionExpression": condition,
+    }
+    if values:
+        profile_delete["ExpressionAttributeValues"] = values
+    items: list[TransactWriteItemTypeDef] = [{"Delete": profile_delete}]  # type: ignore[typeddict-item]
+    items += [
+        {
+            "Delete": {
+                "TableName": table,
+                "Key": {"pk": {"S": pk}},
+                "ConditionExpression": "user_id = :user_id",
+                "ExpressionAttributeValues": {":user_id": {"S": account.user_id}},
+            }
+        }
+        for pk in account_markers(account)
+    ]
+    _transact_account(items)
+
+
+def _transact_account(items: list[TransactWriteItemTypeDef]) -> None:
+    """One transaction on the account's items. A failed condition is AccountChangedError;
+    a conflict with a concurrent write (a login counted on a marker) is tried again."""
+    for attempt in range(_CONFLICT_RETRIES + 1):
+        try:
+            dynamodb().transact_write_items(
+                TransactItems=items, ClientRequestToken=uuid.uuid4().hex
+            )
+            return
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons:
+                raise AccountChangedError from None
+            if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
+                raise
+        time.sleep(_CONFLICT_BACKOFF_SECONDS * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)

@@ -1,0 +1,81 @@
+"""The account calls' inputs: GET /api/account, POST /api/password, DELETE /api/account
+(and the /users profile), checked without pydantic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lockbox.errors import ErrorCode
+from lockbox.passwords import password_reason
+from lockbox.proxy import ApiEvent, caller_id, json_body
+from lockbox.session_inputs import SessionCaller, session_caller
+from lockbox.validation import (
+    FieldRule,
+    PlainInput,
+    control_reason,
+    present_text,
+    refuse_if,
+    required_text,
+)
+
+
+def check_current_password(value: object) -> str:
+    # Any string is a password to check: a wrong one is INVALID_CREDENTIALS.
+    return present_text(value, "Password", ErrorCode.INVALID_REQUEST)
+
+
+def check_new_password(value: object) -> str:
+    text = required_text(value, "New password", ErrorCode.INVALID_REQUEST)
+    # bcrypt stops at a NUL: "secret\0anything" would match the hash of "secret".
+    refuse_if(control_reason(text, "New password"), ErrorCode.INVALID_REQUEST)
+    refuse_if(password_reason(text), ErrorCode.INVALID_PASSWORD)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordFields(PlainInput):
+    current_password: str
+    new_password: str
+    rules = (
+        FieldRule("current_password", "current_password", check_current_password),
+        FieldRule("new_password", "new_password", check_new_password),
+    )
+    check_order = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_PASSWORD)
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordInput:
+    caller: SessionCaller
+    current_password: str
+    new_password: str
+
+
+def password_input(event: ApiEvent) -> PasswordInput:
+    """POST /api/password: the caller, the body is a JSON object, then both passwords."""
+    caller = session_caller(event)
+    fields = PasswordFields.from_body(json_body(event))
+    return PasswordInput(caller, fields.current_password, fields.new_password)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFields(PlainInput):
+    password: str
+    rules = (FieldRule("password", "password", check_current_password),)
+    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteAccountInput:
+    user_id: str
+    password: str
+
+
+def delete_account_input(event: ApiEvent) -> DeleteAccountInput:
+    """DELETE /api/account: the caller, the body is a JSON object, then the password."""
+    user_id = caller_id(event)
+    return DeleteAccountInput(user_id, DeleteFields.from_body(json_body(event)).password)
+
+
+def account_input(event: ApiEvent) -> str:
+    """GET /api/account and GET /users/profile: only the caller."""
+    return caller_id(event)

@@ -1,0 +1,375 @@
+"""The account calls, the /users login, profile and logout, and the purge of a deleted
+user's items, against moto."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from lockbox import aws, purge_table
+from lockbox.errors import ErrorCode
+from tests.handlers.calls import (
+    USER,
+    account_handler,
+    authorizer_handler,
+    call,
+    delete_account_handler,
+    error,
+    load_event,
+    password_handler,
+    purge_handler,
+    register,
+    token,
+    users_login_handler,
+    users_logout_handler,
+    users_profile_handler,
+    with_body,
+    without_details,
+)
+
+NEW_PASSWORD = "another_password456"
+STAGE_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/api/account"
+
+
+@pytest.fixture
+def dynamodb_requests() -> Counter[str]:
+    made: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        made[model.name] += 1
+
+    aws.dynamodb().meta.events.register("before-call.dynamodb", count)
+    return made
+
+
+def log_in(context: Any, password: str = USER["password"]) -> str:
+    status, body = token(context, USER["username"], password)
+    assert status == 200, body
+    return str(body["data"]["access_token"])
+
+
+def caller_context(context: Any, access_token: str) -> dict[str, Any] | None:
+    event = {
+        "type": "TOKEN",
+        "authorizationToken": f"Bearer {access_token}",
+        "methodArn": STAGE_ARN,
+    }
+    try:
+        answer: dict[str, Any] = authorizer_handler(event, context)
+    except Exception as refused:
+        if str(refused) != "Unauthorized":
+            raise
+        return None
+    return answer["context"]
+
+
+def as_caller(name: str, access_token: str, context: Any, body: object = ...) -> dict[str, Any]:
+    event = load_event(name)
+    if body is not ...:
+        event["body"] = json.dumps(body)
+    caller = caller_context(context, access_token)
+    assert caller is not None
+    event["requestContext"]["authorizer"] = {**caller, "principalId": caller["user_id"]}
+    return event
+
+
+def users_call(handler: Any, event: dict[str, Any], context: Any) -> tuple[int, Any]:
+    answer = handler(event, context)
+    return int(answer["statusCode"]), json.loads(answer["body"])
+
+
+@pytest.fixture
+def user_id(aws_tables: Any, lambda_context: Any) -> str:
+    status, body = register(lambda_context)
+    assert status == 200
+    return str(body["data"]["user_id"])
+
+
+# --- GET /api/account -------------------------------------------------------------------------
+
+
+def test_account_read_in_one_request(
+    user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
+) -> None:
+    event = as_caller("account_success", log_in(lambda_context), lambda_context)
+    dynamodb_requests.clear()
+
+    status, body = call(account_handler, event, lambda_context)
+
+    assert status == 200
+    assert dict(dynamodb_requests) == {"GetItem": 1}
+    data = body["data"]
+    assert {k: v for k, v in data.items() if k != "created_at"} == {
+        "user_id": user_id,
+        "username": USER["username"],
+        "email": USER["email"],
+        "full_name": USER["full_name"],
+        "age": USER["age"],
+        "gender": USER["gender"],
+    }
+    assert data["created_at"].endswith("+00:00")
+    assert "hash" not in json.dumps(body)
+
+
+# --- POST /api/password -----------------------------------------------------------------------
+
+
+def test_password_change_ends_the_other_sessions_and_the_old_password(
+    user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
+) -> None:
+    mine, other = log_in(lambda_context), log_in(lambda_context)
+    event = as_caller("password_change_success", mine, lambda_context)
+    dynamodb_requests.clear()
+
+    status, body = call(password_handler, event, lambda_context)
+
+    assert (status, body["message"]) == (200, "Password changed successfully.")
+    assert dict(dynamodb_requests) == {"GetItem": 1, "TransactWriteItems": 1}
+    assert caller_context(lambda_context, other) is None
+    assert caller_context(lambda_context, mine) is not None
+    assert token(lambda_context, USER["username"], USER["password"]) == error(
+        ErrorCode.INVALID_CREDENTIALS
+    )
+    assert token(lambda_context, USER["email"], NEW_PASSWORD)[0] == 200
+    assert token(lambda_context, USER["username"], NEW_PASSWORD)[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "fields"),
+    [
+        (
+            {"current_password": "not-the-password", "new_password": NEW_PASSWORD},
+            ErrorCode.INVALID_CREDENTIALS,
+            [],
+        ),
+        (
+            {"current_password": USER["password"], "new_password": "short"},
+            ErrorCode.INVALID_PASSWORD,
+            ["new_password"],
+        ),
+        ({"current_password": USER["password"]}, ErrorCode.INVALID_REQUEST, ["new_password"]),
+        ({}, ErrorCode.INVALID_REQUEST, ["current_password", "new_password"]),
+    ],
+)
+def test_password_change_refusals(
+    user_id: str, lambda_context: Any, body: dict[str, Any], code: ErrorCode, fields: list[str]
+) -> None:
+    event = as_caller("password_change_success", log_in(lambda_context), lambda_context, body)
+
+    status, answer = call(password_handler, event, lambda_context)
+
+    assert without_details((status, answer)) == error(code)
+    assert [d["field"] for d in answer.get("details", [])] == fields
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+
+
+# --- DELETE /api/account and the purge --------------------------------------------------------
+
+
+def store_keys(client: Any, owner: str, count: int) -> None:
+    for start in range(0, count, 25):
+        client.batch_write_item(
+            RequestItems={
+                "ItemsTable": [
+                    {"PutRequest": {"Item": {"user_id": {"S": owner}, "key": {"S": f"k{n:04d}"}}}}
+                    for n in range(start, min(start + 25, count))
+                ]
+            }
+        )
+
+
+def keys_of(client: Any, owner: str) -> int:
+    answer = client.query(
+        TableName="ItemsTable",
+        KeyConditionExpression="user_id = :u",
+        ExpressionAttributeValues={":u": {"S": owner}},
+        Select="COUNT",
+    )
+    return int(answer["Count"])
+
+
+def removed_profile_record(owner: str) -> dict[str, Any]:
+    event = load_event("purge_items_deleted_user")
+    event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = f"USER#{owner}"
+    return event
+
+
+def test_deletion_removes_the_account_and_ends_every_session(
+    user_id: str, lambda_context: Any, aws_tables: Any, dynamodb_requests: Counter[str]
+) -> None:
+    first, second = log_in(lambda_context), log_in(lambda_context)
+    event = as_caller("account_delete_success", first, lambda_context)
+    dynamodb_requests.clear()
+
+    status, body = call(delete_account_handler, event, lambda_context)
+
+    assert (status, body["message"]) == (200, "Account deleted successfully.")
+    assert dict(dynamodb_requests) == {"GetItem": 1, "TransactWriteItems": 1}
+    assert caller_context(lambda_context, second) is None
+    left = {
+        item["pk"]["S"].split("#")[0] for item in aws_tables.scan(TableName="UsersTable")["Items"]
+    }
+    assert left == {"SESSION"}  # the sessions expire by TTL; nothing else of the account is left
+    status, again = register(lambda_context)
+    assert status == 200
+    assert again["data"]["user_id"] != user_id
+
+
+def test_deletion_with_a_wrong_password_changes_nothing(user_id: str, lambda_context: Any) -> None:
+    event = as_caller(
+        "account_delete_success", log_in(lambda_context), lambda_context, {"password": "nope-nope"}
+    )
+
+    assert call(delete_account_handler, event, lambda_context) == error(
+        ErrorCode.INVALID_CREDENTIALS
+    )
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+
+
+def test_purge_deletes_every_key_in_pages(
+    aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(purge_table, "PAGE_SIZE", 40)
+    store_keys(aws_tables, "gone-user", 130)
+    store_keys(aws_tables, "kept-user", 3)
+
+    answer = purge_handler(removed_profile_record("gone-user"), lambda_context)
+
+    assert answer == {"batchItemFailures": []}
+    assert keys_of(aws_tables, "gone-user") == 0
+    assert keys_of(aws_tables, "kept-user") == 3
+
+
+def test_purge_out_of_time_reports_its_record_for_another_delivery(
+    aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given less time left than a page needs, the record is reported for another delivery."""
+    store_keys(aws_tables, "gone-user", 10)
+    event = removed_profile_record("gone-user")
+    monkeypatch.setattr(lambda_context, "get_remaining_time_in_millis", lambda: 1_000)
+
+    answer = purge_handler(event, lambda_context)
+
+    sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
+    assert answer == {"batchItemFailures": [{"itemIdentifier": sequence}]}
+    assert keys_of(aws_tables, "gone-user") == 10
+
+
+def test_purge_failure_is_retried_not_lost(
+    aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_keys(aws_tables, "gone-user", 10)
+
+    def failing(_: list[Any]) -> None:
+        raise purge_table.PurgeStalledError
+
+    monkeypatch.setattr(purge_table, "delete_keys", failing)
+    answer = purge_handler(removed_profile_record("gone-user"), lambda_context)
+
+    assert answer["batchItemFailures"]
+    assert keys_of(aws_tables, "gone-user") == 10
+
+
+def test_purge_ignores_other_records(aws_tables: Any, lambda_context: Any) -> None:
+    store_keys(aws_tables, "x", 2)
+    event = removed_profile_record("x")
+    event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = "SESSION#x"
+
+    assert purge_handler(event, lambda_context) == {"batchItemFailures": []}
+    assert keys_of(aws_tables, "x") == 2
+
+
+# --- /users login, profile, logout ------------------------------------------------------------
+
+
+def test_users_login_profile_and_logout(aws_tables: Any, lambda_context: Any) -> None:
+    signup = load_event("users_register_success")
+    from functions.users_register.app import lambda_handler as users_register_handler
+
+    created = json.loads(users_register_handler(signup, lambda_context)["body"])
+    credentials = json.loads(signup["body"])
+    login_event = with_body(
+        "users_login_success", {"email": credentials["email"], "password": credentials["password"]}
+    )
+
+    status, login = users_call(users_login_handler, login_event, lambda_context)
+
+    assert status == 200
+    assert login["user"] == created["user"]
+    profile_event = as_caller("users_profile_success", login["token"], lambda_context)
+    assert users_call(users_profile_handler, profile_event, lambda_context) == (
+        200,
+        created["user"],
+    )
+    logout_event = as_caller("users_logout_success", login["token"], lambda_context)
+    assert users_call(users_logout_handler, logout_event, lambda_context) == (
+        200,
+        {"message": "Logged out successfully"},
+    )
+    assert caller_context(lambda_context, login["token"]) is None
+    assert caller_context(lambda_context, created["token"]) is not None
+
+
+def test_users_login_of_an_api_account_splits_its_full_name(
+    user_id: str, lambda_context: Any
+) -> None:
+    event = with_body("users_login_success", {"email": USER["email"], "password": USER["password"]})
+
+    status, body = users_call(users_login_handler, event, lambda_context)
+
+    assert status == 200
+    assert body["user"] == {
+        "_id": user_id,
+        "fullname": {"firstname": "John", "lastname": "Doe"},
+        "email": USER["email"],
+        "socketId": None,
+    }
+
+
+def test_users_login_refusals(user_id: str, lambda_context: Any, no_dynamodb: None) -> None:
+    status, body = users_call(
+        users_login_handler, load_event("users_login_invalid_fields"), lambda_context
+    )
+
+    assert status == 400
+    assert body == {
+        "errors": [
+            {
+                "type": "field",
+                "msg": "Invalid Email",
+                "param": "email",
+                "path": "email",
+                "location": "body",
+            },
+            {
+                "type": "field",
+                "msg": "Password must be at least 6 characters long",
+                "param": "password",
+                "path": "password",
+                "location": "body",
+            },
+        ]
+    }
+
+
+def test_users_login_wrong_password(user_id: str, lambda_context: Any) -> None:
+    event = with_body("users_login_success", {"email": USER["email"], "password": "wrong-one"})
+
+    assert users_call(users_login_handler, event, lambda_context) == (
+        401,
+        {"message": "Invalid email or password"},
+    )
+
+
+def test_users_profile_of_a_deleted_account_is_unauthorized(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    event = load_event("users_profile_success")  # its user has no profile here
+
+    assert users_call(users_profile_handler, event, lambda_context) == (
+        401,
+        {"message": "Unauthorized"},
+    )

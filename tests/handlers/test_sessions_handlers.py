@@ -1,0 +1,332 @@
+"""Sessions: refresh tokens with rotation and reuse detection, logout of one session and of
+all, and the authorizer refusing the access tokens of ended sessions (moto)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import jwt
+import pytest
+
+from lockbox import aws, session_table
+from lockbox.errors import ErrorCode
+from tests.handlers.calls import (
+    USER,
+    authorizer_handler,
+    call,
+    error,
+    load_event,
+    logout_handler,
+    refresh_handler,
+    register,
+    token,
+    with_body,
+    without_details,
+)
+
+STAGE_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/api/account"
+
+
+def log_in(context: Any) -> dict[str, Any]:
+    status, body = token(context, USER["username"], USER["password"])
+    assert status == 200, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def refresh(context: Any, refresh_token: object) -> tuple[int, dict[str, Any]]:
+    return call(
+        refresh_handler,
+        with_body("token_refresh_success", {"refresh_token": refresh_token}),
+        context,
+    )
+
+
+def authorized(context: Any, access_token: str) -> dict[str, Any] | None:
+    """The authorizer's context for this token, or None when it refuses it."""
+    event = {
+        "type": "TOKEN",
+        "authorizationToken": f"Bearer {access_token}",
+        "methodArn": STAGE_ARN,
+    }
+    try:
+        answer: dict[str, Any] = authorizer_handler(event, context)
+    except Exception as refused:
+        if str(refused) != "Unauthorized":
+            raise
+        return None
+    return answer["context"]
+
+
+def as_caller(name: str, access_token: str, context: Any, body: object = ...) -> dict[str, Any]:
+    """An events/ file as API Gateway hands it over once the authorizer accepted the token."""
+    event = load_event(name)
+    if body is not ...:
+        event["body"] = json.dumps(body)
+    caller = authorized(context, access_token)
+    assert caller is not None
+    event["requestContext"]["authorizer"] = {**caller, "principalId": caller["user_id"]}
+    return event
+
+
+@pytest.fixture
+def account(aws_tables: Any, lambda_context: Any) -> str:
+    status, body = register(lambda_context)
+    assert status == 200
+    return str(body["data"]["user_id"])
+
+
+@pytest.fixture
+def dynamodb_requests() -> Counter[str]:
+    """DynamoDB requests made through the functions' client, by operation."""
+    made: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        made[model.name] += 1
+
+    aws.dynamodb().meta.events.register("before-call.dynamodb", count)
+    return made
+
+
+def test_login_returns_a_refresh_token_and_a_token_with_the_session(
+    account: str, lambda_context: Any, jwt_signing_key: str, aws_tables: Any
+) -> None:
+    """Given a login, the refresh token is opaque with 256 random bits, only its hash is
+    stored, and the access token's sid names the session."""
+    data = log_in(lambda_context)
+    claims = jwt.decode(data["access_token"], options={"verify_signature": False})
+    secret = data["refresh_token"].rsplit(".", 1)[1]
+
+    assert data["refresh_expires_in"] == 2592000
+    assert len(secret) >= 43  # token_urlsafe(32)
+    item = aws_tables.get_item(
+        TableName="UsersTable", Key={"pk": {"S": f"SESSION#{claims['sid']}"}}
+    )["Item"]
+    assert item["user_id"] == {"S": account}
+    assert item["current_hash"] == {"S": session_table.refresh_hash(secret)}
+    assert secret not in json.dumps(item)
+    assert int(item["expires_at"]["N"]) > int(item["refresh_expires_at"]["N"])  # TTL
+    assert authorized(lambda_context, data["access_token"]) == {
+        "user_id": account,
+        "sid": claims["sid"],
+    }
+
+
+def test_refresh_rotates_and_keeps_the_session(
+    account: str, lambda_context: Any, dynamodb_requests: Counter[str]
+) -> None:
+    """Given a refresh, new tokens of the same session, in one DynamoDB request."""
+    data = log_in(lambda_context)
+    dynamodb_requests.clear()
+
+    status, body = refresh(lambda_context, data["refresh_token"])
+
+    assert status == 200
+    assert body["message"] == "Access token refreshed successfully."
+    assert body["data"]["refresh_token"] != data["refresh_token"]
+    assert sum(dynamodb_requests.values()) == 1
+    old_sid = jwt.decode(data["access_token"], options={"verify_signature": False})["sid"]
+    new_sid = jwt.decode(body["data"]["access_token"], options={"verify_signature": False})["sid"]
+    assert new_sid == old_sid
+    assert refresh(lambda_context, body["data"]["refresh_token"])[0] == 200
+
+
+def test_reuse_within_the_grace_window_is_refused_and_the_session_lives(
+    account: str, lambda_context: Any
+) -> None:
+    data = log_in(lambda_context)
+    _, rotated = refresh(lambda_context, data["refresh_token"])
+
+    assert refresh(lambda_context, data["refresh_token"]) == error(ErrorCode.INVALID_REFRESH_TOKEN)
+    assert refresh(lambda_context, rotated["data"]["refresh_token"])[0] == 200
+
+
+def test_reuse_after_the_grace_window_ends_the_session(
+    account: str,
+    lambda_context: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    dynamodb_requests: Counter[str],
+) -> None:
+    """Given a rotated token presented after 10 s, the whole session ends: its current
+    refresh token and its access tokens; two DynamoDB requests."""
+    monkeypatch.setattr(session_table, "REUSE_GRACE_MILLISECONDS", 0)
+    data = log_in(lambda_context)
+    _, rotated = refresh(lambda_context, data["refresh_token"])
+    dynamodb_requests.clear()
+
+    assert refresh(lambda_context, data["refresh_token"]) == error(ErrorCode.INVALID_REFRESH_TOKEN)
+    assert sum(dynamodb_requests.values()) == 2
+    assert refresh(lambda_context, rotated["data"]["refresh_token"]) == error(
+        ErrorCode.INVALID_REFRESH_TOKEN
+    )
+    assert authorized(lambda_context, rotated["data"]["access_token"]) is None
+    assert authorized(lambda_context, data["access_token"]) is None
+
+
+@pytest.mark.usefixtures("atomic_moto")
+def test_parallel_refreshes_with_one_token_have_one_winner(
+    account: str, lambda_context: Any
+) -> None:
+    data = log_in(lambda_context)
+
+    with ThreadPoolExecutor(10) as pool:
+        statuses = list(
+            pool.map(lambda _: refresh(lambda_context, data["refresh_token"])[0], range(10))
+        )
+
+    assert sorted(statuses) == [200] + [401] * 9
+
+
+@pytest.mark.parametrize(
+    "refresh_token",
+    [
+        "garbage",
+        "5a3c7e0e-9f1b-4d2a-8c6e-2b7d9f1a0c34.1.AAAAAAAAAAAAAAAAAAAAAA." + "A" * 43,
+        pytest.param("", id="blank"),
+    ],
+)
+def test_unknown_refresh_tokens_are_refused(
+    account: str, lambda_context: Any, refresh_token: str
+) -> None:
+    expected = ErrorCode.INVALID_REQUEST if not refresh_token else ErrorCode.INVALID_REFRESH_TOKEN
+    assert without_details(refresh(lambda_context, refresh_token)) == error(expected)
+
+
+@pytest.mark.parametrize("body", [{}, {"refresh_token": 42}, {"refresh_token": "  "}])
+def test_missing_refresh_token_is_invalid_request_with_details(
+    lambda_context: Any, no_dynamodb: None, body: dict[str, Any]
+) -> None:
+    status, answer = call(refresh_handler, with_body("token_refresh_success", body), lambda_context)
+
+    assert (status, answer["code"]) == (400, "INVALID_REQUEST")
+    assert [d["field"] for d in answer["details"]] == ["refresh_token"]
+
+
+def test_logout_ends_only_the_callers_session(
+    account: str, lambda_context: Any, dynamodb_requests: Counter[str]
+) -> None:
+    """Given two sessions, logout ends the caller's: its refresh token and a never-used
+    access token of it are refused at once; the other session lives. One request."""
+    first, second = log_in(lambda_context), log_in(lambda_context)
+    _, unused = refresh(lambda_context, first["refresh_token"])
+    event = as_caller("logout_success", first["access_token"], lambda_context)
+    dynamodb_requests.clear()
+
+    status, body = call(logout_handler, event, lambda_context)
+
+    assert (status, body["message"]) == (200, "Logged out successfully.")
+    assert sum(dynamodb_requests.values()) == 1
+    assert authorized(lambda_context, unused["data"]["access_token"]) is None
+    assert refresh(lambda_context, unused["data"]["refresh_token"])[0] == 401
+    assert authorized(lambda_context, second["access_token"]) is not None
+    assert refresh(lambda_context, second["refresh_token"])[0] == 200
+
+
+def test_logout_all_ends_every_session(
+    account: str, lambda_context: Any, dynamodb_requests: Counter[str]
+) -> None:
+    sessions = [log_in(lambda_context) for _ in range(3)]
+    event = as_caller("logout_all", sessions[0]["access_token"], lambda_context)
+    dynamodb_requests.clear()
+
+    assert call(logout_handler, event, lambda_context)[0] == 200
+    assert sum(dynamodb_requests.values()) == 1
+    for data in sessions:
+        assert authorized(lambda_context, data["access_token"]) is None
+        assert refresh(lambda_context, data["refresh_token"])[0] == 401
+    later = log_in(lambda_context)  # a new login starts a live session
+    assert authorized(lambda_context, later["access_token"]) is not None
+
+
+@pytest.mark.parametrize("body", ['{"all": "yes"}', "[]", "{"])
+def test_logout_body_must_be_an_object_with_a_boolean(
+    account: str, lambda_context: Any, body: str
+) -> None:
+    event = as_caller("logout_success", log_in(lambda_context)["access_token"], lambda_context)
+    event["body"] = body
+
+    assert without_details(call(logout_handler, event, lambda_context)) == error(
+        ErrorCode.INVALID_REQUEST
+    )
+
+
+def test_logout_without_the_authorizer_context_is_invalid_token(
+    lambda_context: Any, no_dynamodb: None
+) -> None:
+    event = load_event("logout_success")
+    event["requestContext"].pop("authorizer")
+
+    assert call(logout_handler, event, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+
+
+def test_authorizer_makes_one_request_per_decision(
+    account: str, lambda_context: Any, dynamodb_requests: Counter[str]
+) -> None:
+    data = log_in(lambda_context)
+    dynamodb_requests.clear()
+
+    assert authorized(lambda_context, data["access_token"]) is not None
+    assert dict(dynamodb_requests) == {"TransactGetItems": 1}
+
+
+def test_an_expired_refresh_token_is_refused(
+    account: str, lambda_context: Any, aws_tables: Any
+) -> None:
+    """Given a refresh token past its refresh_expires_in, 401 INVALID_REFRESH_TOKEN."""
+    data = log_in(lambda_context)
+    sid = jwt.decode(data["access_token"], options={"verify_signature": False})["sid"]
+    aws_tables.update_item(
+        TableName="UsersTable",
+        Key={"pk": {"S": f"SESSION#{sid}"}},
+        UpdateExpression="SET refresh_expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": "1000"}},
+    )
+
+    assert refresh(lambda_context, data["refresh_token"]) == error(ErrorCode.INVALID_REFRESH_TOKEN)
+
+
+def test_refresh_lifetime_is_the_deployment_parameter(
+    account: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lockbox.settings import get_settings
+
+    monkeypatch.setenv("REFRESH_TOKEN_LIFETIME", "86400")
+    get_settings.cache_clear()
+
+    data = log_in(lambda_context)
+    _, body = refresh(lambda_context, data["refresh_token"])
+
+    assert data["refresh_expires_in"] == body["data"]["refresh_expires_in"] == 86400
+
+
+def test_authorizer_read_cancelled_by_a_concurrent_refresh_is_tried_again(
+    account: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the session read cancelled once (a refresh was writing the session), the
+    decision is still taken, not a 500."""
+    from botocore.exceptions import ClientError
+
+    data = log_in(lambda_context)
+    client = aws.dynamodb()
+    real = client.transact_get_items
+    conflicts = [1]
+
+    def conflict_once(**kwargs: Any) -> Any:
+        if conflicts:
+            conflicts.pop()
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
+                },
+                "TransactGetItems",
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "transact_get_items", conflict_once)
+
+    assert authorized(lambda_context, data["access_token"]) is not None
+    assert conflicts == []
