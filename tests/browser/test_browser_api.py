@@ -1,17 +1,14 @@
 """The /api calls a front end on another origin makes, each run with `fetch` in Chromium.
 
 Every answer here must be readable by the page's JavaScript: without CORS headers on the
-response the browser withholds it, and the test fails saying so. Tests of features the
-API does not have yet are strict xfails naming the feature: when it lands they fail as
-XPASS, and their mark must go.
+response the browser withholds it, and the test fails saying so. A test written before
+its feature is built is a strict xfail naming the feature, until the feature lands.
 """
 
 from __future__ import annotations
 
 import re
 from urllib.parse import quote
-
-import pytest
 
 from tests.browser.front_end import PASSWORD, FrontEnd, registration_body, unique
 
@@ -115,9 +112,6 @@ def test_error_body_without_token_is_readable(front_end: FrontEnd) -> None:
     assert envelope["message"] == "Invalid access token provided."
 
 
-@pytest.mark.xfail(
-    strict=True, reason="refresh tokens, POST /api/token/refresh (Sessions) not built yet"
-)
 def test_refresh_the_access_token(front_end: FrontEnd) -> None:
     """Given a login's refresh token, when the page calls POST /api/token/refresh, then it
     reads a new access token and a new refresh token."""

@@ -1,11 +1,8 @@
 """The /users calls a front end of the "fullname" family makes, each run with `fetch` in
-Chromium from another origin. Features not built yet are strict xfails naming the
-feature: when one lands its test fails as XPASS, and its mark must go.
+Chromium from another origin: sign up, log in, read the profile, log out.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from tests.browser.front_end import FrontEnd, users_registration_body
 
@@ -26,7 +23,6 @@ def test_users_register_from_another_origin(front_end: FrontEnd) -> None:
     assert created["user"]["fullname"] == body["fullname"]
 
 
-@pytest.mark.xfail(strict=True, reason="POST /users/login (the /users flavour) not built yet")
 def test_users_login(front_end: FrontEnd) -> None:
     """Given an account from /users/register, when the page logs in with POST /users/login,
     then it reads 200 with a token and the same user."""
@@ -43,7 +39,6 @@ def test_users_login(front_end: FrontEnd) -> None:
     assert logged_in["user"] == account["user"]
 
 
-@pytest.mark.xfail(strict=True, reason="GET /users/profile (the /users flavour) not built yet")
 def test_users_profile(front_end: FrontEnd) -> None:
     """Given a token from /users/register, when the page calls GET /users/profile with it,
     then it reads 200 and the bare user object."""
@@ -54,7 +49,6 @@ def test_users_profile(front_end: FrontEnd) -> None:
     assert front_end.expect(answer, 200) == account["user"]
 
 
-@pytest.mark.xfail(strict=True, reason="GET /users/logout (the /users flavour) not built yet")
 def test_users_logout(front_end: FrontEnd) -> None:
     """Given a token from /users/register, when the page calls GET /users/logout with it,
     then it reads 200 and the logout message."""
@@ -65,7 +59,6 @@ def test_users_logout(front_end: FrontEnd) -> None:
     assert front_end.expect(answer, 200) == {"message": "Logged out successfully"}
 
 
-@pytest.mark.xfail(strict=True, reason="GET /users/logout ending the session not built yet")
 def test_token_refused_after_users_logout(front_end: FrontEnd) -> None:
     """Given a token whose session the page ended with GET /users/logout, when the page
     calls GET /users/profile with it, then it reads 401."""
