@@ -24,6 +24,7 @@ help:
 	@echo "make check      the inner loop: ruff, mypy, unit and handler tests (no Java or Node)"
 	@echo "make test       every check: ruff, mypy, sam validate --lint, all pytest suites, coverage"
 	@echo "make e2e        the end-to-end HTTP suite alone (API_URL=... to target a deployed stack)"
+	@echo "make browser    the browser suite alone: headless Chromium calls the local stack from another origin"
 	@echo "make build      sam build (arm64 artifacts, no Docker needed)"
 	@echo "make validate   sam validate --lint, cfn-lint in every region of the extension mapping"
 	@echo "make deploy-checks  tests/deploy: the template after SAM's transform (no AWS needed)"
@@ -89,6 +90,24 @@ e2e: $(STAMP) java $(NODE_STAMP)
 # current, the old one previous, older ones dropped (a running `make run` picks it up).
 rotate-key: $(STAMP)
 	$(PY) -m lockbox_local.rotate_key $(ARGS)
+
+# The browser suite (tests/browser) drives the system's Chromium, not a download of
+# Playwright's: say so up front when it is missing. `make test` runs the suite too.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+.PHONY: chromium browser
+
+chromium:
+	@test -x "$(CHROMIUM)" || { \
+	  echo "Chromium runs the browser tests (tests/browser), and $(CHROMIUM) was not found."; \
+	  echo "Install it (Debian/Ubuntu: sudo apt-get install chromium), or name another"; \
+	  echo "binary: make CHROMIUM=/path/to/chromium ..., then run make again."; \
+	  exit 1; }
+
+test: chromium
+
+browser: $(STAMP) java chromium $(NODE_STAMP)
+	$(PY) -m pytest tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import PROJECT_ROOT, LocalStackProcess
 from tests.e2e.helpers import assert_error, fetch, jwt_parts, login, new_user, store, unique_key
+from tests.local_stack import PROJECT_ROOT, LocalStackProcess
 
 pytestmark = [
     pytest.mark.skipif(
