@@ -395,3 +395,18 @@ def test_samconfig_overrides_only_template_parameters() -> None:
         text = commands.get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
         names = {pair.split("=", 1)[0] for pair in text.split()}
         assert names <= declared, environment
+
+
+def test_dashboard_shows_every_api_function() -> None:
+    """Given the dashboard, it names every function behind the API (the rotation function
+    has its own alarms and is not on a request path)."""
+    (dashboard,) = resources("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    text = body if isinstance(body, str) else body[0]
+    functions = {
+        logical_id
+        for logical_id, resource in transformed()["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function" and logical_id != "RotateSigningKeyFunction"
+    }
+
+    assert {name for name in functions if "${" + name + "}" not in text} == set()
