@@ -96,6 +96,7 @@ def _install_fakes() -> None:
         purge_table,
         registration,
         session_table,
+        transactions,
         user_table,
     )
 
@@ -107,6 +108,7 @@ def _install_fakes() -> None:
         (login_table, "dynamodb", lambda: fake),
         (session_table, "dynamodb", lambda: fake),
         (purge_table, "dynamodb", lambda: fake),
+        (transactions, "dynamodb", lambda: fake),
         (registration, "hash_password", lambda password: "no-op"),
         (account, "hash_password", lambda password: "no-op"),
         (login, "verify_password", matches),
