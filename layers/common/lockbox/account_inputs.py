@@ -6,16 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lockbox.errors import ErrorCode
-from lockbox.passwords import password_reason
+from lockbox.passwords import new_password_rule
 from lockbox.proxy import ApiEvent, caller_id, json_body
 from lockbox.session_inputs import SessionCaller, session_caller
 from lockbox.validation import (
     FieldRule,
     PlainInput,
-    control_reason,
     present_text,
-    refuse_if,
-    required_text,
 )
 
 
@@ -24,12 +21,7 @@ def check_current_password(value: object) -> str:
     return present_text(value, "Password", ErrorCode.INVALID_REQUEST)
 
 
-def check_new_password(value: object) -> str:
-    text = required_text(value, "New password", ErrorCode.INVALID_REQUEST)
-    # bcrypt stops at a NUL: "secret\0anything" would match the hash of "secret".
-    refuse_if(control_reason(text, "New password"), ErrorCode.INVALID_REQUEST)
-    refuse_if(password_reason(text), ErrorCode.INVALID_PASSWORD)
-    return text
+check_new_password = new_password_rule("New password")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from functools import cache
 
 import bcrypt
 
+from lockbox.errors import ErrorCode
 from lockbox.settings import PasswordPolicy, get_settings
+from lockbox.validation import control_reason, refuse_if, required_text
 
 MIN_PASSWORD_BYTES = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything longer; refuse rather than truncate
@@ -46,6 +49,20 @@ def password_reason(password: str) -> str | None:
     if get_settings().password_policy is PasswordPolicy.STRICT:
         return _composition_reason(password)
     return None
+
+
+def new_password_rule(label: str) -> Callable[[object], str]:
+    """The rule of a field that sets a password: present text without control characters
+    (INVALID_REQUEST), then the policy (INVALID_PASSWORD)."""
+
+    def check(value: object) -> str:
+        text = required_text(value, label, ErrorCode.INVALID_REQUEST)
+        # bcrypt stops at a NUL: "secret\0anything" would match the hash of "secret".
+        refuse_if(control_reason(text, label), ErrorCode.INVALID_REQUEST)
+        refuse_if(password_reason(text), ErrorCode.INVALID_PASSWORD)
+        return text
+
+    return check
 
 
 def _composition_reason(password: str) -> str | None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from lockbox.emails import email_reason
 from lockbox.errors import Detail, ErrorCode
 from lockbox.json_text import JsonNumber
-from lockbox.passwords import MAX_PASSWORD_BYTES, password_bytes, password_reason
+from lockbox.passwords import MAX_PASSWORD_BYTES, new_password_rule, password_bytes
 from lockbox.proxy import ApiEvent, json_body
 from lockbox.validation import (
     RuleViolation,
@@ -61,12 +61,7 @@ def check_full_name(value: object) -> str:
     return _free_text(value, "Full name", ErrorCode.INVALID_REQUEST, MAX_FULL_NAME_LENGTH)
 
 
-def check_new_password(value: object) -> str:
-    text = required_text(value, "Password", ErrorCode.INVALID_REQUEST)
-    # bcrypt stops at a NUL: "secret\0anything" would match the hash of "secret".
-    refuse_if(control_reason(text, "Password"), ErrorCode.INVALID_REQUEST)
-    refuse_if(password_reason(text), ErrorCode.INVALID_PASSWORD)
-    return text
+check_new_password = new_password_rule("Password")
 
 
 def check_age(value: object) -> int:
