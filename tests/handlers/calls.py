@@ -7,6 +7,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+from botocore.exceptions import ClientError
+
 from functions.authorizer.app import lambda_handler as authorizer_handler
 from functions.change_password.app import lambda_handler as password_handler
 from functions.delete_account.app import lambda_handler as delete_account_handler
@@ -24,6 +27,7 @@ from functions.update_item.app import lambda_handler as update_handler
 from functions.users_login.app import lambda_handler as users_login_handler
 from functions.users_logout.app import lambda_handler as users_logout_handler
 from functions.users_profile.app import lambda_handler as users_profile_handler
+from lockbox import aws
 from lockbox.errors import ErrorCode
 from lockbox.responses import error_body
 from tests.support import load_event
@@ -34,8 +38,11 @@ __all__ = [
     "USER",
     "Handler",
     "account_handler",
+    "as_caller",
+    "authorized",
     "authorizer_handler",
     "call",
+    "conflict_once",
     "delete_account_handler",
     "delete_handler",
     "error",
@@ -125,3 +132,61 @@ def register(context: Any, **changes: Any) -> tuple[int, dict[str, Any]]:
 def token(context: Any, username: str, password: str) -> tuple[int, dict[str, Any]]:
     body = {"username": username, "password": password}
     return call(token_handler, with_body("token_success", body), context)
+
+
+# A method ARN of the API's stage: the authorizer's policy covers every route of it.
+STAGE_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/api/account"
+
+
+def authorized(context: Any, access_token: str) -> dict[str, Any] | None:
+    """The authorizer's context for this token, or None when it refuses it."""
+    event = {
+        "type": "TOKEN",
+        "authorizationToken": f"Bearer {access_token}",
+        "methodArn": STAGE_ARN,
+    }
+    try:
+        answer: dict[str, Any] = authorizer_handler(event, context)
+    except Exception as refused:
+        if str(refused) != "Unauthorized":
+            raise
+        return None
+    return answer["context"]
+
+
+def as_caller(name: str, access_token: str, context: Any, body: object = ...) -> dict[str, Any]:
+    """An events/ file as API Gateway hands it over once the authorizer accepted the token."""
+    event = load_event(name)
+    if body is not ...:
+        event["body"] = json.dumps(body)
+    caller = authorized(context, access_token)
+    assert caller is not None
+    event["requestContext"]["authorizer"] = {**caller, "principalId": caller["user_id"]}
+    return event
+
+
+def conflict_once(
+    monkeypatch: pytest.MonkeyPatch, operation: str, reasons: list[str]
+) -> list[dict[str, Any]]:
+    """Make the next call of a transaction operation of the DynamoDB client (moto's) be
+    cancelled for a TransactionConflict, with these cancellation reason codes; the calls
+    after it go through. Returns the list of calls made, in order."""
+    client = aws.dynamodb()
+    real = getattr(client, operation)
+    name = "".join(part.title() for part in operation.split("_"))
+    calls: list[dict[str, Any]] = []
+
+    def cancelled_first(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": code} for code in reasons],
+                },
+                name,
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, operation, cancelled_first)
+    return calls

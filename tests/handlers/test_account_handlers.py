@@ -14,7 +14,8 @@ from lockbox.errors import ErrorCode
 from tests.handlers.calls import (
     USER,
     account_handler,
-    authorizer_handler,
+    as_caller,
+    authorized,
     call,
     delete_account_handler,
     error,
@@ -31,7 +32,6 @@ from tests.handlers.calls import (
 )
 
 NEW_PASSWORD = "another_password456"
-STAGE_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/api/account"
 
 
 @pytest.fixture
@@ -49,31 +49,6 @@ def log_in(context: Any, password: str = USER["password"]) -> str:
     status, body = token(context, USER["username"], password)
     assert status == 200, body
     return str(body["data"]["access_token"])
-
-
-def caller_context(context: Any, access_token: str) -> dict[str, Any] | None:
-    event = {
-        "type": "TOKEN",
-        "authorizationToken": f"Bearer {access_token}",
-        "methodArn": STAGE_ARN,
-    }
-    try:
-        answer: dict[str, Any] = authorizer_handler(event, context)
-    except Exception as refused:
-        if str(refused) != "Unauthorized":
-            raise
-        return None
-    return answer["context"]
-
-
-def as_caller(name: str, access_token: str, context: Any, body: object = ...) -> dict[str, Any]:
-    event = load_event(name)
-    if body is not ...:
-        event["body"] = json.dumps(body)
-    caller = caller_context(context, access_token)
-    assert caller is not None
-    event["requestContext"]["authorizer"] = {**caller, "principalId": caller["user_id"]}
-    return event
 
 
 def users_call(handler: Any, event: dict[str, Any], context: Any) -> tuple[int, Any]:
@@ -128,8 +103,8 @@ def test_password_change_ends_the_other_sessions_and_the_old_password(
 
     assert (status, body["message"]) == (200, "Password changed successfully.")
     assert dict(dynamodb_requests) == {"GetItem": 1, "TransactWriteItems": 1}
-    assert caller_context(lambda_context, other) is None
-    assert caller_context(lambda_context, mine) is not None
+    assert authorized(lambda_context, other) is None
+    assert authorized(lambda_context, mine) is not None
     assert token(lambda_context, USER["username"], USER["password"]) == error(
         ErrorCode.INVALID_CREDENTIALS
     )
@@ -208,7 +183,7 @@ def test_deletion_removes_the_account_and_ends_every_session(
 
     assert (status, body["message"]) == (200, "Account deleted successfully.")
     assert dict(dynamodb_requests) == {"GetItem": 1, "TransactWriteItems": 1}
-    assert caller_context(lambda_context, second) is None
+    assert authorized(lambda_context, second) is None
     left = {
         item["pk"]["S"].split("#")[0] for item in aws_tables.scan(TableName="UsersTable")["Items"]
     }
@@ -309,8 +284,8 @@ def test_users_login_profile_and_logout(aws_tables: Any, lambda_context: Any) ->
         200,
         {"message": "Logged out successfully"},
     )
-    assert caller_context(lambda_context, login["token"]) is None
-    assert caller_context(lambda_context, created["token"]) is not None
+    assert authorized(lambda_context, login["token"]) is None
+    assert authorized(lambda_context, created["token"]) is not None
 
 
 def test_users_login_of_an_api_account_splits_its_full_name(

@@ -18,6 +18,7 @@ from lockbox_local.ports import free_port
 from tests.handlers.calls import (
     USER,
     call,
+    conflict_once,
     delete_handler,
     error,
     event_for_key,
@@ -126,32 +127,14 @@ def test_transaction_conflict_is_retried_then_succeeds(
 ) -> None:
     """Given one TransactionConflict cancellation, the registration is retried and succeeds."""
     monkeypatch.setattr(transactions, "CONFLICT_BACKOFF_SECONDS", 0)
-    client = aws.dynamodb()
-    real = client.transact_write_items
-    attempts: list[int] = []
-
-    def conflict_once(**kwargs: Any) -> Any:
-        attempts.append(1)
-        if len(attempts) == 1:
-            raise ClientError(
-                {
-                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                    "CancellationReasons": [
-                        {"Code": "None"},
-                        {"Code": "TransactionConflict"},
-                        {"Code": "None"},
-                    ],
-                },
-                "TransactWriteItems",
-            )
-        return real(**kwargs)
-
-    monkeypatch.setattr(client, "transact_write_items", conflict_once)
+    calls = conflict_once(
+        monkeypatch, "transact_write_items", ["None", "TransactionConflict", "None"]
+    )
 
     status, _ = call(register_handler, load_event("register_success"), lambda_context)
 
     assert status == 200
-    assert len(attempts) == 2
+    assert len(calls) == 2
     assert_accounts_consistent(aws_tables)
 
 

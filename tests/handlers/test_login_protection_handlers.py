@@ -14,7 +14,15 @@ import pytest
 
 from lockbox import aws, login_table
 from lockbox.errors import ErrorCode
-from tests.handlers.calls import USER, error, register, token, users_login_handler, with_body
+from tests.handlers.calls import (
+    USER,
+    conflict_once,
+    error,
+    register,
+    token,
+    users_login_handler,
+    with_body,
+)
 
 WRONG = "wrong-password-1"
 
@@ -194,25 +202,7 @@ def test_a_login_whose_transaction_meets_a_concurrent_count_is_tried_again(
 ) -> None:
     """Given the session's transaction cancelled once for a conflict (another login of the
     name counted at that moment), the login still succeeds."""
-    from botocore.exceptions import ClientError
-
-    client = aws.dynamodb()
-    real = client.transact_write_items
-    conflicts = [1]
-
-    def conflict_once(**kwargs: Any) -> Any:
-        if conflicts:
-            conflicts.pop()
-            raise ClientError(
-                {
-                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                    "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
-                },
-                "TransactWriteItems",
-            )
-        return real(**kwargs)
-
-    monkeypatch.setattr(client, "transact_write_items", conflict_once)
+    calls = conflict_once(monkeypatch, "transact_write_items", ["None", "TransactionConflict"])
 
     assert token(lambda_context, USER["username"], USER["password"])[0] == 200
-    assert conflicts == []
+    assert len(calls) == 2  # cancelled once, then sent again

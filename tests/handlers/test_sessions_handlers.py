@@ -15,8 +15,10 @@ from lockbox import aws, session_table
 from lockbox.errors import ErrorCode
 from tests.handlers.calls import (
     USER,
-    authorizer_handler,
+    as_caller,
+    authorized,
     call,
+    conflict_once,
     error,
     load_event,
     logout_handler,
@@ -26,8 +28,6 @@ from tests.handlers.calls import (
     with_body,
     without_details,
 )
-
-STAGE_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/api/account"
 
 
 def log_in(context: Any) -> dict[str, Any]:
@@ -43,33 +43,6 @@ def refresh(context: Any, refresh_token: object) -> tuple[int, dict[str, Any]]:
         with_body("token_refresh_success", {"refresh_token": refresh_token}),
         context,
     )
-
-
-def authorized(context: Any, access_token: str) -> dict[str, Any] | None:
-    """The authorizer's context for this token, or None when it refuses it."""
-    event = {
-        "type": "TOKEN",
-        "authorizationToken": f"Bearer {access_token}",
-        "methodArn": STAGE_ARN,
-    }
-    try:
-        answer: dict[str, Any] = authorizer_handler(event, context)
-    except Exception as refused:
-        if str(refused) != "Unauthorized":
-            raise
-        return None
-    return answer["context"]
-
-
-def as_caller(name: str, access_token: str, context: Any, body: object = ...) -> dict[str, Any]:
-    """An events/ file as API Gateway hands it over once the authorizer accepted the token."""
-    event = load_event(name)
-    if body is not ...:
-        event["body"] = json.dumps(body)
-    caller = authorized(context, access_token)
-    assert caller is not None
-    event["requestContext"]["authorizer"] = {**caller, "principalId": caller["user_id"]}
-    return event
 
 
 @pytest.fixture
@@ -307,26 +280,8 @@ def test_authorizer_read_cancelled_by_a_concurrent_refresh_is_tried_again(
 ) -> None:
     """Given the session read cancelled once (a refresh was writing the session), the
     decision is still taken, not a 500."""
-    from botocore.exceptions import ClientError
-
     data = log_in(lambda_context)
-    client = aws.dynamodb()
-    real = client.transact_get_items
-    conflicts = [1]
-
-    def conflict_once(**kwargs: Any) -> Any:
-        if conflicts:
-            conflicts.pop()
-            raise ClientError(
-                {
-                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                    "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
-                },
-                "TransactGetItems",
-            )
-        return real(**kwargs)
-
-    monkeypatch.setattr(client, "transact_get_items", conflict_once)
+    calls = conflict_once(monkeypatch, "transact_get_items", ["TransactionConflict", "None"])
 
     assert authorized(lambda_context, data["access_token"]) is not None
-    assert conflicts == []
+    assert len(calls) == 2  # cancelled once, then sent again

@@ -68,6 +68,23 @@ def claims() -> dict[str, Any]:
     }
 
 
+def freeze_extension_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on the extension answers the version stages as they are now (its own cache
+    not refreshed yet); versions asked for by id are still looked up."""
+    stale = {
+        stage: secrets._fetch_version({"versionStage": stage}, missing_ok=True)
+        for stage in ("AWSCURRENT", "AWSPREVIOUS")
+    }
+    fetch = secrets._fetch_version
+
+    def stale_stages(selector: dict[str, str], *, missing_ok: bool) -> dict[str, Any] | None:
+        if "versionStage" in selector:
+            return stale[selector["versionStage"]]
+        return fetch(selector, missing_ok=missing_ok)
+
+    monkeypatch.setattr(secrets, "_fetch_version", stale_stages)
+
+
 def test_token_names_its_key_by_version_id_not_by_its_value(rotating: LocalSecrets) -> None:
     """Given a new token, its kid is the current version's id, and the key is nowhere in it."""
     current = rotating.get(JWT_SECRET_ID)
@@ -164,18 +181,7 @@ def test_new_key_verifies_even_when_the_extension_still_serves_the_old_stages(
     """Given the extension's own cache still answering the stages from before the rotation,
     the new kid is looked up by version id (not cached there yet) and accepted."""
     assert verify_access_token(issue_access_token(USER_ID, SESSION_ID)) == USER_ID
-    stale = {
-        stage: secrets._fetch_version({"versionStage": stage}, missing_ok=True)
-        for stage in ("AWSCURRENT", "AWSPREVIOUS")
-    }
-    fetch = secrets._fetch_version
-
-    def stale_stages(selector: dict[str, str], *, missing_ok: bool) -> dict[str, Any] | None:
-        if "versionStage" in selector:
-            return stale[selector["versionStage"]]
-        return fetch(selector, missing_ok=missing_ok)
-
-    monkeypatch.setattr(secrets, "_fetch_version", stale_stages)
+    freeze_extension_stages(monkeypatch)
     rotate(rotating)
     secret = rotating.get(JWT_SECRET_ID)
     assert secret is not None
@@ -269,18 +275,7 @@ def test_a_looked_up_current_key_drops_the_key_two_rotations_old(
     rotate(rotating)
     forget_cached_key()
     assert verify_access_token(oldest) == USER_ID  # previous, still accepted
-    stale = {
-        stage: secrets._fetch_version({"versionStage": stage}, missing_ok=True)
-        for stage in ("AWSCURRENT", "AWSPREVIOUS")
-    }
-    fetch = secrets._fetch_version
-
-    def stale_stages(selector: dict[str, str], *, missing_ok: bool) -> dict[str, Any] | None:
-        if "versionStage" in selector:
-            return stale[selector["versionStage"]]
-        return fetch(selector, missing_ok=missing_ok)
-
-    monkeypatch.setattr(secrets, "_fetch_version", stale_stages)
+    freeze_extension_stages(monkeypatch)
     rotate(rotating)
     secret = rotating.get(JWT_SECRET_ID)
     assert secret is not None
