@@ -49,7 +49,7 @@ class Preparer:
         self.access_token = access_token
 
     def __call__(self, function: BenchFunction, event: dict[str, Any]) -> dict[str, Any]:
-        from lockbox import item_table
+        from lockbox.items import item_records
 
         unique = uuid.uuid4().hex[:12]
         if function.name == "register":
@@ -65,7 +65,7 @@ class Preparer:
             body["key"] = f"note {unique}"
             event["body"] = json.dumps(body)
         elif function.name in {"get", "update", "delete", "list"}:
-            item_table.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
+            item_records.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
         elif function.name == "token_refresh":
             body = {"refresh_token": start_bench_session(BENCH_USER_ID).refresh_token}
             event["body"] = json.dumps(body)
@@ -85,29 +85,30 @@ class Preparer:
                 create_bench_account(user_id, f"gone_{unique}")
                 event["requestContext"]["authorizer"].update(user_id=user_id, principalId=user_id)
             else:  # one key to purge: a page, its delete, the empty page after it
-                item_table.put_new_item(user_id, STORED_KEY, '{"text":"buy milk"}', None)
+                item_records.put_new_item(user_id, STORED_KEY, '{"text":"buy milk"}', None)
                 event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = f"USER#{user_id}"
         return cold.authorizer_event(event, self.access_token)
 
 
 def start_bench_session(user_id: str) -> Any:
     """A session of the user, written as a login writes it (not counted)."""
-    from lockbox import aws, session_table
-    from lockbox.sessions import start_session
+    from lockbox.core import dynamodb
+    from lockbox.sessions import session_records
+    from lockbox.sessions.session_calls import start_session
 
     session = start_session(user_id)
-    put = session_table.put_session(session.record)
-    aws.dynamodb().transact_write_items(TransactItems=[put])
+    put = session_records.put_session(session.record)
+    dynamodb.client().transact_write_items(TransactItems=[put])
     return session
 
 
 def create_bench_account(user_id: str, username: str) -> None:
     """An account as /api/register writes it, with the events' password."""
-    from lockbox import user_table
-    from lockbox.passwords import hash_password
+    from lockbox.accounts import account_records
+    from lockbox.accounts.passwords import hash_password
 
-    user_table.create_user(
-        user_table.NewUser(
+    account_records.put_user(
+        account_records.NewUser(
             user_id=user_id,
             username=username,
             email=f"{username}@example.com",
@@ -182,17 +183,18 @@ def seed_caller() -> str:
     its session; a token of that session."""
     from bench.common import load_event
     from functions.register.app import lambda_handler as register
-    from lockbox import aws, session_table
-    from lockbox.session_table import NewSession
-    from lockbox.tokens import issue_access_token
+    from lockbox.core import dynamodb
+    from lockbox.sessions import session_records
+    from lockbox.sessions.session_records import NewSession
+    from lockbox.signing.tokens import issue_access_token
 
     context = cast(LambdaContext, bench_context())
     answer = register(load_event("register_success"), context)
     if answer["statusCode"] not in (200, 409):
         raise RuntimeError(f"could not register the benchmark account: {answer['body']}")
     create_bench_account(BENCH_USER_ID, "bench_caller")
-    record = NewSession(BENCH_SESSION_ID, BENCH_USER_ID, session_table.now_microseconds(), None)
-    aws.dynamodb().transact_write_items(TransactItems=[session_table.put_session(record)])
+    record = NewSession(BENCH_SESSION_ID, BENCH_USER_ID, session_records.now_microseconds(), None)
+    dynamodb.client().transact_write_items(TransactItems=[session_records.put_session(record)])
     return issue_access_token(BENCH_USER_ID, BENCH_SESSION_ID)
 
 

@@ -49,7 +49,7 @@ from lockbox_local.template import PROJECT_ROOT
 
 WORK_DIR = PROJECT_ROOT / "bench" / ".work" / "fault_sessions"
 CLIENT_TIMEOUT_SECONDS = 30.0
-READ_TIMEOUT_SECONDS = 2.0  # the functions' DynamoDB read timeout (lockbox/aws.py)
+READ_TIMEOUT_SECONDS = 2.0  # the functions' DynamoDB read timeout (lockbox/core/dynamodb.py)
 WRONG_PASSWORD = "not-the-password-0"  # noqa: S105
 ATTEMPTS_PER_NAME = 4  # below the lockout: every attempt is counted and checked
 INTERNAL_ERROR = {

@@ -15,7 +15,7 @@ from bench.common import FUNCTIONS, BenchFunction, bench_context, load_event
 
 
 def measure(prepare: Callable[[BenchFunction, dict[str, Any]], dict[str, Any]]) -> dict[str, int]:
-    from lockbox import aws
+    from lockbox.core import dynamodb
 
     sent: list[str] = []
 
@@ -26,8 +26,8 @@ def measure(prepare: Callable[[BenchFunction, dict[str, Any]], dict[str, Any]]) 
 
     def hook_client() -> None:
         nonlocal hooked
-        if not hooked and aws.dynamodb.cache_info().currsize:
-            aws.dynamodb().meta.events.register("before-send.dynamodb", count)
+        if not hooked and dynamodb.client.cache_info().currsize:
+            dynamodb.client().meta.events.register("before-send.dynamodb", count)
             hooked = True
 
     results: dict[str, int] = {}

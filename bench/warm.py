@@ -78,7 +78,7 @@ class FakeDynamoDB:
 
 
 def _silence_logs() -> None:
-    from lockbox.observability import logger
+    from lockbox.core.observability import logger
 
     # Logging stays on (its cost is part of the figure); only the stream goes nowhere.
     handler = logger.registered_handler
@@ -88,31 +88,20 @@ def _silence_logs() -> None:
 
 def _install_fakes() -> None:
     """DynamoDB answered in-process, hashing a no-op: what is left is the project's code."""
-    from lockbox import (
-        account,
-        item_table,
-        login,
-        login_table,
-        purge_table,
-        registration,
-        session_table,
-        transactions,
-        user_table,
-    )
+
+    from lockbox.accounts import account_calls, registration_calls
+    from lockbox.core import dynamodb
+    from lockbox.sessions import login_calls
 
     fake = FakeDynamoDB(password_hash="no-op")  # noqa: S106 (no real hash: hashing is stubbed)
     matches = lambda password, password_hash: password_hash is not None  # noqa: E731
     replacements: list[tuple[object, str, object]] = [
-        (user_table, "dynamodb", lambda: fake),
-        (item_table, "dynamodb", lambda: fake),
-        (login_table, "dynamodb", lambda: fake),
-        (session_table, "dynamodb", lambda: fake),
-        (purge_table, "dynamodb", lambda: fake),
-        (transactions, "dynamodb", lambda: fake),
-        (registration, "hash_password", lambda password: "no-op"),
-        (account, "hash_password", lambda password: "no-op"),
-        (login, "verify_password", matches),
-        (account, "verify_password", matches),
+        # Every data module reaches DynamoDB through this one getter.
+        (dynamodb, "client", lambda: fake),
+        (registration_calls, "hash_password", lambda password: "no-op"),
+        (account_calls, "hash_password", lambda password: "no-op"),
+        (login_calls, "verify_password", matches),
+        (account_calls, "verify_password", matches),
     ]
     for module, name, replacement in replacements:
         setattr(module, name, replacement)

@@ -1,7 +1,7 @@
 """Move email markers written before canonical emails to their canonical key.
 
 Before, a mailbox's marker was `EMAIL#<address, lower-cased>`; now it is
-`EMAIL#<canonical form>` (lockbox.emails.canonical_email). For an ASCII address the two are
+`EMAIL#<canonical form>` (lockbox.accounts.emails.canonical_email). For an ASCII address the two are
 the same string, so those markers need nothing. A marker of a Unicode address (a Unicode
 domain, a local part with `ß`, a full-width letter, an NFD spelling) may differ: until it is
 moved, that account cannot log in by email and its mailbox could be registered again.
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lockbox.emails import canonical_email
+from lockbox.accounts.emails import canonical_email
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

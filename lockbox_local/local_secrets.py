@@ -136,7 +136,7 @@ def generate_secret_string(spec: Mapping[str, Any]) -> str:
 
 def new_signing_key() -> str:
     """The value a rotation gives the signing key: what the rotation function generates
-    (lockbox/key_rotation.py), 48 random bytes as URL-safe base64 (64 characters)."""
+    (lockbox/signing/key_rotation.py), 48 random bytes as URL-safe base64 (64 characters)."""
     return secrets.token_urlsafe(48)
 
 

@@ -9,7 +9,8 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,40 @@ def apply_function_environment() -> None:
         os.environ.pop(name, None)
 
 
+def _on_each_dynamodb_request(hook: Callable[..., None]) -> None:
+    """Run `hook(model=...)` before every request of the functions' DynamoDB client.
+
+    The hook sits on the one client every data module reaches DynamoDB through
+    (lockbox.core.dynamodb), so no request can pass it. The client is made afresh for
+    each test (function_environment), and the hook goes with it.
+    """
+    from lockbox.core import dynamodb
+
+    dynamodb.client().meta.events.register("before-call.dynamodb", hook)
+
+
+def count_dynamodb_requests() -> Counter[str]:
+    """DynamoDB requests made from now on through the functions' client, by operation."""
+    made: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        made[model.name] += 1
+
+    _on_each_dynamodb_request(count)
+    return made
+
+
+def forbid_dynamodb_requests() -> None:
+    """From now on, any request to DynamoDB fails the call that makes it."""
+
+    def forbidden(model: Any, **_: Any) -> None:
+        raise AssertionError(
+            f"this request must be refused before it reaches DynamoDB ({model.name})"
+        )
+
+    _on_each_dynamodb_request(forbidden)
+
+
 def load_event(name: str) -> dict[str, Any]:
     """An API Gateway event from events/ (a fresh copy each time)."""
     event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
@@ -81,13 +116,13 @@ def function_environment(
     monkeypatch: pytest.MonkeyPatch, secrets_extension: SecretsExtensionServer
 ) -> Iterator[None]:
     """Each test starts from the template's environment and fresh per-container caches."""
-    from lockbox import aws, settings
-    from lockbox import secrets as lockbox_secrets
+    from lockbox.core import dynamodb, settings
+    from lockbox.signing import signing_keys as lockbox_secrets
 
     for name, value in FUNCTION_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(secrets_extension.port))
-    caches = (settings.get_settings.cache_clear, aws.dynamodb.cache_clear)
+    caches = (settings.get_settings.cache_clear, dynamodb.client.cache_clear)
     for clear in (*caches, lockbox_secrets.forget_cached_key):
         clear()
     yield

@@ -6,10 +6,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lockbox.authorizer import UnauthorizedError, authorize
+from lockbox.sessions.authorizer import UnauthorizedError, authorize
 
 # Only the logger: no X-Ray patching, and boto3 only once the first decision needs the
-# session (lockbox.authorizer), so the authorizer starts fast.
+# session (lockbox.sessions.authorizer), so the authorizer starts fast.
 logger = Logger()
 
 

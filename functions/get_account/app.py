@@ -1,7 +1,7 @@
 """GET /api/account: the caller's profile."""
 
-from lockbox.account import get_account
-from lockbox.account_inputs import account_input
-from lockbox.handler import api_handler
+from lockbox.accounts.account_calls import get_account
+from lockbox.accounts.account_inputs import account_input
+from lockbox.core.handler import api_handler
 
 lambda_handler = api_handler(account_input, get_account)

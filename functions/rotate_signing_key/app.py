@@ -1,5 +1,5 @@
 """Secrets Manager's rotation function for the JWT signing key (SPEC "Signing keys")."""
 
-from lockbox.key_rotation import rotation_handler
+from lockbox.signing.key_rotation import rotation_handler
 
 lambda_handler = rotation_handler

@@ -1,7 +1,7 @@
 """GET /users/logout: end the caller's session."""
 
-from lockbox.handler import users_handler
-from lockbox.session_inputs import session_caller
-from lockbox.sessions import users_logout
+from lockbox.core.handler import express_handler
+from lockbox.sessions.session_calls import users_logout
+from lockbox.sessions.session_inputs import session_caller
 
-lambda_handler = users_handler(session_caller, users_logout)
+lambda_handler = express_handler(session_caller, users_logout)

@@ -1,7 +1,7 @@
 """GET /users/profile: the caller as the /users front ends' user object."""
 
-from lockbox.account import users_profile
-from lockbox.account_inputs import account_input
-from lockbox.handler import users_handler
+from lockbox.accounts.account_calls import users_profile
+from lockbox.accounts.account_inputs import account_input
+from lockbox.core.handler import express_handler
 
-lambda_handler = users_handler(account_input, users_profile)
+lambda_handler = express_handler(account_input, users_profile)

@@ -1,7 +1,7 @@
 """POST /users/register: the /users flavour of registration (201 with token and user)."""
 
-from lockbox.handler import users_handler
-from lockbox.registration import users_register
-from lockbox.registration_inputs import users_register_input
+from lockbox.accounts.registration_calls import users_register
+from lockbox.accounts.registration_inputs import users_register_input
+from lockbox.core.handler import express_handler
 
-lambda_handler = users_handler(users_register_input, users_register)
+lambda_handler = express_handler(users_register_input, users_register)

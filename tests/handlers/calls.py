@@ -27,9 +27,9 @@ from functions.update_item.app import lambda_handler as update_handler
 from functions.users_login.app import lambda_handler as users_login_handler
 from functions.users_logout.app import lambda_handler as users_logout_handler
 from functions.users_profile.app import lambda_handler as users_profile_handler
-from lockbox import aws
-from lockbox.errors import ErrorCode
-from lockbox.responses import error_body
+from lockbox.core import dynamodb
+from lockbox.core.errors import ErrorCode
+from lockbox.core.responses import error_body
 from tests.support import load_event
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -171,7 +171,7 @@ def conflict_once(
     """Make the next call of a transaction operation of the DynamoDB client (moto's) be
     cancelled for a TransactionConflict, with these cancellation reason codes; the calls
     after it go through. Returns the list of calls made, in order."""
-    client = aws.dynamodb()
+    client = dynamodb.client()
     real = getattr(client, operation)
     name = "".join(part.title() for part in operation.split("_"))
     calls: list[dict[str, Any]] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from tests.support import (  # noqa: F401 (fixtures this suite uses)
     apply_function_environment,
     aws_tables,
+    count_dynamodb_requests,
+    forbid_dynamodb_requests,
     function_environment,
     jwt_signing_key,
     lambda_context,
@@ -22,27 +25,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def no_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """For requests refused before storage: any use of DynamoDB fails the call (a 500).
+def no_dynamodb() -> None:
+    """For requests refused before storage: any request to DynamoDB fails the call (a 500).
 
     Cheaper than moto, and it checks that validation happens before any request to
     DynamoDB. Nothing can reach AWS either.
     """
-    from lockbox import (
-        item_table,
-        login_table,
-        purge_table,
-        session_table,
-        transactions,
-        user_table,
-    )
+    forbid_dynamodb_requests()
 
-    def forbidden(*_: Any, **__: Any) -> Any:
-        raise AssertionError("this request must be refused before it reaches DynamoDB")
 
-    # Every module that reaches DynamoDB (each imports the client getter by name).
-    for module in (item_table, login_table, purge_table, session_table, transactions, user_table):
-        monkeypatch.setattr(module, "dynamodb", forbidden)
+@pytest.fixture
+def dynamodb_requests() -> Counter[str]:
+    """DynamoDB requests the functions make during the test, by operation."""
+    return count_dynamodb_requests()
 
 
 @pytest.fixture

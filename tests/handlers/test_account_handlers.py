@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from lockbox import aws, purge_table
-from lockbox.errors import ErrorCode
+from lockbox.core.errors import ErrorCode
+from lockbox.items import item_records
 from tests.handlers.calls import (
     USER,
     account_handler,
@@ -32,17 +32,6 @@ from tests.handlers.calls import (
 )
 
 NEW_PASSWORD = "another_password456"
-
-
-@pytest.fixture
-def dynamodb_requests() -> Counter[str]:
-    made: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        made[model.name] += 1
-
-    aws.dynamodb().meta.events.register("before-call.dynamodb", count)
-    return made
 
 
 def log_in(context: Any, password: str = USER["password"]) -> str:
@@ -207,7 +196,7 @@ def test_deletion_with_a_wrong_password_changes_nothing(user_id: str, lambda_con
 def test_purge_deletes_every_key_in_pages(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(purge_table, "PAGE_SIZE", 40)
+    monkeypatch.setattr(item_records, "PURGE_PAGE_SIZE", 40)
     store_keys(aws_tables, "gone-user", 130)
     store_keys(aws_tables, "kept-user", 3)
 
@@ -239,9 +228,9 @@ def test_purge_failure_is_retried_not_lost(
     store_keys(aws_tables, "gone-user", 10)
 
     def failing(_: list[Any]) -> None:
-        raise purge_table.PurgeStalledError
+        raise item_records.PurgeStalledError
 
-    monkeypatch.setattr(purge_table, "delete_keys", failing)
+    monkeypatch.setattr(item_records, "purge_keys", failing)
     answer = purge_handler(removed_profile_record("gone-user"), lambda_context)
 
     assert answer["batchItemFailures"]

@@ -17,7 +17,7 @@ import jwt
 import pytest
 
 from functions.authorizer.app import lambda_handler as authorizer_handler
-from lockbox.settings import get_settings
+from lockbox.core.settings import get_settings
 from tests.handlers.calls import (
     call,
     load_event,

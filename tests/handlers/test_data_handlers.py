@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from lockbox.errors import ErrorCode
-from lockbox.responses import to_json
+from lockbox.core.errors import ErrorCode
+from lockbox.core.responses import to_json
 from tests.handlers.calls import (
     call,
     delete_handler,

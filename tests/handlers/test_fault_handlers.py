@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from lockbox import aws, transactions
-from lockbox.errors import ErrorCode
-from lockbox.settings import get_settings
+from lockbox.core import dynamodb
+from lockbox.core.errors import ErrorCode
+from lockbox.core.settings import get_settings
 from lockbox_local.ports import free_port
 from tests.handlers.calls import (
     USER,
@@ -60,7 +60,7 @@ def make_failing(monkeypatch: pytest.MonkeyPatch, method: str, fault: str) -> No
     def failing(**_: Any) -> None:
         raise FAULTS[fault](operation)
 
-    monkeypatch.setattr(aws.dynamodb(), method, failing)
+    monkeypatch.setattr(dynamodb.client(), method, failing)
 
 
 def scan(client: Any, table: str) -> list[dict[str, Any]]:
@@ -126,7 +126,7 @@ def test_transaction_conflict_is_retried_then_succeeds(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given one TransactionConflict cancellation, the registration is retried and succeeds."""
-    monkeypatch.setattr(transactions, "CONFLICT_BACKOFF_SECONDS", 0)
+    monkeypatch.setattr(dynamodb, "CONFLICT_BACKOFF_SECONDS", 0)
     calls = conflict_once(
         monkeypatch, "transact_write_items", ["None", "TransactionConflict", "None"]
     )
@@ -142,7 +142,7 @@ def test_endless_transaction_conflict_is_internal_error(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given conflicts on every retry, 500 INTERNAL_ERROR."""
-    monkeypatch.setattr(transactions, "CONFLICT_BACKOFF_SECONDS", 0)
+    monkeypatch.setattr(dynamodb, "CONFLICT_BACKOFF_SECONDS", 0)
 
     def always_conflict(**_: Any) -> None:
         raise ClientError(
@@ -153,7 +153,7 @@ def test_endless_transaction_conflict_is_internal_error(
             "TransactWriteItems",
         )
 
-    monkeypatch.setattr(aws.dynamodb(), "transact_write_items", always_conflict)
+    monkeypatch.setattr(dynamodb.client(), "transact_write_items", always_conflict)
 
     assert call(register_handler, load_event("register_success"), lambda_context) == INTERNAL_ERROR
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from functions.authorizer.app import lambda_handler as authorizer_handler
-from lockbox import aws
-from lockbox.observability import logger
+from lockbox.core import dynamodb
+from lockbox.core.observability import logger
 from tests.handlers.calls import (
     USER,
     call,
@@ -123,7 +123,7 @@ def test_failure_logs_its_cause_with_the_request_id_and_no_password(
     def failing(**_: Any) -> None:
         raise RuntimeError("dynamodb exploded")
 
-    monkeypatch.setattr(aws.dynamodb(), "transact_write_items", failing)
+    monkeypatch.setattr(dynamodb.client(), "transact_write_items", failing)
     event = load_event("register_success")
 
     call(register_handler, event, lambda_context)

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from lockbox import aws, login_table
-from lockbox.errors import ErrorCode
+from lockbox.core.errors import ErrorCode
+from lockbox.sessions import attempt_records
 from tests.handlers.calls import (
     USER,
     conflict_once,
@@ -30,17 +30,6 @@ WRONG = "wrong-password-1"
 @pytest.fixture
 def account(aws_tables: Any, lambda_context: Any) -> None:
     assert register(lambda_context)[0] == 200
-
-
-@pytest.fixture
-def dynamodb_requests() -> Counter[str]:
-    made: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        made[model.name] += 1
-
-    aws.dynamodb().meta.events.register("before-call.dynamodb", count)
-    return made
 
 
 def locked_for(answer: dict[str, Any]) -> int:
@@ -100,7 +89,7 @@ def test_fifteen_quiet_minutes_reset_the_count(
     for _ in range(7):
         token(lambda_context, USER["username"], WRONG)
         time.sleep(0.01)
-    long_ago = int(time.time() * 1000) - (login_table.QUIET_RESET_SECONDS + 1) * 1000
+    long_ago = int(time.time() * 1000) - (attempt_records.QUIET_RESET_SECONDS + 1) * 1000
     aws_tables.update_item(
         TableName="UsersTable",
         Key={"pk": {"S": "USERNAME#johndoe"}},
@@ -180,7 +169,7 @@ def test_users_login_shares_the_count_and_answers_its_own_shape(
 
 
 def test_lockout_seconds_double_up_to_fifteen_minutes() -> None:
-    assert [login_table.lockout_seconds(n) for n in range(4, 17)] == [
+    assert [attempt_records.lockout_seconds(n) for n in range(4, 17)] == [
         0,
         1,
         2,

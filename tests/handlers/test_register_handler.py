@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lockbox.errors import ErrorCode
+from lockbox.core.errors import ErrorCode
 from tests.handlers.calls import (
     USER,
     call,

@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lockbox import item_table, transactions, user_table
-from lockbox.errors import ErrorCode
-from lockbox.item_table import UnknownOutcomeError, WriteOutcome
+from lockbox.accounts import account_records
+from lockbox.core import dynamodb
+from lockbox.core.errors import ErrorCode
+from lockbox.items import item_records
+from lockbox.items.item_records import UnknownOutcomeError, WriteOutcome
 from tests.handlers.calls import call, delete_handler, error, event_for_key, with_user
 
 USER_ID = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
@@ -83,7 +85,7 @@ def retried(aws_tables: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., R
 
     def install(first_attempt: str, between: Callable[[], None] = lambda: None) -> Retrying:
         client = Retrying(aws_tables, first_attempt, between)
-        monkeypatch.setattr(item_table, "dynamodb", lambda: client)
+        monkeypatch.setattr(dynamodb, "client", lambda: client)
         return client
 
     return install
@@ -121,10 +123,10 @@ def test_store_whose_answer_was_lost_succeeds(retried: Callable[..., Retrying]) 
     """Given a store whose first attempt stored, when retried, then success and its etag."""
     retried("lost")
 
-    etag = item_table.put_new_item(USER_ID, "notes", '"first"', None)
+    etag = item_records.put_new_item(USER_ID, "notes", '"first"', None)
 
     assert etag is not None
-    assert item_table.get_item(USER_ID, "notes") == item_table.StoredItem('"first"', etag)
+    assert item_records.read_item(USER_ID, "notes") == item_records.StoredItem('"first"', etag)
 
 
 def test_throttled_store_of_an_existing_key_is_key_exists(
@@ -134,7 +136,7 @@ def test_throttled_store_of_an_existing_key_is_key_exists(
     store_directly(aws_tables, "notes", "theirs", EARLIER)
     retried("throttled")
 
-    assert item_table.put_new_item(USER_ID, "notes", '"mine"', None) is None
+    assert item_records.put_new_item(USER_ID, "notes", '"mine"', None) is None
     assert stored_value(aws_tables, "notes") == '"theirs"'
 
 
@@ -153,7 +155,7 @@ def test_store_retry_meeting_a_version_written_meanwhile_is_unknown(
     retried("lost", replaced)
 
     with pytest.raises(UnknownOutcomeError):
-        item_table.put_new_item(USER_ID, "notes", '"mine"', None)
+        item_records.put_new_item(USER_ID, "notes", '"mine"', None)
 
 
 # --- update ------------------------------------------------------------------------------
@@ -167,10 +169,10 @@ def test_update_whose_answer_was_lost_succeeds_even_with_if_match(
     store_directly(aws_tables, "notes", "v1", EARLIER)
     retried("lost")
 
-    outcome, etag = item_table.replace_item_value(USER_ID, "notes", '"mine"', None, ("v1",))
+    outcome, etag = item_records.replace_item_value(USER_ID, "notes", '"mine"', None, ("v1",))
 
     assert outcome is WriteOutcome.DONE
-    assert item_table.get_item(USER_ID, "notes") == item_table.StoredItem('"mine"', etag)
+    assert item_records.read_item(USER_ID, "notes") == item_records.StoredItem('"mine"', etag)
 
 
 def test_throttled_update_with_a_stale_tag_is_a_version_mismatch(
@@ -181,7 +183,7 @@ def test_throttled_update_with_a_stale_tag_is_a_version_mismatch(
     store_directly(aws_tables, "notes", "v2", EARLIER)
     retried("throttled")
 
-    outcome, _ = item_table.replace_item_value(USER_ID, "notes", '"mine"', None, ("v1",))
+    outcome, _ = item_records.replace_item_value(USER_ID, "notes", '"mine"', None, ("v1",))
 
     assert outcome is WriteOutcome.VERSION_MISMATCH
     assert stored_value(aws_tables, "notes") == '"theirs"'
@@ -192,7 +194,7 @@ def test_throttled_update_of_a_missing_key_is_not_found(
 ) -> None:
     retried("throttled")
 
-    outcome, _ = item_table.replace_item_value(USER_ID, "absent", '"mine"', None, None)
+    outcome, _ = item_records.replace_item_value(USER_ID, "absent", '"mine"', None, None)
 
     assert outcome is WriteOutcome.NOT_FOUND
 
@@ -205,7 +207,7 @@ def test_update_retry_meeting_a_version_written_meanwhile_is_unknown(
     retried("lost", lambda: store_directly(aws_tables, "notes", "v3", LATER))
 
     with pytest.raises(UnknownOutcomeError):
-        item_table.replace_item_value(USER_ID, "notes", '"mine"', None, ("v1",))
+        item_records.replace_item_value(USER_ID, "notes", '"mine"', None, ("v1",))
 
 
 # --- delete ------------------------------------------------------------------------------
@@ -219,7 +221,7 @@ def test_delete_whose_answer_was_lost_succeeds(
     store_directly(aws_tables, "notes", "v1", EARLIER)
     client = retried("lost")
 
-    assert item_table.delete_item(USER_ID, "notes", None) is WriteOutcome.DONE
+    assert item_records.remove_item(USER_ID, "notes", None) is WriteOutcome.DONE
     tokens = [request["ClientRequestToken"] for _, request in client.sent]
     assert len(tokens) == 2
     assert tokens[0] == tokens[1]
@@ -232,7 +234,7 @@ def test_throttled_delete_of_a_never_existing_key_is_not_found(
     """The defect this fixes: a retried DELETE of a key nobody stored answered 200."""
     retried("throttled")
 
-    assert item_table.delete_item(USER_ID, "never-stored", None) is WriteOutcome.NOT_FOUND
+    assert item_records.remove_item(USER_ID, "never-stored", None) is WriteOutcome.NOT_FOUND
 
 
 def test_throttled_delete_handler_answers_key_not_found(
@@ -250,7 +252,7 @@ def test_throttled_delete_with_a_stale_tag_is_a_version_mismatch(
     store_directly(aws_tables, "notes", "v2", EARLIER)
     retried("throttled")
 
-    assert item_table.delete_item(USER_ID, "notes", ("v1",)) is WriteOutcome.VERSION_MISMATCH
+    assert item_records.remove_item(USER_ID, "notes", ("v1",)) is WriteOutcome.VERSION_MISMATCH
     assert stored_value(aws_tables, "notes") == '"theirs"'
 
 
@@ -259,8 +261,8 @@ def test_each_delete_call_has_its_own_token(retried: Callable[..., Retrying]) ->
     taken for a retry of the first."""
     client = retried("throttled")
 
-    item_table.delete_item(USER_ID, "a", None)
-    item_table.delete_item(USER_ID, "a", None)
+    item_records.remove_item(USER_ID, "a", None)
+    item_records.remove_item(USER_ID, "a", None)
 
     tokens = {request["ClientRequestToken"] for _, request in client.sent}
     assert len(tokens) == 2
@@ -281,8 +283,8 @@ def test_registration_transaction_carries_an_idempotency_token(
             sent.append(kwargs)
             return {}
 
-    monkeypatch.setattr(transactions, "dynamodb", lambda: Recorder())
-    user = user_table.NewUser(
+    monkeypatch.setattr(dynamodb, "client", lambda: Recorder())
+    user = account_records.NewUser(
         user_id="u1",
         username="alice",
         email="alice@example.com",
@@ -291,8 +293,8 @@ def test_registration_transaction_carries_an_idempotency_token(
         profile={},
     )
 
-    user_table.create_user(user)
-    user_table.create_user(user)
+    account_records.put_user(user)
+    account_records.put_user(user)
 
     tokens = [request["ClientRequestToken"] for request in sent]
     assert all(tokens)

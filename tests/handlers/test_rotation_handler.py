@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from functions.rotate_signing_key.app import lambda_handler
-from lockbox import aws, key_rotation
-from lockbox.key_rotation import STEPS, RotationError
+from lockbox.signing import key_rotation
+from lockbox.signing.key_rotation import STEPS, RotationError
 from lockbox_local.worker import LambdaContext
 
 SECRET_NAME = "lockbox/test/rotated-signing-key"
@@ -67,7 +67,7 @@ def secret() -> Iterator[Secret]:
     from moto.secretsmanager.models import secretsmanager_backends
 
     with mock_aws():
-        aws.secretsmanager.cache_clear()
+        key_rotation.secretsmanager_client.cache_clear()
         client = boto3.client("secretsmanager", region_name="us-east-1")
         arn = client.create_secret(Name=SECRET_NAME, SecretString=FIRST_KEY)["ARN"]
         stored = secretsmanager_backends["123456789012"]["us-east-1"].secrets[SECRET_NAME]
@@ -76,7 +76,7 @@ def secret() -> Iterator[Secret]:
         stored.rotation_enabled = True
         stored.auto_rotate_after_days = 30
         yield Secret(client, arn, stored)
-    aws.secretsmanager.cache_clear()
+    key_rotation.secretsmanager_client.cache_clear()
 
 
 def test_rotation_makes_a_new_current_key_and_the_old_one_previous(secret: Secret) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import jwt
 import pytest
 
-from lockbox import aws, session_table
-from lockbox.errors import ErrorCode
+from lockbox.core.errors import ErrorCode
+from lockbox.sessions import session_records
 from tests.handlers.calls import (
     USER,
     as_caller,
@@ -52,18 +52,6 @@ def account(aws_tables: Any, lambda_context: Any) -> str:
     return str(body["data"]["user_id"])
 
 
-@pytest.fixture
-def dynamodb_requests() -> Counter[str]:
-    """DynamoDB requests made through the functions' client, by operation."""
-    made: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        made[model.name] += 1
-
-    aws.dynamodb().meta.events.register("before-call.dynamodb", count)
-    return made
-
-
 def test_login_returns_a_refresh_token_and_a_token_with_the_session(
     account: str, lambda_context: Any, jwt_signing_key: str, aws_tables: Any
 ) -> None:
@@ -79,7 +67,7 @@ def test_login_returns_a_refresh_token_and_a_token_with_the_session(
         TableName="UsersTable", Key={"pk": {"S": f"SESSION#{claims['sid']}"}}
     )["Item"]
     assert item["user_id"] == {"S": account}
-    assert item["current_hash"] == {"S": session_table.refresh_hash(secret)}
+    assert item["current_hash"] == {"S": session_records.refresh_hash(secret)}
     assert secret not in json.dumps(item)
     assert int(item["expires_at"]["N"]) > int(item["refresh_expires_at"]["N"])  # TTL
     assert authorized(lambda_context, data["access_token"]) == {
@@ -125,7 +113,7 @@ def test_reuse_after_the_grace_window_ends_the_session(
 ) -> None:
     """Given a rotated token presented after 10 s, the whole session ends: its current
     refresh token and its access tokens; two DynamoDB requests."""
-    monkeypatch.setattr(session_table, "REUSE_GRACE_MILLISECONDS", 0)
+    monkeypatch.setattr(session_records, "REUSE_GRACE_MILLISECONDS", 0)
     data = log_in(lambda_context)
     _, rotated = refresh(lambda_context, data["refresh_token"])
     dynamodb_requests.clear()
@@ -264,7 +252,7 @@ def test_an_expired_refresh_token_is_refused(
 def test_refresh_lifetime_is_the_deployment_parameter(
     account: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lockbox.settings import get_settings
+    from lockbox.core.settings import get_settings
 
     monkeypatch.setenv("REFRESH_TOKEN_LIFETIME", "86400")
     get_settings.cache_clear()

@@ -15,9 +15,9 @@ from urllib.parse import quote
 
 import pytest
 
-from lockbox.errors import ErrorCode
-from lockbox.responses import error_body
-from lockbox.tokens import issue_access_token
+from lockbox.core.errors import ErrorCode
+from lockbox.core.responses import error_body
+from lockbox.signing.tokens import issue_access_token
 from lockbox_local.template import PROJECT_ROOT, load_template, resources_of_type
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"

@@ -8,8 +8,8 @@ from typing import Any
 import jwt
 import pytest
 
-from lockbox import passwords
-from lockbox.errors import ErrorCode
+from lockbox.accounts import passwords
+from lockbox.core.errors import ErrorCode
 from tests.handlers.calls import (
     USER,
     call,

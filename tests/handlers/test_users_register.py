@@ -298,14 +298,14 @@ def test_server_fault_answers_500_in_this_format(
 ) -> None:
     from botocore.exceptions import ClientError
 
-    from lockbox import aws
+    from lockbox.core import dynamodb
 
     def failing(**_: Any) -> None:
         raise ClientError(
             {"Error": {"Code": "InternalServerError", "Message": "boom"}}, "TransactWriteItems"
         )
 
-    monkeypatch.setattr(aws.dynamodb(), "transact_write_items", failing)
+    monkeypatch.setattr(dynamodb.client(), "transact_write_items", failing)
 
     status, body = call(with_body(VALID), lambda_context)
 

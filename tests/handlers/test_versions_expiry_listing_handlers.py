@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from lockbox import item_table
-from lockbox.errors import ErrorCode
+from lockbox.core import dynamodb
+from lockbox.core.errors import ErrorCode
+from lockbox.items import item_records
 from lockbox_local.worker import LambdaContext
 from tests.handlers.calls import (
     call,
@@ -36,8 +37,8 @@ CONTEXT = LambdaContext.for_function("test-function")
 def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     """Set the data layer's clock (Unix seconds)."""
     current = [NOW]
-    monkeypatch.setattr(item_table, "_epoch", lambda: current[0])
-    monkeypatch.setattr(item_table, "_expiry", lambda ttl: current[0] + ttl)
+    monkeypatch.setattr(item_records, "_epoch", lambda: current[0])
+    monkeypatch.setattr(item_records, "_expiry", lambda ttl: current[0] + ttl)
 
     def set_to(seconds: int) -> None:
         current[0] = seconds
@@ -250,10 +251,10 @@ def test_stored_item_carries_expires_at_as_a_number(
 
 def test_expiry_is_rounded_up_to_a_whole_second(monkeypatch: pytest.MonkeyPatch) -> None:
     """A ttl of 1 written at 100.2 expires at 102: live for at least the whole second."""
-    monkeypatch.setattr(item_table.time, "time", lambda: 100.2)
+    monkeypatch.setattr(item_records.time, "time", lambda: 100.2)
 
-    assert item_table._expiry(1) == 102
-    assert item_table._epoch() == 100
+    assert item_records._expiry(1) == 102
+    assert item_records._epoch() == 100
 
 
 # --- GET /api/data ------------------------------------------------------------------------
@@ -391,7 +392,7 @@ def test_one_dynamodb_request_per_page(aws_tables: Any, monkeypatch: pytest.Monk
             sent.append(name)
             return getattr(aws_tables, name)
 
-    monkeypatch.setattr(item_table, "dynamodb", lambda: Counting())
+    monkeypatch.setattr(dynamodb, "client", lambda: Counting())
 
     listing(limit="2")
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lockbox.authorizer import UnauthorizedError, api_wide_resource, authorize, bearer_token
-from lockbox.tokens import issue_access_token
+from lockbox.sessions import session_records
+from lockbox.sessions.authorizer import (
+    UnauthorizedError,
+    api_wide_resource,
+    authorize,
+    bearer_token,
+)
+from lockbox.signing.tokens import issue_access_token
 
 SESSION_ID = "session-1"
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/api/data/notes"
@@ -80,9 +86,8 @@ def test_policy_resource_covers_the_whole_stage(method_arn: str, expected: str) 
 
 @pytest.fixture
 def sessions_alive(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Every session is alive (lockbox.session_table is tested against moto); the
+    """Every session is alive (lockbox.sessions.session_records is tested against moto); the
     sessions asked about are recorded."""
-    from lockbox import session_table
 
     asked: list[tuple[str, str]] = []
 
@@ -90,7 +95,7 @@ def sessions_alive(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
         asked.append((user_id, session_id))
         return True
 
-    monkeypatch.setattr(session_table, "session_is_alive", alive)
+    monkeypatch.setattr(session_records, "session_is_alive", alive)
     return asked
 
 
@@ -120,9 +125,8 @@ def test_valid_token_gives_an_allow_policy_with_the_user_id(
 
 def test_token_of_an_ended_session_is_unauthorized(monkeypatch: pytest.MonkeyPatch) -> None:
     """Given a valid token whose session has ended, Unauthorized."""
-    from lockbox import session_table
 
-    monkeypatch.setattr(session_table, "session_is_alive", lambda *_: False)
+    monkeypatch.setattr(session_records, "session_is_alive", lambda *_: False)
     token = issue_access_token("user-123", SESSION_ID)
 
     with pytest.raises(UnauthorizedError) as caught:

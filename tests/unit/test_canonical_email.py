@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lockbox.emails import canonical_email, email_reason
+from lockbox.accounts.emails import canonical_email, email_reason
 
 ONE_MAILBOX = [
     [

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from lockbox import secrets
-from lockbox.cursors import make_cursor, read_cursor
-from lockbox.errors import ErrorCode
-from lockbox.item_inputs import check_ttl, if_match
-from lockbox.secrets import SigningKey
-from lockbox.validation import ABSENT, RuleViolation
+from lockbox.core.errors import ErrorCode
+from lockbox.core.validation import ABSENT, RuleViolation
+from lockbox.items.cursors import make_cursor, read_cursor
+from lockbox.items.item_inputs import check_ttl, if_match
+from lockbox.signing import signing_keys
+from lockbox.signing.signing_keys import SigningKey
 
 ALICE = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
 BOB = "b0b0b0b0-1111-4222-8333-444455556666"
@@ -72,7 +72,7 @@ def test_a_forged_payload_is_refused_before_it_is_parsed(monkeypatch: pytest.Mon
     _, signature = cursor.split(".")
     forged = make_cursor(ALICE, "", "z").split(".")[0]
     parsed: list[Any] = []
-    monkeypatch.setattr("lockbox.cursors.json.loads", lambda *a, **k: parsed.append(a) or {})
+    monkeypatch.setattr("lockbox.items.cursors.json.loads", lambda *a, **k: parsed.append(a) or {})
 
     assert read_cursor(f"{forged}.{signature}", ALICE, "") is None
     assert parsed == []
@@ -89,7 +89,7 @@ def test_cursors_stop_working_when_the_signing_key_rotates(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cursor = make_cursor(ALICE, "", "notes")
-    monkeypatch.setattr(secrets, "signing_key", lambda: SigningKey("v2", "a-rotated-key"))
+    monkeypatch.setattr(signing_keys, "signing_key", lambda: SigningKey("v2", "a-rotated-key"))
 
     assert read_cursor(cursor, ALICE, "") is None
 

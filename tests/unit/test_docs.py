@@ -50,17 +50,25 @@ def test_every_api_reference_section_has_a_curl_example() -> None:
 
 
 def readme_module_map() -> set[str]:
-    """Every `path/` or `path.py` named in the README's Architecture module map."""
+    """Every `path/` or `path.py` named in the README's Architecture module map: top-level
+    entries, the layer's subpackages (`  core/`) and their modules (`    handler.py`)."""
     text = (ROOT / "README.md").read_text()
     architecture = text.split("## Architecture", 1)[1].split("\n## ", 1)[0]
     block = architecture.split("```text", 1)[1].split("```", 1)[0]
-    return {
-        line.split()[0] for line in block.splitlines() if line.strip() and not line.startswith(" ")
-    } | {
-        f"layers/common/lockbox/{line.split()[0]}"
-        for line in block.splitlines()
-        if line.startswith("  ") and line.split()[0].endswith(".py")
-    }
+    named: set[str] = set()
+    package = ""
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        name = line.split()[0]
+        if not line.startswith(" "):
+            named.add(name)
+        elif not line.startswith("    ") and name.endswith("/"):
+            package = f"layers/common/lockbox/{name}"
+            named.add(package)
+        elif name.endswith(".py"):
+            named.add(f"{package}{name}")
+    return named
 
 
 def test_readme_module_map_names_only_what_exists() -> None:
@@ -70,10 +78,16 @@ def test_readme_module_map_names_only_what_exists() -> None:
 
 
 def test_readme_module_map_names_every_layer_module() -> None:
-    """Given the layer's modules, the README's module map names each one."""
+    """Given the layer's modules, in its subpackages, the README's module map names each one."""
     modules = {
-        f"layers/common/lockbox/{path.name}"
-        for path in (ROOT / "layers/common/lockbox").glob("*.py")
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "layers/common/lockbox").glob("*/*.py")
         if path.name != "__init__.py"
     }
     assert modules - readme_module_map() == set()
+
+
+def test_the_layer_has_no_flat_modules() -> None:
+    """Given the layer, every module lives in a context's subpackage."""
+    flat = {path.name for path in (ROOT / "layers/common/lockbox").glob("*.py")}
+    assert flat == {"__init__.py"}

@@ -9,7 +9,7 @@ import string
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from lockbox.emails import email_reason
+from lockbox.accounts.emails import email_reason
 
 EDGE_CASES = [
     "john.doe@example.com",

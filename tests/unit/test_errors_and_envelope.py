@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from lockbox.errors import ApiError, Detail, ErrorCode
-from lockbox.responses import (
+from lockbox.core.errors import ApiError, Detail, ErrorCode
+from lockbox.core.responses import (
     ContractEnvelope,
     Success,
     error_body,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lockbox import json_text
-from lockbox.json_text import JsonNumber, RawJson, UnstorableJsonError
+from lockbox.core import json_text
+from lockbox.core.json_text import JsonNumber, RawJson, UnstorableJsonError
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lockbox.errors import ApiError, ErrorCode
-from lockbox.item_inputs import StoreFields, key_reason, path_key
+from lockbox.core.errors import ApiError, ErrorCode
+from lockbox.items.item_inputs import StoreFields, key_reason, path_key
 
 
 @pytest.mark.parametrize(

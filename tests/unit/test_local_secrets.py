@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lockbox import key_rotation
+from lockbox.signing import key_rotation
 from lockbox_local.intrinsics import Resolver, parameter_values
 from lockbox_local.local_secrets import (
     SECRETS_FILE,

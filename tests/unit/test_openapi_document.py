@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from lockbox.errors import ErrorCode
-from lockbox.responses import error_body
+from lockbox.core.errors import ErrorCode
+from lockbox.core.responses import error_body
 from lockbox_local.openapi import load_openapi, response_problems
 from lockbox_local.template import load_template, resources_of_type
 

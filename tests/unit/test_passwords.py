@@ -7,9 +7,9 @@ from collections.abc import Callable
 import bcrypt
 import pytest
 
-from lockbox import passwords
-from lockbox.passwords import hash_password, verify_password
-from lockbox.settings import get_settings
+from lockbox.accounts import passwords
+from lockbox.accounts.passwords import hash_password, verify_password
+from lockbox.core.settings import get_settings
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from lockbox.errors import ApiError, ErrorCode
-from lockbox.item_inputs import path_key
-from lockbox.json_text import JsonNumber
-from lockbox.proxy import caller_id, json_body
+from lockbox.core.errors import ApiError, ErrorCode
+from lockbox.core.json_text import JsonNumber
+from lockbox.core.proxy import caller_id, json_body
+from lockbox.items.item_inputs import path_key
 
 
 def event_with(body: Any, *, base64_encoded: bool = False) -> dict[str, Any]:

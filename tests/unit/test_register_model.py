@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from lockbox.errors import ApiError, ErrorCode
-from lockbox.registration_inputs import RegisterInput
-from lockbox.settings import get_settings
+from lockbox.accounts.registration_inputs import RegisterInput
+from lockbox.core.errors import ApiError, ErrorCode
+from lockbox.core.settings import get_settings
 
 VALID: dict[str, Any] = {
     "username": "johndoe",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lockbox.settings import MissingSettingError, PasswordPolicy, Settings, get_settings
+from lockbox.core.settings import MissingSettingError, PasswordPolicy, Settings, get_settings
 
 CONFIGURED = (
     "USERS_TABLE",

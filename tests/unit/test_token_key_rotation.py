@@ -17,10 +17,10 @@ from typing import Any
 import jwt
 import pytest
 
-from lockbox import secrets
-from lockbox.secrets import forget_cached_key
-from lockbox.settings import get_settings
-from lockbox.tokens import InvalidTokenError, issue_access_token, verify_access_token
+from lockbox.core.settings import get_settings
+from lockbox.signing import signing_keys
+from lockbox.signing.signing_keys import forget_cached_key
+from lockbox.signing.tokens import InvalidTokenError, issue_access_token, verify_access_token
 from lockbox_local.local_secrets import LocalSecret, LocalSecrets
 from lockbox_local.secrets_extension import SecretsExtensionServer
 from tests.support import JWT_ISSUER, JWT_SECRET_ID, SESSION_TOKEN
@@ -72,17 +72,17 @@ def freeze_extension_stages(monkeypatch: pytest.MonkeyPatch) -> None:
     """From now on the extension answers the version stages as they are now (its own cache
     not refreshed yet); versions asked for by id are still looked up."""
     stale = {
-        stage: secrets._fetch_version({"versionStage": stage}, missing_ok=True)
+        stage: signing_keys._fetch_version({"versionStage": stage}, missing_ok=True)
         for stage in ("AWSCURRENT", "AWSPREVIOUS")
     }
-    fetch = secrets._fetch_version
+    fetch = signing_keys._fetch_version
 
     def stale_stages(selector: dict[str, str], *, missing_ok: bool) -> dict[str, Any] | None:
         if "versionStage" in selector:
             return stale[selector["versionStage"]]
         return fetch(selector, missing_ok=missing_ok)
 
-    monkeypatch.setattr(secrets, "_fetch_version", stale_stages)
+    monkeypatch.setattr(signing_keys, "_fetch_version", stale_stages)
 
 
 def test_token_names_its_key_by_version_id_not_by_its_value(rotating: LocalSecrets) -> None:
@@ -258,7 +258,9 @@ def test_other_algorithm_is_refused_before_any_key_lookup(
 ) -> None:
     """Given an HS512 token naming an unknown key, refused without asking the extension."""
     asked: list[dict[str, str]] = []
-    monkeypatch.setattr(secrets, "_fetch_version", lambda selector, **_: asked.append(selector))
+    monkeypatch.setattr(
+        signing_keys, "_fetch_version", lambda selector, **_: asked.append(selector)
+    )
     token = jwt.encode(claims(), "k" * 64, algorithm="HS512", headers={"kid": str(uuid.uuid4())})
 
     assert refusal(token) == "InvalidAlgorithmError"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from lockbox.errors import ApiError, ErrorCode
-from lockbox.login_inputs import TokenInput
+from lockbox.core.errors import ApiError, ErrorCode
+from lockbox.sessions.login_inputs import TokenInput
 
 
 def test_username_and_password_are_taken_as_sent() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import jwt
 import pytest
 
-from lockbox.tokens import (
+from lockbox.signing.tokens import (
     REQUIRED_CLAIMS,
     TOKEN_LIFETIME_SECONDS,
     InvalidTokenError,

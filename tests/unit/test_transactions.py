@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lockbox import transactions
+from lockbox.core import dynamodb
 
 
 def cancelled(*codes: str) -> ClientError:
@@ -43,11 +43,11 @@ class Client:
 
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(transactions, "CONFLICT_BACKOFF_SECONDS", 0)
+    monkeypatch.setattr(dynamodb, "CONFLICT_BACKOFF_SECONDS", 0)
 
     def install(*outcomes: Any) -> Client:
         fake = Client(*outcomes)
-        monkeypatch.setattr(transactions, "dynamodb", lambda: fake)
+        monkeypatch.setattr(dynamodb, "client", lambda: fake)
         return fake
 
     return install
@@ -58,7 +58,7 @@ def test_a_conflict_is_tried_again_until_the_write_commits(client: Any) -> None:
     a fresh idempotency token."""
     fake = client(cancelled("None", "TransactionConflict"), cancelled("TransactionConflict"), {})
 
-    transactions.transact_write([])
+    dynamodb.transact_write([])
 
     assert len(fake.tokens) == 3
     assert len(set(fake.tokens)) == 3
@@ -68,7 +68,7 @@ def test_a_given_token_is_kept_across_attempts(client: Any) -> None:
     """Given a token, every attempt carries that same token."""
     fake = client(cancelled("TransactionConflict"), {})
 
-    transactions.transact_write([], token="one-token")
+    dynamodb.transact_write([], token="one-token")
 
     assert fake.tokens == ["one-token", "one-token"]
 
@@ -79,10 +79,10 @@ def test_a_failed_condition_is_raised_at_once_with_its_reasons(client: Any) -> N
     fake = client(cancelled("ConditionalCheckFailed", "TransactionConflict"), {})
 
     with pytest.raises(ClientError) as caught:
-        transactions.transact_write([])
+        dynamodb.transact_write([])
 
     assert len(fake.tokens) == 1
-    assert transactions.cancellation_codes(caught.value) == [
+    assert dynamodb.cancellation_codes(caught.value) == [
         "ConditionalCheckFailed",
         "TransactionConflict",
     ]
@@ -90,23 +90,23 @@ def test_a_failed_condition_is_raised_at_once_with_its_reasons(client: Any) -> N
 
 def test_conflicts_that_never_end_are_raised_after_the_last_attempt(client: Any) -> None:
     """Given only conflicts, the last attempt's error is raised."""
-    fake = client(*[cancelled("TransactionConflict")] * (transactions.CONFLICT_RETRIES + 1))
+    fake = client(*[cancelled("TransactionConflict")] * (dynamodb.CONFLICT_RETRIES + 1))
 
     with pytest.raises(ClientError):
-        transactions.transact_write([])
+        dynamodb.transact_write([])
 
-    assert len(fake.tokens) == transactions.CONFLICT_RETRIES + 1
+    assert len(fake.tokens) == dynamodb.CONFLICT_RETRIES + 1
 
 
 def test_a_read_is_tried_again_on_a_conflict(client: Any) -> None:
     """Given a TransactGetItems cancelled by a conflicting write, it is sent again."""
     client(cancelled("TransactionConflict"), {"Responses": []})
 
-    assert transactions.transact_get([]) == {"Responses": []}
+    assert dynamodb.transact_get([]) == {"Responses": []}
 
 
 def test_other_errors_have_no_cancellation_reasons() -> None:
     """Given an error that is not a cancellation, there are no reasons to read."""
     throttled = ClientError({"Error": {"Code": "ThrottlingException"}}, "TransactWriteItems")
 
-    assert transactions.cancellation_reasons(throttled) is None
+    assert dynamodb.cancellation_reasons(throttled) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lockbox import user_table
+from lockbox.accounts import account_records
 
 
 @pytest.mark.parametrize(
@@ -18,12 +18,12 @@ from lockbox import user_table
 )
 def test_login_names_map_to_case_insensitive_markers(login: str, pk: str) -> None:
     """Given a username or an email in any case, the login reads one lower-cased marker."""
-    assert user_table.login_pk(login) == pk
+    assert account_records.login_pk(login) == pk
 
 
 def test_profile_key() -> None:
     """Given a user id, its profile item key is USER#<id>."""
-    assert user_table.user_pk("u-1") == "USER#u-1"
+    assert account_records.user_pk("u-1") == "USER#u-1"
 
 
 MARKERS = ["USERNAME#johndoe", "EMAIL#john.doe@example.com"]
@@ -32,18 +32,18 @@ MARKERS = ["USERNAME#johndoe", "EMAIL#john.doe@example.com"]
 @pytest.mark.parametrize(
     ("reasons", "error"),
     [
-        (["None", "ConditionalCheckFailed", "None"], user_table.UsernameTakenError),
-        (["None", "None", "ConditionalCheckFailed"], user_table.EmailTakenError),
+        (["None", "ConditionalCheckFailed", "None"], account_records.UsernameTakenError),
+        (["None", "None", "ConditionalCheckFailed"], account_records.EmailTakenError),
         (
             ["None", "ConditionalCheckFailed", "ConditionalCheckFailed"],
-            user_table.UsernameTakenError,
+            account_records.UsernameTakenError,
         ),
     ],
 )
 def test_cancellation_reasons_name_the_clash(reasons: list[str], error: type[Exception]) -> None:
     """Given the reasons of a cancelled registration, the first clashing marker decides."""
     with pytest.raises(error):
-        user_table._raise_if_taken(reasons, MARKERS)
+        account_records._raise_if_taken(reasons, MARKERS)
 
 
 @pytest.mark.parametrize(
@@ -57,10 +57,10 @@ def test_cancellation_reasons_name_the_clash(reasons: list[str], error: type[Exc
 )
 def test_reasons_without_a_marker_clash_raise_nothing(reasons: list[str]) -> None:
     """Given no ConditionalCheckFailed on a marker, nothing is raised here."""
-    assert user_table._raise_if_taken(reasons, MARKERS) is None
+    assert account_records._raise_if_taken(reasons, MARKERS) is None
 
 
 def test_email_only_account_maps_its_single_marker() -> None:
     """Given an account without username, its one marker is the email."""
-    with pytest.raises(user_table.EmailTakenError):
-        user_table._raise_if_taken(["None", "ConditionalCheckFailed"], ["EMAIL#a@example.com"])
+    with pytest.raises(account_records.EmailTakenError):
+        account_records._raise_if_taken(["None", "ConditionalCheckFailed"], ["EMAIL#a@example.com"])

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from lockbox.errors import ApiError, ErrorCode
-from lockbox.item_inputs import UpdateFields
-from lockbox.settings import get_settings
+from lockbox.core.errors import ApiError, ErrorCode
+from lockbox.core.settings import get_settings
+from lockbox.items.item_inputs import UpdateFields
 
 
 def compact(value: object) -> str:

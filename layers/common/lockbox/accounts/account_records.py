@@ -1,0 +1,279 @@
+"""Data access for accounts in the users table: profiles and their name markers
+(the kinds of item and their keys: lockbox.accounts.user_keys).
+
+A registration writes the profile, its markers and its first session (for /users) in one
+transaction, so either all of them exist or none does. The password hash is on the
+markers and on the profile; a password change updates all of them in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from lockbox.accounts.user_keys import (
+    USERNAME_MARKER,
+    email_pk,
+    login_pk,
+    user_pk,
+    username_pk,
+)
+from lockbox.core import dynamodb
+from lockbox.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    user_id: str
+    email: str
+    password_hash: str
+    created_at: str
+    profile: dict[str, str | int]  # everything else the client may read back
+    username: str | None = None  # accounts from /users/register have none
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A profile as stored, for the account calls."""
+
+    user_id: str
+    email: str
+    created_at: str
+    fields: dict[str, str | int]  # username, full_name, age, gender or firstname, lastname
+    password_hash: str | None  # None on profiles written before it was kept there
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRecord:
+    user_id: str
+    password_hash: str
+
+
+class UsernameTakenError(Exception):
+    pass
+
+
+class EmailTakenError(Exception):
+    pass
+
+
+class RegistrationContendedError(Exception):
+    """The transaction kept conflicting with concurrent ones; nothing was written."""
+
+
+# What a marker repeats from the profile for the /users login's user object.
+_MARKER_PROFILE_FIELDS = ("full_name", "firstname", "lastname")
+
+
+def put_user(user: NewUser, session: TransactWriteItemTypeDef | None = None) -> None:
+    """Write the profile and its markers atomically; raise if the username or email is taken.
+
+    `session` (lockbox.sessions.session_records.put_session) is written in the same transaction.
+    """
+    table = get_settings().users_table
+    profile: dict[str, Any] = {
+        "pk": {"S": user_pk(user.user_id)},
+        "user_id": {"S": user.user_id},
+        "email": {"S": user.email},
+        "created_at": {"S": user.created_at},
+        "password_hash": {"S": user.password_hash},
+        **{name: _attribute(value) for name, value in user.profile.items()},
+    }
+    if user.username is not None:
+        profile["username"] = {"S": user.username}
+    login = {
+        "user_id": {"S": user.user_id},
+        "password_hash": {"S": user.password_hash},
+        "created_at": {"S": user.created_at},
+        "email": {"S": user.email},
+        **{
+            name: _attribute(value)
+            for name, value in user.profile.items()
+            if name in _MARKER_PROFILE_FIELDS
+        },
+    }
+    markers = [email_pk(user.email)]
+    if user.username is not None:
+        markers.insert(0, username_pk(user.username))
+    items: list[TransactWriteItemTypeDef] = [_put_if_absent(table, profile, "pk")]
+    # A marker may already hold a login attempt count for its name, but no account.
+    items += [_put_if_absent(table, {"pk": {"S": pk}, **login}, "user_id") for pk in markers]
+    if session is not None:
+        items.append(session)
+    _transact_with_retries(items, markers)
+
+
+def read_login(login: str) -> LoginRecord | None:
+    """The login record for a username or email (case-insensitive), or None."""
+    response = dynamodb.client().get_item(
+        TableName=get_settings().users_table,
+        Key={"pk": {"S": login_pk(login)}},
+        ProjectionExpression="user_id, password_hash",
+        ConsistentRead=True,  # a token right after registration must find the account
+    )
+    item = response.get("Item")
+    if item is None:
+        return None
+    return LoginRecord(user_id=item["user_id"]["S"], password_hash=item["password_hash"]["S"])
+
+
+def _attribute(value: str | int) -> dict[str, str]:
+    return {"N": str(value)} if isinstance(value, int) else {"S": value}
+
+
+def _put_if_absent(table: str, item: dict[str, Any], attribute: str) -> TransactWriteItemTypeDef:
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": item,
+            "ConditionExpression": f"attribute_not_exists({attribute})",
+        }
+    }
+
+
+def _transact_with_retries(items: list[TransactWriteItemTypeDef], markers: list[str]) -> None:
+    """Write the registration; a taken marker raises its error. Another registration holding
+    one of our markers (a conflict) commits or fails shortly, so it is tried again."""
+    try:
+        dynamodb.transact_write(items)
+    except ClientError as error:
+        codes = dynamodb.cancellation_codes(error)
+        if codes is None:
+            raise
+        _raise_if_taken(codes, markers)
+        raise RegistrationContendedError(",".join(codes)) from None
+
+
+def _raise_if_taken(reasons: list[str], markers: list[str]) -> None:
+    # Reasons come in the order of the items: the profile first, then the markers.
+    for pk, reason in zip(markers, reasons[1:], strict=False):
+        if reason == dynamodb.CONDITION_FAILED:
+            raise (UsernameTakenError if pk.startswith(USERNAME_MARKER) else EmailTakenError)()
+
+
+def read_account(user_id: str) -> Account | None:
+    """The user's profile (one GetItem), or None when the account does not exist."""
+    response = dynamodb.client().get_item(
+        TableName=get_settings().users_table,
+        Key={"pk": {"S": user_pk(user_id)}},
+        ConsistentRead=True,
+    )
+    item = response.get("Item")
+    if item is None:
+        return None
+    fields: dict[str, str | int] = {}
+    for name in ("username", "full_name", "age", "gender", "firstname", "lastname"):
+        if name in item:
+            value = item[name]
+            fields[name] = int(value["N"]) if "N" in value else value["S"]
+    return Account(
+        user_id=user_id,
+        email=item["email"]["S"],
+        created_at=item["created_at"]["S"],
+        fields=fields,
+        password_hash=item.get("password_hash", {}).get("S"),
+    )
+
+
+def account_markers(account: Account) -> list[str]:
+    markers = [email_pk(account.email)]
+    username = account.fields.get("username")
+    if isinstance(username, str):
+        markers.insert(0, username_pk(username))
+    return markers
+
+
+def _unchanged_hash(account: Account) -> tuple[str, dict[str, Any]]:
+    """The profile's condition: its password is still the one the caller proved."""
+    if account.password_hash is None:
+        return "attribute_exists(pk) AND attribute_not_exists(password_hash)", {}
+    return "password_hash = :old_hash", {":old_hash": {"S": account.password_hash}}
+
+
+class AccountChangedError(Exception):
+    """The account changed (or went) between reading it and writing: nothing was written."""
+
+
+def write_password(account: Account, new_hash: str, spared_session: str, now: int) -> None:
+    """Set the new hash on the profile and every marker, and end every session but
+    `spared_session` (created before `now`, Unix microseconds): one TransactWriteItems."""
+    table = get_settings().users_table
+    condition, values = _unchanged_hash(account)
+    items: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": user_pk(account.user_id)}},
+                "UpdateExpression": (
+                    "SET password_hash = :new_hash, sessions_valid_after = :now,"
+                    " spared_session = :sid"
+                ),
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": {
+                    **values,
+                    ":new_hash": {"S": new_hash},
+                    ":now": {"N": str(now)},
+                    ":sid": {"S": spared_session},
+                },
+            }
+        }
+    ]
+    items += [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": pk}},
+                "UpdateExpression": "SET password_hash = :new_hash",
+                "ConditionExpression": "user_id = :user_id",
+                "ExpressionAttributeValues": {
+                    ":new_hash": {"S": new_hash},
+                    ":user_id": {"S": account.user_id},
+                },
+            }
+        }
+        for pk in account_markers(account)
+    ]
+    _transact_account(items)
+
+
+def remove_account(account: Account) -> None:
+    """Remove the profile and its markers in one TransactWriteItems. Every session ends
+    with the profile; the items are purged in the background (lockbox.items.purge)."""
+    table = get_settings().users_table
+    condition, values = _unchanged_hash(account)
+    profile_delete: dict[str, Any] = {
+        "TableName": table,
+        "Key": {"pk": {"S": user_pk(account.user_id)}},
+        "ConditionExpression": condition,
+    }
+    if values:
+        profile_delete["ExpressionAttributeValues"] = values
+    items: list[TransactWriteItemTypeDef] = [{"Delete": profile_delete}]  # type: ignore[typeddict-item]
+    items += [
+        {
+            "Delete": {
+                "TableName": table,
+                "Key": {"pk": {"S": pk}},
+                "ConditionExpression": "user_id = :user_id",
+                "ExpressionAttributeValues": {":user_id": {"S": account.user_id}},
+            }
+        }
+        for pk in account_markers(account)
+    ]
+    _transact_account(items)
+
+
+def _transact_account(items: list[TransactWriteItemTypeDef]) -> None:
+    """One transaction on the account's items. A failed condition is AccountChangedError;
+    a conflict with a concurrent write (a login counted on a marker) is tried again."""
+    try:
+        dynamodb.transact_write(items)
+    except ClientError as error:
+        if dynamodb.cancelled_by_condition(error):
+            raise AccountChangedError from None
+        raise

@@ -1,0 +1,47 @@
+"""The users table's keys: every kind of item it holds, and the one place that builds them.
+
+One table holds four kinds of item, each keyed by `pk`:
+- `USER#<user_id>`: the profile (lockbox.accounts.account_records);
+- `USERNAME#<username, lower-cased>` and `EMAIL#<canonical email>`: markers that make
+  usernames (case-insensitively) and mailboxes (lockbox.accounts.emails.canonical_email)
+  unique, and serve as the login records: they hold the user id, the password hash, the
+  address as sent and the name (for the /users login's answer), and the name's login
+  attempt count (lockbox.sessions.attempt_records), which may exist before any account
+  has the name;
+- `SESSION#<sid>`: sessions (lockbox.sessions.session_records).
+"""
+
+from __future__ import annotations
+
+from lockbox.accounts.emails import canonical_email
+
+PROFILE = "USER#"
+USERNAME_MARKER = "USERNAME#"
+EMAIL_MARKER = "EMAIL#"
+SESSION = "SESSION#"
+
+
+def user_pk(user_id: str) -> str:
+    return f"{PROFILE}{user_id}"
+
+
+def username_pk(username: str) -> str:
+    return f"{USERNAME_MARKER}{username.lower()}"
+
+
+def email_pk(email: str) -> str:
+    return f"{EMAIL_MARKER}{canonical_email(email)}"
+
+
+def login_pk(login: str) -> str:
+    """The marker to read for a login name: an email address, or else a username."""
+    return email_pk(login) if "@" in login else username_pk(login)
+
+
+def session_pk(session_id: str) -> str:
+    return f"{SESSION}{session_id}"
+
+
+def profile_owner(pk: str) -> str | None:
+    """The user id of a profile's key; None for any other kind of item."""
+    return pk.removeprefix(PROFILE) if pk.startswith(PROFILE) else None

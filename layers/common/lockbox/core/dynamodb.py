@@ -1,0 +1,130 @@
+"""The one way to DynamoDB: the client, transactions and the reading of refusals.
+
+Every data module calls `dynamodb.client()` through this module (never a copy of the
+getter), so one botocore event hook on the client sees every request: the tests forbid or
+count requests that way, and a new data module cannot slip past them.
+
+Transactions are sent again while another transaction holds one of their items: DynamoDB
+cancels a transaction that touches an item another in-flight transaction is writing
+(cancellation reason TransactionConflict). That other write commits or fails within
+milliseconds, so the transaction is retried a few times with jittered backoff rather than
+answered with a 500. Any other cancellation (a failed condition, above all) is the
+caller's to judge: it is raised at once, its reasons readable through
+`cancellation_reasons`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        TransactGetItemsOutputTypeDef,
+        TransactGetItemTypeDef,
+        TransactWriteItemTypeDef,
+    )
+
+# Short timeouts and a bounded number of attempts keep a failing call well inside
+# the function timeout, so the client gets a 500 envelope instead of a gateway timeout.
+_CONNECT_TIMEOUT_SECONDS = 1
+_READ_TIMEOUT_SECONDS = 2
+_MAX_ATTEMPTS = 3
+
+CONFLICT_RETRIES = 8
+CONFLICT_BACKOFF_SECONDS = 0.02
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+@cache
+def client() -> DynamoDBClient:
+    """The container's DynamoDB client, created on first use (never at import)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=_READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": _MAX_ATTEMPTS},
+    )
+    # AWS_ENDPOINT_URL_DYNAMODB, when set, points this client at DynamoDB Local.
+    return boto3.client("dynamodb", config=config)
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def condition_failed(error: ClientError) -> bool:
+    """A single-item write refused by its ConditionExpression."""
+    return error_code(error) == f"{CONDITION_FAILED}Exception"
+
+
+def cancellation_reasons(error: ClientError) -> list[dict[str, Any]] | None:
+    """Each item's reason of a cancelled transaction (with ALL_OLD items where asked),
+    in the order of the items; None for any other error."""
+    if error_code(error) != "TransactionCanceledException":
+        return None
+    return [dict(reason) for reason in error.response.get("CancellationReasons", [])]
+
+
+def cancellation_codes(error: ClientError) -> list[str] | None:
+    reasons = cancellation_reasons(error)
+    return None if reasons is None else [reason.get("Code", "None") for reason in reasons]
+
+
+def is_condition_reason(reason: dict[str, Any]) -> bool:
+    """One item's cancellation reason says its condition failed."""
+    return reason.get("Code") == CONDITION_FAILED
+
+
+def cancelled_by_condition(error: ClientError) -> bool:
+    """A transaction cancelled because at least one item's condition failed."""
+    return CONDITION_FAILED in (cancellation_codes(error) or [])
+
+
+def backoff(attempt: int) -> None:
+    """Wait before attempt `attempt + 1`: longer each time, jittered so racers spread out."""
+    time.sleep(CONFLICT_BACKOFF_SECONDS * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not crypto)
+
+
+def _only_conflicts(error: ClientError) -> bool:
+    codes = cancellation_codes(error) or []
+    return "TransactionConflict" in codes and CONDITION_FAILED not in codes
+
+
+def transact_write(items: list[TransactWriteItemTypeDef], *, token: str | None = None) -> None:
+    """TransactWriteItems with an idempotency token, so that botocore's own retry of a
+    committed transaction (its answer lost) succeeds again without effect. `token` keeps
+    one token across the conflict retries too; without it each attempt gets a fresh one."""
+    dynamodb = client()
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            dynamodb.transact_write_items(
+                TransactItems=items, ClientRequestToken=token or uuid.uuid4().hex
+            )
+            return
+        except ClientError as error:
+            if attempt == CONFLICT_RETRIES or not _only_conflicts(error):
+                raise
+        backoff(attempt)
+
+
+def transact_get(items: list[TransactGetItemTypeDef]) -> TransactGetItemsOutputTypeDef:
+    """TransactGetItems, sent again while a transaction writing one of the items (a refresh,
+    a login) makes DynamoDB cancel it."""
+    dynamodb = client()
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            return dynamodb.transact_get_items(TransactItems=items)
+        except ClientError as error:
+            if attempt == CONFLICT_RETRIES or not _only_conflicts(error):
+                raise
+        backoff(attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")

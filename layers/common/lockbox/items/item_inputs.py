@@ -1,0 +1,276 @@
+"""The data calls' inputs: their rules, and one parser per call that checks the whole
+input in the contract's order.
+
+The order (SPEC.md, "Data"): the caller (INVALID_TOKEN), the key's form when it is in the
+path (INVALID_KEY), the body is a JSON object (INVALID_REQUEST), the key's form when it is
+in the body (INVALID_KEY), the value (INVALID_VALUE), the ttl (INVALID_TTL). Each parser
+below walks exactly that order, so a handler cannot get it wrong: it hands over the event
+and gets the input. If-Match is read as it is; it never refuses a request by itself (a tag
+that matches no version is a 412 once the key is found to exist).
+
+The listing's parser checks the caller, then its query parameters: the prefix
+(INVALID_KEY), the limit and the cursor (INVALID_PARAMETER), each named in `details`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lockbox.core import json_text
+from lockbox.core.errors import ApiError, Detail, ErrorCode
+from lockbox.core.proxy import (
+    ApiEvent,
+    caller_id,
+    header,
+    json_body,
+    path_parameter,
+    query_parameters,
+)
+from lockbox.core.settings import get_settings
+from lockbox.core.validation import (
+    ABSENT,
+    FieldRule,
+    PlainInput,
+    RuleViolation,
+    has_control_character,
+    is_valid_unicode,
+    refusal,
+    refuse_if,
+)
+from lockbox.items.cursors import read_cursor
+from lockbox.items.item_records import IfMatch
+
+MAX_KEY_BYTES = 256
+MAX_TTL_SECONDS = 31_536_000  # one year
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_IF_MATCH_TAGS = 100  # DynamoDB's IN takes at most 100 operands
+_LIMIT_TEXT = re.compile(r"[1-9][0-9]{0,3}")
+_STRONG_TAG = re.compile(r'"([\x21\x23-\x7e]*)"')
+
+
+def key_reason(value: object) -> str | None:
+    """Why this is not a valid item key, or None."""
+    if not isinstance(value, str) or value == "":
+        return "Key is required and must be a non-empty string."
+    if not is_valid_unicode(value):
+        return "Key must be valid Unicode text."
+    if len(value.encode("utf-8")) > MAX_KEY_BYTES:
+        return f"Key must be at most {MAX_KEY_BYTES} bytes in UTF-8."
+    if "/" in value:
+        return "Key must not contain '/'."
+    if has_control_character(value):
+        return "Key must not contain control characters."
+    if value != value.strip():
+        return "Key must not start or end with whitespace."
+    return None
+
+
+def check_key(value: object) -> str:
+    refuse_if(key_reason(value), ErrorCode.INVALID_KEY)
+    assert isinstance(value, str)
+    return value
+
+
+def encode_value(value: object) -> str:
+    """The value's compact JSON text, numbers as written: what is stored and returned."""
+    if value is None or value == "":
+        raise RuleViolation(
+            ErrorCode.INVALID_VALUE, "Value is required and must not be null or empty."
+        )
+    try:
+        encoded = json_text.encode(value)
+        size = len(encoded.encode("utf-8"))
+    except (json_text.UnstorableJsonError, UnicodeEncodeError, RecursionError):
+        raise RuleViolation(
+            ErrorCode.INVALID_VALUE,
+            "Value must be storable exactly: each object member named once, valid Unicode text.",
+        ) from None
+    limit = get_settings().max_value_bytes
+    if size > limit:
+        raise RuleViolation(
+            ErrorCode.INVALID_VALUE, f"Value must be at most {limit} bytes as JSON."
+        )
+    return encoded
+
+
+def check_ttl(value: object) -> int | None:
+    """Seconds until the key expires: a JSON integer 1..31536000, or None when not sent."""
+    if value is ABSENT:
+        return None
+    if type(value) is not int or not 1 <= value <= MAX_TTL_SECONDS:  # bool is not int here
+        raise RuleViolation(
+            ErrorCode.INVALID_TTL,
+            f"ttl must be a JSON integer of seconds from 1 to {MAX_TTL_SECONDS}.",
+        )
+    return value
+
+
+def if_match(event: ApiEvent) -> IfMatch:
+    """The If-Match header: None when absent, "*", or the strong tags it lists (unquoted).
+
+    Weak tags (W/"...") never match under If-Match's strong comparison (RFC 9110, 13.1.1),
+    so they are dropped; a header with no usable tag matches no version.
+    """
+    raw = header(event, "If-Match")
+    if raw is None:
+        return None
+    if raw.strip() == "*":
+        return "*"
+    tags = []
+    for part in raw.split(","):
+        found = _STRONG_TAG.fullmatch(part.strip())
+        if found:
+            tags.append(found.group(1))
+    return tuple(tags[:MAX_IF_MATCH_TAGS])
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInput:
+    """GET and DELETE /api/data/{key}: the caller and the key."""
+
+    user_id: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteInput:
+    """DELETE /api/data/{key}: the caller, the key and If-Match."""
+
+    user_id: str
+    key: str
+    if_match: IfMatch
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInput:
+    """POST /api/data."""
+
+    user_id: str
+    key: str
+    value_json: str  # the value's compact JSON text, which is what is stored
+    ttl: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateInput:
+    """PUT /api/data/{key}."""
+
+    user_id: str
+    key: str
+    value_json: str
+    ttl: int | None = None
+    if_match: IfMatch = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListInput:
+    """GET /api/data: the caller, the prefix, the page size and where the page starts."""
+
+    user_id: str
+    prefix: str
+    limit: int
+    start_key: str | None  # the last key of the previous page, from a verified cursor
+
+
+_TTL_RULE = FieldRule("ttl", "ttl", check_ttl, absent=ABSENT)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFields(PlainInput):
+    """POST /api/data's body."""
+
+    key: str
+    value_json: str
+    ttl: int | None
+    rules = (
+        FieldRule("key", "key", check_key),
+        FieldRule("value", "value_json", encode_value),
+        _TTL_RULE,
+    )
+    check_order = (ErrorCode.INVALID_KEY, ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateFields(PlainInput):
+    """PUT /api/data/{key}'s body."""
+
+    value_json: str
+    ttl: int | None
+    rules = (FieldRule("value", "value_json", encode_value), _TTL_RULE)
+    check_order = (ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL)
+
+
+def path_key(event: ApiEvent) -> str:
+    """The {key} path parameter (as API Gateway decoded it, once), or INVALID_KEY."""
+    key = path_parameter(event, "key")
+    reason = key_reason(key)
+    if reason:
+        raise ApiError(ErrorCode.INVALID_KEY, [Detail(field="key", message=reason)])
+    assert isinstance(key, str)
+    return key
+
+
+def _object_body(event: ApiEvent) -> dict[str, object]:
+    # Only a value can be nested deeper than the parser goes: that is INVALID_VALUE here.
+    return json_body(event, too_deep=ErrorCode.INVALID_VALUE)
+
+
+def key_input(event: ApiEvent) -> KeyInput:
+    user_id = caller_id(event)
+    return KeyInput(user_id, path_key(event))
+
+
+def delete_input(event: ApiEvent) -> DeleteInput:
+    user_id = caller_id(event)
+    return DeleteInput(user_id, path_key(event), if_match(event))
+
+
+def store_input(event: ApiEvent) -> StoreInput:
+    user_id = caller_id(event)
+    fields = StoreFields.from_body(_object_body(event))
+    return StoreInput(user_id, fields.key, fields.value_json, fields.ttl)
+
+
+def update_input(event: ApiEvent) -> UpdateInput:
+    user_id = caller_id(event)
+    key = path_key(event)
+    fields = UpdateFields.from_body(_object_body(event))
+    return UpdateInput(user_id, key, fields.value_json, fields.ttl, if_match(event))
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not _LIMIT_TEXT.fullmatch(raw) or int(raw) > MAX_LIMIT:
+        raise RuleViolation(
+            ErrorCode.INVALID_PARAMETER, f"limit must be an integer from 1 to {MAX_LIMIT}."
+        )
+    return int(raw)
+
+
+def list_input(event: ApiEvent) -> ListInput:
+    """GET /api/data's query: every parameter checked, the first failing one decides."""
+    user_id = caller_id(event)
+    query = query_parameters(event)
+    violations: list[tuple[ErrorCode, Detail]] = []
+    prefix = query.get("prefix", "")
+    prefix_reason = key_reason(prefix) if prefix else None
+    if prefix_reason:
+        violations.append((ErrorCode.INVALID_KEY, Detail("prefix", prefix_reason)))
+    limit = DEFAULT_LIMIT
+    try:
+        limit = _limit(query.get("limit"))
+    except RuleViolation as violation:
+        violations.append((violation.code, Detail("limit", violation.reason)))
+    start_key = None
+    cursor = query.get("cursor")
+    if cursor is not None and not prefix_reason:  # a cursor is bound to a valid prefix
+        start_key = read_cursor(cursor, user_id, prefix)
+        if start_key is None:
+            reason = "cursor must be one this API returned for the same user and prefix."
+            violations.append((ErrorCode.INVALID_PARAMETER, Detail("cursor", reason)))
+    if violations:
+        raise refusal((ErrorCode.INVALID_KEY, ErrorCode.INVALID_PARAMETER), violations)
+    return ListInput(user_id, prefix, limit, start_key)

@@ -1,0 +1,390 @@
+"""Data access for the items table: partition key user_id, sort key key.
+
+Every call is one conditional request, so a store never overwrites, an update
+never creates, and a delete never reports success for something absent.
+
+Versions: every write gives the item a fresh random `etag`; If-Match is a condition on it
+in the same request, so of two writers holding one ETag exactly one wins.
+
+Expiry: `expires_at` (Unix seconds) is the table's DynamoDB TTL attribute. DynamoDB deletes
+expired items lazily (within days), so every read, write condition and listing here treats
+an item whose `expires_at` has passed as absent at once.
+
+Purge: a deleted user's items are read a page of keys at a time and deleted at most 25 per
+BatchWriteItem (DynamoDB's limit).
+
+Retries: botocore retries a request whose answer was lost (a timeout, a dropped connection)
+or that was throttled, and the retry may then meet the first attempt's own write. Each
+write makes the retry's answer the first attempt's truth, or fails (a 500):
+- a store and an update write a fresh etag: a retry whose condition fails on an item
+  carrying that etag meets its own earlier attempt, which succeeded;
+- a delete is a one-item transaction with a ClientRequestToken, which DynamoDB makes
+  idempotent: a retry of a committed delete succeeds again without effect, a retry of a
+  delete that changed nothing is evaluated afresh (see remove_item);
+- a retried write whose condition failed on someone else's version written before the call
+  began met that same version on every attempt: its refusal is the truth. Met a version
+  written during the call, it cannot tell whether its lost first attempt wrote before that
+  version: it raises UnknownOutcomeError (a 500, which the contract allows there).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal
+
+from botocore.exceptions import ClientError
+
+from lockbox.core import dynamodb
+from lockbox.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import WriteRequestTypeDef
+
+# If-Match as the input parsers hand it over: None (no header), "*" (any version), or the
+# opaque tags it lists (an empty tuple matches nothing).
+IfMatch = Literal["*"] | tuple[str, ...] | None
+
+# Items written before versions existed carry no etag: they answer this one until their
+# next write, and If-Match with it matches exactly them. Written etags are 32 hex digits.
+UNVERSIONED_ETAG = "0"
+
+_LIVE = "(attribute_not_exists(expires_at) OR expires_at > :now)"
+_PRESENT = f"attribute_exists(user_id) AND {_LIVE}"
+_ABSENT = "attribute_not_exists(user_id) OR expires_at <= :now"
+
+
+class WriteOutcome(Enum):
+    """Why a conditional update or delete did not happen (or that it did)."""
+
+    DONE = "done"
+    NOT_FOUND = "not_found"  # absent, or expired
+    VERSION_MISMATCH = "version_mismatch"  # present with another version than If-Match
+
+
+class UnknownOutcomeError(RuntimeError):
+    """A retried write met another writer's version: whether our lost attempt wrote first
+    cannot be known, so the call answers 500 rather than a possibly wrong 2xx/4xx."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    value_json: str
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    entries: list[tuple[str, str, int | None]]  # key, etag, expires_at
+    last_key: str | None  # where the next page starts; None at the end
+
+
+def _key(user_id: str, key: str) -> dict[str, dict[str, str]]:
+    return {"user_id": {"S": user_id}, "key": {"S": key}}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _epoch() -> int:
+    """Now in whole Unix seconds: an item is expired once `expires_at <= _epoch()`."""
+    return int(time.time())
+
+
+def _expiry(ttl: int) -> int:
+    """expires_at for a ttl: at least `ttl` seconds from now, at most one more (rounded up
+    to the next whole second, so a ttl of 1 never expires at once)."""
+    return math.ceil(time.time()) + ttl
+
+
+def _new_etag() -> str:
+    return uuid.uuid4().hex
+
+
+def _old_item(found: object) -> Mapping[str, Any] | None:
+    """The item as it was, from ReturnValuesOnConditionCheckFailure=ALL_OLD (None: absent)."""
+    return found if isinstance(found, Mapping) else None
+
+
+def _was_retried(error: ClientError) -> bool:
+    return int(error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) > 0
+
+
+def _expires_at(item: Mapping[str, Any]) -> int | None:
+    raw = item.get("expires_at", {}).get("N")
+    return None if raw is None else int(raw)
+
+
+def _is_live(item: Mapping[str, Any] | None, now: int) -> bool:
+    if not item:
+        return False
+    expires_at = _expires_at(item)
+    return expires_at is None or expires_at > now
+
+
+def _etag_of(item: Mapping[str, Any] | None) -> str | None:
+    value = (item or {}).get("etag", {}).get("S")
+    return value if isinstance(value, str) else None
+
+
+def _version_of(item: Mapping[str, Any]) -> str:
+    """The etag a live item answers with (UNVERSIONED_ETAG for one written before etags)."""
+    return _etag_of(item) or UNVERSIONED_ETAG
+
+
+def _if_match_condition(if_match: IfMatch, values: dict[str, Any]) -> str:
+    """The If-Match part of a condition (nothing for None and "*": presence is required anyway)."""
+    if if_match is None or if_match == "*":
+        return ""
+    tags = if_match or ("-",)  # no usable tag: "-" is never an etag, so nothing matches
+    names = []
+    for index, tag in enumerate(tags):
+        values[f":m{index}"] = {"S": tag}
+        names.append(f":m{index}")
+    unversioned = " OR attribute_not_exists(etag)" if UNVERSIONED_ETAG in tags else ""
+    return f" AND (etag IN ({', '.join(names)}){unversioned})"
+
+
+def _older_than_call(item: Mapping[str, Any] | None, started: str) -> bool:
+    """Whether the item was last written before this call began (so no attempt of ours wrote
+    it, and every attempt met it). Timestamps are ISO 8601 UTC of one width: they sort."""
+    written = (item or {}).get("updated_at", {}).get("S")
+    return isinstance(written, str) and written < started
+
+
+def _refusal_is_true(error: ClientError, old: Mapping[str, Any] | None, started: str) -> None:
+    """A retried write that met another version written during the call: raise."""
+    if _was_retried(error) and not _older_than_call(old, started):
+        raise UnknownOutcomeError("a retried write met a version written during the call")
+
+
+def _failed_update(
+    error: ClientError, old: Mapping[str, Any] | None, now: int, etag: str, started: str
+) -> WriteOutcome:
+    """What a failed conditional update means, from the item as it was."""
+    if not _is_live(old, now):
+        return WriteOutcome.NOT_FOUND
+    if _etag_of(old) == etag:
+        return WriteOutcome.DONE  # our own lost first attempt wrote it
+    _refusal_is_true(error, old, started)
+    return WriteOutcome.VERSION_MISMATCH
+
+
+def put_new_item(user_id: str, key: str, value_json: str, ttl: int | None) -> str | None:
+    """Store a new item (over an expired one too); its etag, or None if the key exists."""
+    now = _now()
+    epoch = _epoch()
+    etag = _new_etag()
+    item = {
+        **_key(user_id, key),
+        "value": {"S": value_json},
+        "created_at": {"S": now},
+        "updated_at": {"S": now},
+        "etag": {"S": etag},
+    }
+    if ttl is not None:
+        item["expires_at"] = {"N": str(_expiry(ttl))}
+    try:
+        dynamodb.client().put_item(
+            TableName=get_settings().items_table,
+            Item=item,
+            ConditionExpression=_ABSENT,
+            ExpressionAttributeValues={":now": {"N": str(epoch)}},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if not dynamodb.condition_failed(error):
+            raise
+        old = _old_item(error.response.get("Item"))
+        if _etag_of(old) == etag:
+            return etag  # our own lost first attempt stored it
+        _refusal_is_true(error, old, now)
+        return None
+    return etag
+
+
+def read_item(user_id: str, key: str) -> StoredItem | None:
+    """The stored JSON text of the value and its etag, or None if absent or expired."""
+    response = dynamodb.client().get_item(
+        TableName=get_settings().items_table,
+        Key=_key(user_id, key),
+        ProjectionExpression="#v, etag, expires_at",
+        ExpressionAttributeNames={"#v": "value"},
+        ConsistentRead=True,  # read-your-writes, as a key-value store's clients expect
+    )
+    item = response.get("Item")
+    if item is None or not _is_live(item, _epoch()):
+        return None
+    return StoredItem(item["value"]["S"], _version_of(item))
+
+
+def replace_item_value(
+    user_id: str, key: str, value_json: str, ttl: int | None, if_match: IfMatch
+) -> tuple[WriteOutcome, str]:
+    """Replace the value of a live item, with a new etag and expiry (none without ttl)."""
+    started = _now()
+    epoch = _epoch()
+    etag = _new_etag()
+    values: dict[str, Any] = {
+        ":v": {"S": value_json},
+        ":updated": {"S": started},
+        ":etag": {"S": etag},
+        ":now": {"N": str(epoch)},
+    }
+    update = "SET #v = :v, updated_at = :updated, etag = :etag"
+    if ttl is None:
+        update += " REMOVE expires_at"  # a PUT without ttl makes the key permanent again
+    else:
+        update += ", expires_at = :expires"
+        values[":expires"] = {"N": str(_expiry(ttl))}
+    condition = _PRESENT + _if_match_condition(if_match, values)
+    try:
+        dynamodb.client().update_item(
+            TableName=get_settings().items_table,
+            Key=_key(user_id, key),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#v": "value"},
+            ExpressionAttributeValues=values,
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if not dynamodb.condition_failed(error):
+            raise
+        old = _old_item(error.response.get("Item"))
+        return _failed_update(error, old, epoch, etag, started), etag
+    return WriteOutcome.DONE, etag
+
+
+def remove_item(user_id: str, key: str, if_match: IfMatch) -> WriteOutcome:
+    """Delete a live item.
+
+    One TransactWriteItems with one Delete and a ClientRequestToken, rather than DeleteItem:
+    a DeleteItem retried after its lost first attempt deleted finds nothing and cannot tell
+    that from a key that never existed. "Providing a ClientRequestToken makes the call to
+    TransactWriteItems idempotent, meaning that multiple identical calls have the same effect
+    as one single call", for 10 minutes after the first completes (Amazon DynamoDB API
+    Reference, TransactWriteItems, ClientRequestToken:
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+    botocore resends the same request within seconds, token and parameters unchanged (so no
+    IdempotentParameterMismatch): a retry of a committed delete answers success without
+    effect, and a retry of an attempt that changed nothing (throttled, timed out before it
+    ran, cancelled) is evaluated anew and answers the truth. The price: a transactional write
+    costs 2 write capacity units per item instead of 1, still one request.
+
+    Rejected alternative: a DeleteItem that leaves a tombstone (or a delete id) for its
+    retry to recognise would also cost one request, but every read, condition and listing
+    would have to skip tombstones, and they would need their own expiry.
+    """
+    epoch = _epoch()
+    values: dict[str, Any] = {":now": {"N": str(epoch)}}
+    condition = _PRESENT + _if_match_condition(if_match, values)
+    try:
+        dynamodb.client().transact_write_items(
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": get_settings().items_table,
+                        "Key": _key(user_id, key),
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeValues": values,
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            ],
+            ClientRequestToken=str(uuid.uuid4()),
+        )
+    except ClientError as error:
+        reasons = dynamodb.cancellation_reasons(error) or [{}]
+        if not dynamodb.is_condition_reason(reasons[0]):
+            raise
+        # No retry question here: the token made any retry answer the truth.
+        if not _is_live(_old_item(reasons[0].get("Item")), epoch):
+            return WriteOutcome.NOT_FOUND
+        return WriteOutcome.VERSION_MISMATCH
+    return WriteOutcome.DONE
+
+
+def query_keys(user_id: str, prefix: str, limit: int, start_key: str | None) -> Listing:
+    """One page of the user's live keys starting with `prefix`, in UTF-8 byte order.
+
+    One Query on the table's key; expired items are filtered out by DynamoDB after the
+    Limit is applied, so a page may hold fewer than `limit` keys with more to follow.
+    """
+    epoch = _epoch()
+    values: dict[str, Any] = {":u": {"S": user_id}, ":now": {"N": str(epoch)}}
+    key_condition = "user_id = :u"
+    if prefix:
+        key_condition += " AND begins_with(#k, :p)"
+        values[":p"] = {"S": prefix}
+    request: dict[str, Any] = {
+        "TableName": get_settings().items_table,
+        "KeyConditionExpression": key_condition,
+        "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
+        "ProjectionExpression": "#k, etag, expires_at",
+        "ExpressionAttributeNames": {"#k": "key"},
+        "ExpressionAttributeValues": values,
+        "Limit": limit,
+        "ConsistentRead": True,  # a key stored a moment ago is listed
+    }
+    if start_key is not None:
+        request["ExclusiveStartKey"] = _key(user_id, start_key)  # always the caller's own
+    response = dynamodb.client().query(**request)
+    entries = [
+        (item["key"]["S"], _version_of(item), _expires_at(item))
+        for item in response.get("Items", [])
+    ]
+    last = response.get("LastEvaluatedKey")
+    return Listing(entries, None if last is None else last["key"]["S"])
+
+
+# --- the purge of a deleted user's items ---------------------------------------------
+
+PURGE_PAGE_SIZE = 1000
+_BATCH_SIZE = 25
+_UNPROCESSED_BACKOFF_SECONDS = 0.05
+_UNPROCESSED_ROUNDS = 10
+
+
+class PurgeStalledError(Exception):
+    """DynamoDB kept some deletes unprocessed (throttling); the purge is retried later."""
+
+
+def purge_key_page(user_id: str) -> list[dict[str, Any]]:
+    """Up to PURGE_PAGE_SIZE of the user's item keys: always the first page, since every page
+    read is deleted before the next is asked for (so a retried purge resumes by itself)."""
+    response = dynamodb.client().query(
+        TableName=get_settings().items_table,
+        KeyConditionExpression="user_id = :user_id",
+        ExpressionAttributeValues={":user_id": {"S": user_id}},
+        ProjectionExpression="user_id, #key",
+        ExpressionAttributeNames={"#key": "key"},
+        Limit=PURGE_PAGE_SIZE,
+    )
+    return list(response.get("Items", []))
+
+
+def purge_keys(keys: list[dict[str, Any]]) -> None:
+    """Delete these items, 25 per BatchWriteItem, retrying what DynamoDB left unprocessed."""
+    table = get_settings().items_table
+    client = dynamodb.client()
+    for start in range(0, len(keys), _BATCH_SIZE):
+        requests: list[WriteRequestTypeDef] = [
+            {"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_SIZE]
+        ]
+        for attempt in range(_UNPROCESSED_ROUNDS):
+            response = client.batch_write_item(RequestItems={table: requests})
+            unprocessed = response.get("UnprocessedItems", {}).get(table, [])
+            requests = [{"DeleteRequest": {"Key": r["DeleteRequest"]["Key"]}} for r in unprocessed]
+            if not requests:
+                break
+            time.sleep(_UNPROCESSED_BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
+        else:
+            raise PurgeStalledError

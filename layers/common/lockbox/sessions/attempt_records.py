@@ -1,0 +1,253 @@
+"""Data access for logins: the attempt count on a name's marker item, and the write that
+starts a session once the password matched.
+
+The count lives on the login name's marker (`USERNAME#...` / `EMAIL#...` in the users
+table, lockbox.accounts.account_records), whether or not an account has that name, so that names with
+and without an account behave alike. A marker of a name without an account holds only
+the count, with `expires_at` (the table's TTL attribute) so it removes itself; on a real
+account's marker `if_not_exists(user_id, ...)` writes the user id there instead, a string,
+which TTL ignores. Registration replaces a count-only marker (its condition is
+`attribute_not_exists(user_id)`).
+
+Attributes: `attempts` (counted attempts since the last success), `last_attempt` (Unix
+milliseconds of the latest count, moved to the moment its password check failed), and
+`attempt_id` (the request that counted it, so a retried write is not counted twice).
+`inflight` counts attempts whose password check has not finished (until `inflight_until`,
+in case a function dies mid-check): while one is in flight a name with 5 counted attempts
+stays locked, so a lockout never runs out while bcrypt is still deciding.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from lockbox.accounts.user_keys import login_pk
+from lockbox.core import dynamodb
+from lockbox.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+FREE_ATTEMPTS = 5  # failures before the first lockout
+FIRST_LOCKOUT_SECONDS = 1
+MAX_LOCKOUT_SECONDS = 900
+QUIET_RESET_SECONDS = 900  # 15 minutes without a failure reset the count
+_INFLIGHT_SECONDS = 30  # longer than any function's timeout: a check still running
+_COUNT_ONLY_TTL_SECONDS = 2 * QUIET_RESET_SECONDS
+_ROUNDS = 4  # a count found stale is reset by a second write; a race may need another
+_CONFLICT_BACKOFF_SECONDS = 0.02
+
+
+def lockout_seconds(attempts: int) -> int:
+    """How long a name stays locked after `attempts` counted failures (0: not locked)."""
+    if attempts < FREE_ATTEMPTS:
+        return 0
+    return min(MAX_LOCKOUT_SECONDS, FIRST_LOCKOUT_SECONDS << min(attempts - FREE_ATTEMPTS, 10))
+
+
+@dataclass(frozen=True, slots=True)
+class CountedAttempt:
+    """An attempt that may check the password: the account's login record, if any."""
+
+    user_id: str | None
+    password_hash: str | None
+    names: dict[str, str]  # email (as sent), full_name or firstname/lastname, if recorded
+
+
+class LockedOutError(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("locked out")
+        self.retry_after = retry_after
+
+
+def _not_locked_condition() -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A condition true when the name is not locked, one case per lockout length, and the
+    (count, seconds) pairs whose `:a<count>` and `:t<count>` values it names.
+
+    DynamoDB conditions have no arithmetic, so `last_attempt + 2^(attempts-5) <= now` is
+    spelled out for each count (the length stops doubling at 900 s). While an attempt is
+    in flight (its password check unfinished), the lock holds.
+    """
+    expired, lengths = [], []
+    attempts = FREE_ATTEMPTS
+    while True:
+        seconds = lockout_seconds(attempts)
+        lengths.append((attempts, seconds))
+        if seconds >= MAX_LOCKOUT_SECONDS:
+            expired.append(f"(attempts >= :a{attempts} AND last_attempt <= :t{attempts})")
+            break
+        expired.append(f"(attempts = :a{attempts} AND last_attempt <= :t{attempts})")
+        attempts += 1
+    settled = "(attribute_not_exists(inflight) OR inflight <= :zero OR inflight_until <= :now)"
+    condition = (
+        "(attribute_not_exists(attempts) OR attempts < :free"
+        f" OR ({settled} AND ({' OR '.join(expired)})))"
+    )
+    return condition, tuple(lengths)
+
+
+_NOT_LOCKED, _LOCKOUT_LENGTHS = _not_locked_condition()
+_COUNT_CONDITION = (
+    "(attribute_not_exists(attempt_id) OR attempt_id <> :aid)"
+    " AND (attribute_not_exists(last_attempt) OR last_attempt > :stale)"
+    f" AND {_NOT_LOCKED}"
+)
+
+
+def _lockout_values(now_ms: int) -> dict[str, Any]:
+    values: dict[str, Any] = {":free": {"N": str(FREE_ATTEMPTS)}}
+    for attempts, seconds in _LOCKOUT_LENGTHS:
+        values[f":a{attempts}"] = {"N": str(attempts)}
+        values[f":t{attempts}"] = {"N": str(now_ms - seconds * 1000)}
+    return values
+
+
+def count_attempt(login: str) -> CountedAttempt:
+    """Count a login attempt for this name before its password is checked.
+
+    One UpdateItem in the usual case: it counts the attempt unless the name is locked,
+    and returns the login record. A count whose last failure is over 15 minutes old is
+    reset by a second conditional write (so that a rush of attempts on it is still
+    counted exactly). Raises LockedOutError with the seconds to wait.
+    """
+    table = get_settings().users_table
+    key = {"pk": {"S": login_pk(login)}}
+    attempt_id = uuid.uuid4().hex
+    client = dynamodb.client()
+    for _ in range(_ROUNDS):
+        now_ms = int(time.time() * 1000)
+        values = _lockout_values(now_ms) | {
+            ":one": {"N": "1"},
+            ":zero": {"N": "0"},
+            ":now": {"N": str(now_ms)},
+            ":aid": {"S": attempt_id},
+            ":stale": {"N": str(now_ms - QUIET_RESET_SECONDS * 1000)},
+            ":expiry": {"N": str(now_ms // 1000 + _COUNT_ONLY_TTL_SECONDS)},
+            ":inflight_until": {"N": str(now_ms + _INFLIGHT_SECONDS * 1000)},
+        }
+        try:
+            response = client.update_item(
+                TableName=table,
+                Key=key,
+                UpdateExpression=(
+                    "SET attempts = if_not_exists(attempts, :zero) + :one, last_attempt = :now,"
+                    " attempt_id = :aid, expires_at = if_not_exists(user_id, :expiry),"
+                    " inflight = if_not_exists(inflight, :zero) + :one,"
+                    " inflight_until = :inflight_until"
+                ),
+                ConditionExpression=_COUNT_CONDITION,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return _login_record(response["Attributes"])
+        except ClientError as error:
+            if dynamodb.error_code(error) == "TransactionConflictException":
+                # A registration or password change is writing this marker: count again.
+                dynamodb.backoff(0)
+                continue
+            if not dynamodb.condition_failed(error):
+                raise
+            old: dict[str, Any] = dict(error.response.get("Item") or {})  # type: ignore[call-overload]
+        if old.get("attempt_id", {}).get("S") == attempt_id:
+            return _login_record(old)  # our first try was written; its answer was lost
+        attempts = int(old.get("attempts", {}).get("N", "0"))
+        last_ms = int(old.get("last_attempt", {}).get("N", "0"))
+        if last_ms > now_ms - QUIET_RESET_SECONDS * 1000:
+            locked_until_ms = last_ms + lockout_seconds(attempts) * 1000
+            raise LockedOutError(max(1, math.ceil((locked_until_ms - now_ms) / 1000)))
+        restarted = _restart_count(key, last_ms, attempt_id, values)
+        if restarted is not None:
+            return restarted
+    raise LockedOutError(FIRST_LOCKOUT_SECONDS)  # the name is under a storm of attempts
+
+
+def _restart_count(
+    key: dict[str, Any], seen_last_ms: int, attempt_id: str, values: dict[str, Any]
+) -> CountedAttempt | None:
+    """Reset a stale count to this one attempt, unless another attempt got there first."""
+    try:
+        response = dynamodb.client().update_item(
+            TableName=get_settings().users_table,
+            Key=key,
+            UpdateExpression=(
+                "SET attempts = :one, last_attempt = :now, attempt_id = :aid,"
+                " expires_at = if_not_exists(user_id, :expiry), inflight = :one,"
+                " inflight_until = :inflight_until"
+            ),
+            ConditionExpression="last_attempt = :seen",
+            ExpressionAttributeValues={
+                ":one": values[":one"],
+                ":now": values[":now"],
+                ":aid": {"S": attempt_id},
+                ":expiry": values[":expiry"],
+                ":inflight_until": values[":inflight_until"],
+                ":seen": {"N": str(seen_last_ms)},
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if not dynamodb.condition_failed(error):
+            raise
+        return None
+    return _login_record(response["Attributes"])
+
+
+def _login_record(item: dict[str, Any]) -> CountedAttempt:
+    user_id = item.get("user_id", {}).get("S")
+    password_hash = item.get("password_hash", {}).get("S")
+    names = {
+        name: item[name]["S"]
+        for name in ("email", "full_name", "firstname", "lastname")
+        if "S" in item.get(name, {})
+    }
+    return CountedAttempt(user_id=user_id, password_hash=password_hash, names=names)
+
+
+def record_failure(login: str) -> None:
+    """The password check failed: the lockout runs from now, and the attempt is no longer
+    in flight (the failed login's second request)."""
+    now_ms = int(time.time() * 1000)
+    try:
+        dynamodb.client().update_item(
+            TableName=get_settings().users_table,
+            Key={"pk": {"S": login_pk(login)}},
+            UpdateExpression="SET last_attempt = :now ADD inflight :minus_one",
+            # Unconditional on the time: an attempt counted meanwhile sets it again when its
+            # own check fails; the in-flight count must come down whatever the order.
+            ConditionExpression="attribute_exists(attempts)",
+            ExpressionAttributeValues={":now": {"N": str(now_ms)}, ":minus_one": {"N": "-1"}},
+        )
+    except ClientError as error:
+        # A success reset the count meanwhile: nothing to record.
+        if not dynamodb.condition_failed(error):
+            raise
+
+
+def reset_count(login: str) -> TransactWriteItemTypeDef:
+    """The Update that clears the name's count, for the transaction of a successful login."""
+    return {
+        "Update": {
+            "TableName": get_settings().users_table,
+            "Key": {"pk": {"S": login_pk(login)}},
+            "UpdateExpression": (
+                "REMOVE attempts, last_attempt, attempt_id, inflight, inflight_until"
+            ),
+            "ConditionExpression": "attribute_exists(user_id)",
+        }
+    }
+
+
+def finish_login(login: str, session: TransactWriteItemTypeDef) -> None:
+    """Start the session and clear the name's count: one TransactWriteItems.
+
+    A login of the same name counted at that moment makes DynamoDB cancel the transaction
+    (TransactionConflict); it is tried again, briefly, rather than answered with a 500.
+    """
+    dynamodb.transact_write([session, reset_count(login)])

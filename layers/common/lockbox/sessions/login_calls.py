@@ -1,0 +1,79 @@
+"""Business logic of both login calls, POST /api/token and POST /users/login: credentials
+in, a new session out, with the login protection they share (SPEC.md, "Login
+protection"): the attempt is counted for its name before the password is checked.
+
+A login makes at most two DynamoDB requests: the UpdateItem that counts the attempt and
+returns the name's login record, then either one TransactWriteItems that starts the
+session and clears the count (the password matched) or one UpdateItem that records the
+failure's time, from which a lockout runs (it did not).
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lockbox.accounts.account_records import read_account
+from lockbox.accounts.passwords import verify_password
+from lockbox.core.errors import ApiError, ErrorCode
+from lockbox.core.observability import metrics
+from lockbox.core.responses import Success, express_user
+from lockbox.core.validation import is_valid_unicode
+from lockbox.sessions import attempt_records, session_records
+from lockbox.sessions.login_inputs import TokenInput, UsersLoginInput
+from lockbox.sessions.session_calls import StartedSession, session_tokens, start_session
+from lockbox.signing.tokens import issue_access_token
+
+# Longer login names cannot belong to any account (usernames <= 32, emails <= 254).
+_MAX_LOGIN_LENGTH = 254
+
+
+def log_in(
+    login: str, password: str, *, refreshable: bool
+) -> tuple[StartedSession, attempt_records.CountedAttempt]:
+    """A new session for these credentials; one bcrypt check whatever the outcome.
+
+    Raises ApiError INVALID_CREDENTIALS, or TOO_MANY_REQUESTS (with Retry-After) without
+    checking the password while the name is locked out.
+    """
+    plausible = len(login) <= _MAX_LOGIN_LENGTH and is_valid_unicode(login)
+    try:
+        # A name no account can have is not stored: it only costs its bcrypt check.
+        record = attempt_records.count_attempt(login) if plausible else None
+    except attempt_records.LockedOutError as locked:
+        metrics.add_metric(name="LoginLockouts", unit=MetricUnit.Count, value=1)
+        headers = {"Retry-After": str(locked.retry_after)}
+        raise ApiError(ErrorCode.TOO_MANY_REQUESTS, headers=headers) from None
+    password_hash = record.password_hash if record else None
+    matched = verify_password(password, password_hash)
+    if not (matched and record and record.user_id):
+        if record is not None:
+            attempt_records.record_failure(login)
+        metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
+        raise ApiError(ErrorCode.INVALID_CREDENTIALS)
+    session = start_session(record.user_id, refreshable=refreshable)
+    attempt_records.finish_login(login, session_records.put_session(session.record))
+    return session, record
+
+
+def token(request: TokenInput) -> Success:
+    """POST /api/token: exchange a username (or email) and password for a new session."""
+    session, _ = log_in(request.username, request.password, refreshable=True)
+    return Success(message="Access token generated successfully.", data=session_tokens(session))
+
+
+def users_login(request: UsersLoginInput) -> Success:
+    """POST /users/login: an access token of a new session and the user object.
+
+    The user object comes from the name's marker, which the login read anyway; only an
+    account registered before markers kept the name needs its profile read as well.
+    """
+    session, record = log_in(request.email, request.password, refreshable=False)
+    user_id = session.record.user_id
+    names: dict[str, object] = dict(record.names)
+    if "email" not in names:
+        account = read_account(user_id)
+        names = {"email": account.email, **account.fields} if account else {}
+    user = express_user(user_id, str(names.get("email", request.email)), names)
+    return Success(
+        data={"token": issue_access_token(user_id, session.record.session_id), "user": user}
+    )

@@ -1,0 +1,65 @@
+"""The session calls' inputs: POST /api/token/refresh and POST /api/logout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lockbox.core.errors import ApiError, Detail, ErrorCode
+from lockbox.core.proxy import ApiEvent, caller_id, caller_session, has_body, json_body
+from lockbox.core.validation import FieldRule, PlainInput, RuleViolation, present_text
+
+
+def check_refresh_token(value: object) -> str:
+    return present_text(value, "Refresh token", ErrorCode.INVALID_REQUEST)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshInput(PlainInput):
+    refresh_token: str
+    rules = (FieldRule("refresh_token", "refresh_token", check_refresh_token),)
+    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+def refresh_input(event: ApiEvent) -> RefreshInput:
+    """POST /api/token/refresh: the body is a JSON object, then the refresh token."""
+    return RefreshInput.from_body(json_body(event))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCaller:
+    """A bearer call about the caller's own session: who, and which session."""
+
+    user_id: str
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutInput:
+    caller: SessionCaller
+    everywhere: bool
+
+
+def check_all(value: object) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise RuleViolation(ErrorCode.INVALID_REQUEST, "all must be true or false.")
+    return value
+
+
+def session_caller(event: ApiEvent) -> SessionCaller:
+    """GET /users/profile and GET /users/logout: the caller and their session."""
+    return SessionCaller(user_id=caller_id(event), session_id=caller_session(event))
+
+
+def logout_input(event: ApiEvent) -> LogoutInput:
+    """POST /api/logout: the caller, then an optional JSON object body with `all`."""
+    caller = session_caller(event)
+    if not has_body(event):
+        return LogoutInput(caller, everywhere=False)
+    body = json_body(event)
+    try:
+        everywhere = check_all(body.get("all"))
+    except RuleViolation as violation:
+        raise ApiError(violation.code, [Detail("all", violation.reason)]) from None
+    return LogoutInput(caller, everywhere=everywhere)

@@ -1,0 +1,116 @@
+"""Access tokens: HS256 JWTs with pinned algorithm and every claim required.
+
+The header's `kid` names the signing key (its Secrets Manager version id, lockbox/signing/signing_keys.py):
+a token verifies only with the key its kid names, and only while that key is the current or
+the previous one. A token without a kid, or naming any other key, is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from jwt.utils import base64url_decode, base64url_encode
+
+from lockbox.core.settings import get_settings
+from lockbox.signing.signing_keys import SigningKey, signing_key, verification_key
+
+ALGORITHM = "HS256"
+TOKEN_LIFETIME_SECONDS = 3600
+REQUIRED_CLAIMS = ("sub", "iat", "exp", "iss", "aud", "jti", "sid")
+# JWS compact serialization (RFC 7515, 7.1): three base64url segments, no padding.
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)")
+
+
+class InvalidTokenError(Exception):
+    """The token is not one this service issued, or no longer valid."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: str  # sub
+    session_id: str  # sid: the session the token belongs to (lockbox.sessions.session_records)
+
+
+def issue_access_token(user_id: str, session_id: str, issued_at: int | None = None) -> str:
+    settings = get_settings()
+    now = int(time.time()) if issued_at is None else issued_at
+    claims = {
+        "sub": user_id,
+        "iat": now,
+        "exp": now + TOKEN_LIFETIME_SECONDS,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "jti": uuid.uuid4().hex,
+        "sid": session_id,
+    }
+    key = signing_key()
+    return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+def verify_access_token(token: str) -> str:
+    """The user id (`sub`) of a valid token; InvalidTokenError for anything else."""
+    return verify_access_claims(token).user_id
+
+
+def verify_access_claims(token: str) -> AccessClaims:
+    """The user and session of a valid token; InvalidTokenError for anything else."""
+    _check_encoding(token)
+    settings = get_settings()
+    try:
+        key = _verification_key(jwt.get_unverified_header(token))
+        claims = jwt.decode(
+            token,
+            key.secret,
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidTokenError(type(error).__name__) from None
+    # PyJWT reads a NumericDate written as a string ("exp": "1999999999"); RFC 7519 does not.
+    if not all(_is_number(claims[name]) for name in ("exp", "iat")):
+        raise InvalidTokenError("InvalidNumericDateError")
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject:
+        raise InvalidTokenError("InvalidSubjectError")
+    session_id = claims["sid"]
+    if not isinstance(session_id, str) or not session_id:
+        raise InvalidTokenError("InvalidSessionError")
+    return AccessClaims(user_id=subject, session_id=session_id)
+
+
+def _check_encoding(token: str) -> None:
+    """Only the one encoding this service writes: no padding, no other spelling of the
+    signature's bytes (its last character's unused bits are zero), so that a token
+    is accepted in exactly the form it was issued."""
+    match = _COMPACT_JWS.fullmatch(token)
+    if match is None:
+        raise InvalidTokenError("MalformedTokenError")
+    signature = match.group(1).encode("ascii")
+    try:
+        canonical = base64url_encode(base64url_decode(signature)) == signature
+    except ValueError:  # binascii.Error: a length base64 cannot have
+        canonical = False
+    if not canonical:
+        raise InvalidTokenError("MalformedTokenError")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _verification_key(header: dict[str, object]) -> SigningKey:
+    """The key the header's kid names, if it may verify tokens (alg checked first: a token
+    of another algorithm never makes the keys be fetched again)."""
+    if header.get("alg") != ALGORITHM:
+        raise InvalidTokenError("InvalidAlgorithmError")
+    kid = header.get("kid")
+    key = verification_key(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise InvalidTokenError("UnknownKeyError")
+    return key
