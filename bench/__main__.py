@@ -60,11 +60,11 @@ class Preparer:
             body = json.loads(event["body"])
             body["email"] = f"member_{unique}@example.com"
             event["body"] = json.dumps(body)
-        elif function.name == "store":
+        elif function.name == "store_item":
             body = json.loads(event["body"])
             body["key"] = f"note {unique}"
             event["body"] = json.dumps(body)
-        elif function.name in {"get", "update", "delete", "list"}:
+        elif function.name in {"get_item", "update_item", "delete_item", "list_items"}:
             item_records.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
         elif function.name == "token_refresh":
             body = {"refresh_token": start_bench_session(BENCH_USER_ID).refresh_token}
@@ -181,12 +181,12 @@ def main() -> None:
 def seed_caller() -> str:
     """Register the account the login events log in with; the bearer events' caller with
     its session; a token of that session."""
-    from bench.common import load_event
     from functions.register.app import lambda_handler as register
     from lockbox.core import dynamodb
     from lockbox.sessions import session_records
     from lockbox.sessions.session_records import NewSession
     from lockbox.signing.tokens import issue_access_token
+    from lockbox_local.events import load_event
 
     context = cast(LambdaContext, bench_context())
     answer = register(load_event("register_success"), context)

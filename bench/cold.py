@@ -28,9 +28,9 @@ from bench.common import (
     PROJECT_ROOT,
     TOKEN_PLACEHOLDER,
     BenchFunction,
-    load_event,
 )
 from lockbox_local import worker as lambda_context_module
+from lockbox_local.events import load_event
 
 RUNS = 11
 CONTEXT_MODULE = str(Path(lambda_context_module.__file__))

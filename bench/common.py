@@ -3,15 +3,12 @@ Lambda context their direct calls pass (lockbox_local's one LambdaContext)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from lockbox_local.worker import LambdaContext
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EVENTS_DIR = PROJECT_ROOT / "events"
 WORK_DIR = PROJECT_ROOT / "bench" / ".work"
 TOKEN_PLACEHOLDER = "{{ACCESS_TOKEN}}"  # noqa: S105 (a placeholder in events/)
 REFRESH_PLACEHOLDER = "{{REFRESH_TOKEN}}"
@@ -28,15 +25,19 @@ class BenchFunction:
 FUNCTIONS = (
     BenchFunction("register", "RegisterFunction", "functions.register.app", "register_success"),
     BenchFunction("token", "TokenFunction", "functions.token.app", "token_success"),
-    BenchFunction("store", "StoreItemFunction", "functions.store_item.app", "store_item_success"),
-    BenchFunction("get", "GetItemFunction", "functions.get_item.app", "get_item_success"),
     BenchFunction(
-        "update", "UpdateItemFunction", "functions.update_item.app", "update_item_success"
+        "store_item", "StoreItemFunction", "functions.store_item.app", "store_item_success"
+    ),
+    BenchFunction("get_item", "GetItemFunction", "functions.get_item.app", "get_item_success"),
+    BenchFunction(
+        "update_item", "UpdateItemFunction", "functions.update_item.app", "update_item_success"
     ),
     BenchFunction(
-        "delete", "DeleteItemFunction", "functions.delete_item.app", "delete_item_success"
+        "delete_item", "DeleteItemFunction", "functions.delete_item.app", "delete_item_success"
     ),
-    BenchFunction("list", "ListItemsFunction", "functions.list_items.app", "list_items_prefix"),
+    BenchFunction(
+        "list_items", "ListItemsFunction", "functions.list_items.app", "list_items_prefix"
+    ),
     BenchFunction(
         "authorizer", "AuthorizerFunction", "functions.authorizer.app", "authorizer_valid"
     ),
@@ -65,28 +66,25 @@ FUNCTIONS = (
     BenchFunction(
         "users_logout", "UsersLogoutFunction", "functions.users_logout.app", "users_logout_success"
     ),
-    BenchFunction("account", "GetAccountFunction", "functions.get_account.app", "account_success"),
+    BenchFunction(
+        "get_account", "GetAccountFunction", "functions.get_account.app", "get_account_success"
+    ),
     BenchFunction(
         "change_password",
         "ChangePasswordFunction",
         "functions.change_password.app",
-        "password_change_success",
+        "change_password_success",
     ),
     BenchFunction(
         "delete_account",
         "DeleteAccountFunction",
         "functions.delete_account.app",
-        "account_delete_success",
+        "delete_account_success",
     ),
     BenchFunction(
         "purge_items", "PurgeItemsFunction", "functions.purge_items.app", "purge_items_deleted_user"
     ),
 )
-
-
-def load_event(name: str) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
-    return event
 
 
 def bench_context() -> LambdaContext:

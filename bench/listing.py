@@ -15,7 +15,8 @@ import statistics
 import time
 from typing import Any
 
-from bench.common import bench_context, load_event
+from bench.common import bench_context
+from lockbox_local.events import load_event
 from lockbox_local.worker import LambdaContext
 
 KEYS = 10_000

@@ -11,7 +11,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import FUNCTIONS, BenchFunction, bench_context, load_event
+from bench.common import FUNCTIONS, BenchFunction, bench_context
+from lockbox_local.events import load_event
 
 
 def measure(prepare: Callable[[BenchFunction, dict[str, Any]], dict[str, Any]]) -> dict[str, int]:

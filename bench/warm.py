@@ -18,7 +18,8 @@ import time
 from contextlib import redirect_stdout
 from typing import Any
 
-from bench.common import FUNCTIONS, TOKEN_PLACEHOLDER, bench_context, load_event
+from bench.common import FUNCTIONS, TOKEN_PLACEHOLDER, bench_context
+from lockbox_local.events import load_event
 
 WARMUP_CALLS = 300
 BATCHES = 7

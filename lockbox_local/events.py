@@ -1,4 +1,5 @@
-"""API Gateway REST (v1) proxy events and TOKEN authorizer events, built from a request.
+"""API Gateway REST (v1) proxy events and TOKEN authorizer events, built from a request,
+and the project's event files (events/<function key>_<case>.json) read back.
 
 The shape is the one API Gateway (and `sam local generate-event apigateway aws-proxy`)
 produces: `path` stays percent-encoded, path parameters and query values are decoded
@@ -9,14 +10,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from lockbox_local.intrinsics import ACCOUNT_ID, API_ID, REGION
 from lockbox_local.routes import RouteMatch
+
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """An event from events/ by its name without .json (a fresh copy each time)."""
+    event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
+    return event
 
 
 @dataclass(frozen=True, slots=True)

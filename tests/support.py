@@ -4,14 +4,12 @@ context. Each suite's conftest.py applies the environment and re-exports the fix
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +18,6 @@ from lockbox_local.local_secrets import LocalSecret, LocalSecrets, SecretVersion
 from lockbox_local.secrets_extension import SecretsExtensionServer
 from lockbox_local.worker import LambdaContext
 
-EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 SESSION_TOKEN = "test-session-token"
 JWT_SECRET_ID = "lockbox/test/jwt-signing-key"
 JWT_ISSUER = "lockbox-api/test"
@@ -91,12 +88,6 @@ def forbid_dynamodb_requests() -> None:
         )
 
     _on_each_dynamodb_request(forbidden)
-
-
-def load_event(name: str) -> dict[str, Any]:
-    """An API Gateway event from events/ (a fresh copy each time)."""
-    event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
-    return event
 
 
 # --- fixtures (re-exported by the suites' conftest.py) ----------------------------------

@@ -30,7 +30,7 @@ from functions.users_profile.app import lambda_handler as users_profile_handler
 from lockbox.core import dynamodb
 from lockbox.core.errors import ErrorCode
 from lockbox.core.responses import error_body
-from tests.support import load_event
+from lockbox_local.events import load_event
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

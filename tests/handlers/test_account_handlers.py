@@ -58,7 +58,7 @@ def user_id(aws_tables: Any, lambda_context: Any) -> str:
 def test_account_read_in_one_request(
     user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
-    event = as_caller("account_success", log_in(lambda_context), lambda_context)
+    event = as_caller("get_account_success", log_in(lambda_context), lambda_context)
     dynamodb_requests.clear()
 
     status, body = call(account_handler, event, lambda_context)
@@ -85,7 +85,7 @@ def test_password_change_ends_the_other_sessions_and_the_old_password(
     user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
     mine, other = log_in(lambda_context), log_in(lambda_context)
-    event = as_caller("password_change_success", mine, lambda_context)
+    event = as_caller("change_password_success", mine, lambda_context)
     dynamodb_requests.clear()
 
     status, body = call(password_handler, event, lambda_context)
@@ -121,7 +121,7 @@ def test_password_change_ends_the_other_sessions_and_the_old_password(
 def test_password_change_refusals(
     user_id: str, lambda_context: Any, body: dict[str, Any], code: ErrorCode, fields: list[str]
 ) -> None:
-    event = as_caller("password_change_success", log_in(lambda_context), lambda_context, body)
+    event = as_caller("change_password_success", log_in(lambda_context), lambda_context, body)
 
     status, answer = call(password_handler, event, lambda_context)
 
@@ -165,7 +165,7 @@ def test_deletion_removes_the_account_and_ends_every_session(
     user_id: str, lambda_context: Any, aws_tables: Any, dynamodb_requests: Counter[str]
 ) -> None:
     first, second = log_in(lambda_context), log_in(lambda_context)
-    event = as_caller("account_delete_success", first, lambda_context)
+    event = as_caller("delete_account_success", first, lambda_context)
     dynamodb_requests.clear()
 
     status, body = call(delete_account_handler, event, lambda_context)
@@ -184,7 +184,7 @@ def test_deletion_removes_the_account_and_ends_every_session(
 
 def test_deletion_with_a_wrong_password_changes_nothing(user_id: str, lambda_context: Any) -> None:
     event = as_caller(
-        "account_delete_success", log_in(lambda_context), lambda_context, {"password": "nope-nope"}
+        "delete_account_success", log_in(lambda_context), lambda_context, {"password": "nope-nope"}
     )
 
     assert call(delete_account_handler, event, lambda_context) == error(

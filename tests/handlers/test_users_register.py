@@ -13,7 +13,7 @@ from functions.authorizer.app import lambda_handler as authorizer
 from functions.register.app import lambda_handler as register
 from functions.token.app import lambda_handler as token
 from functions.users_register.app import lambda_handler as users_register
-from tests.support import load_event
+from lockbox_local.events import load_event
 
 
 def with_body(body: object) -> dict[str, Any]:
