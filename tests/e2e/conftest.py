@@ -28,6 +28,7 @@ import pytest
 import requests
 
 from lockbox_local.openapi import response_problems
+from tests.e2e.helpers import User, delete_quietly, new_user
 from tests.local_stack import LocalStackProcess
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -244,3 +245,21 @@ def http(api_url: str, contract_checked_sessions: None) -> Iterator[requests.Ses
         if api_url.startswith("http://127.0.0.1"):
             session.trust_env = False  # no proxy or .netrc credentials for the local stack
         yield session
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def user(http: requests.Session, api_url: str) -> User:
+    """A registered, logged-in user a module's tests share (each test uses its own keys)."""
+    return new_user(http, api_url)
+
+
+@pytest.fixture
+def cleanup(http: requests.Session, api_url: str, user: User) -> Iterator[list[str]]:
+    """Keys of `user` appended here are deleted after the test, whatever its outcome."""
+    keys: list[str] = []
+    yield keys
+    for key in keys:
+        delete_quietly(http, api_url, user.token, key)

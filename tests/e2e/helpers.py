@@ -160,12 +160,17 @@ class User:
         return auth_headers(self.token)
 
 
-def login(http: requests.Session, api_url: str, username: str, password: str) -> str:
-    """The access token for these credentials (asserts the login succeeds)."""
+def log_in(http: requests.Session, api_url: str, username: str, password: str) -> dict[str, Any]:
+    """The data of a login with these credentials (asserts it succeeds): tokens, lifetimes."""
     response = request_token(http, api_url, username, password)
     assert response.status_code == 200, response.text
-    token: str = response.json()["data"]["access_token"]
-    return token
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def login(http: requests.Session, api_url: str, username: str, password: str) -> str:
+    """The access token for these credentials (asserts the login succeeds)."""
+    return str(log_in(http, api_url, username, password)["access_token"])
 
 
 def new_user(http: requests.Session, api_url: str, **overrides: Any) -> User:
@@ -249,6 +254,11 @@ def assert_error(response: requests.Response, status: int, code: str) -> dict[st
             assert isinstance(problem["message"], str), problem
             assert problem["message"], problem
     return body
+
+
+def assert_code(response: requests.Response, code: str) -> dict[str, Any]:
+    """The response is the contract's error envelope for this code, at its status."""
+    return assert_error(response, ERRORS[code][0], code)
 
 
 def assert_success(response: requests.Response, message: str | None = None) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from typing import Any
 import requests
 
 from tests.e2e.helpers import (
-    ERRORS,
+    assert_code,
     auth_headers,
     fetch,
+    log_in,
     new_user,
     register,
     registration_body,
@@ -21,19 +22,6 @@ from tests.e2e.helpers import (
 
 PURGE_KEYS = 5000
 PURGE_TIMEOUT_SECONDS = 240.0
-
-
-def assert_error(response: requests.Response, code: str) -> None:
-    status, message = ERRORS[code]
-    assert response.status_code == status, response.text
-    assert (response.json()["code"], response.json()["message"]) == (code, message)
-
-
-def log_in(http: requests.Session, api_url: str, name: str, password: str) -> dict[str, Any]:
-    response = request_token(http, api_url, name, password)
-    assert response.status_code == 200, response.text
-    data: dict[str, Any] = response.json()["data"]
-    return data
 
 
 def test_account_read(http: requests.Session, api_url: str) -> None:
@@ -69,14 +57,14 @@ def test_password_change_ends_the_other_sessions(http: requests.Session, api_url
 
     assert response.status_code == 200, response.text
     assert response.json()["message"] == "Password changed successfully."
-    assert_error(
+    assert_code(
         http.get(f"{api_url}/api/account", headers=auth_headers(other["access_token"])),
         "INVALID_TOKEN",
     )
     refreshed = http.post(
         f"{api_url}/api/token/refresh", json={"refresh_token": other["refresh_token"]}
     )
-    assert_error(refreshed, "INVALID_REFRESH_TOKEN")
+    assert_code(refreshed, "INVALID_REFRESH_TOKEN")
     # The caller's session goes on, its refresh token too.
     assert http.get(f"{api_url}/api/account", headers=auth_headers(mine["access_token"])).ok
     mine_refreshed = http.post(
@@ -84,8 +72,8 @@ def test_password_change_ends_the_other_sessions(http: requests.Session, api_url
     )
     assert mine_refreshed.status_code == 200, mine_refreshed.text
     # The old password stops working at once, by username and by email.
-    assert_error(request_token(http, api_url, user.username, user.password), "INVALID_CREDENTIALS")
-    assert_error(request_token(http, api_url, user.email, user.password), "INVALID_CREDENTIALS")
+    assert_code(request_token(http, api_url, user.username, user.password), "INVALID_CREDENTIALS")
+    assert_code(request_token(http, api_url, user.email, user.password), "INVALID_CREDENTIALS")
     assert request_token(http, api_url, user.email, new_password).status_code == 200
 
 
@@ -105,9 +93,9 @@ def test_password_change_refusals(http: requests.Session, api_url: str) -> None:
     )
     missing = http.post(url, json={"current_password": user.password}, headers=user.headers)
 
-    assert_error(wrong, "INVALID_CREDENTIALS")
-    assert_error(weak, "INVALID_PASSWORD")
-    assert_error(missing, "INVALID_REQUEST")
+    assert_code(wrong, "INVALID_CREDENTIALS")
+    assert_code(weak, "INVALID_PASSWORD")
+    assert_code(missing, "INVALID_REQUEST")
     assert [d["field"] for d in missing.json()["details"]] == ["new_password"]
     assert request_token(http, api_url, user.username, user.password).status_code == 200
 
@@ -130,7 +118,7 @@ def test_account_deletion_purges_every_key_and_frees_the_names(
         json={"password": "not-it-at-all"},
         headers=auth_headers(first["access_token"]),
     )
-    assert_error(wrong, "INVALID_CREDENTIALS")
+    assert_code(wrong, "INVALID_CREDENTIALS")
     response = http.delete(
         f"{api_url}/api/account",
         json={"password": body["password"]},
@@ -139,15 +127,15 @@ def test_account_deletion_purges_every_key_and_frees_the_names(
 
     assert response.status_code == 200, response.text
     assert response.json()["message"] == "Account deleted successfully."
-    assert_error(
+    assert_code(
         http.get(f"{api_url}/api/account", headers=auth_headers(second["access_token"])),
         "INVALID_TOKEN",
     )
     refreshed = http.post(
         f"{api_url}/api/token/refresh", json={"refresh_token": second["refresh_token"]}
     )
-    assert_error(refreshed, "INVALID_REFRESH_TOKEN")
-    assert_error(
+    assert_code(refreshed, "INVALID_REFRESH_TOKEN")
+    assert_code(
         request_token(http, api_url, body["username"], body["password"]), "INVALID_CREDENTIALS"
     )
     # The names are free at once; the new account has a new id and none of the old keys.

@@ -38,11 +38,6 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def user(http: requests.Session, api_url: str) -> User:
-    return new_user(http, api_url)
-
-
-@pytest.fixture(scope="module")
 def other_user(http: requests.Session, api_url: str) -> User:
     return new_user(http, api_url)
 

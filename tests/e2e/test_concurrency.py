@@ -22,7 +22,6 @@ from tests.e2e.helpers import (
     data_url,
     delete_quietly,
     fetch,
-    new_user,
     registration_body,
     unique_email,
     unique_key,
@@ -33,11 +32,6 @@ pytestmark = pytest.mark.e2e
 
 WORKERS = 20
 TIMEOUT_SECONDS = 120  # 20 bcrypt hashes at cost 12 may queue on a small machine
-
-
-@pytest.fixture(scope="module")
-def user(http: requests.Session, api_url: str) -> User:
-    return new_user(http, api_url)
 
 
 def race(send: Callable[[requests.Session, int], requests.Response]) -> list[requests.Response]:

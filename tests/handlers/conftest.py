@@ -61,3 +61,13 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
             return handle(self)
 
     monkeypatch.setattr(DynamoHandler, "call_action", one_at_a_time)
+
+
+@pytest.fixture
+def user_id(aws_tables: Any, lambda_context: Any) -> str:  # noqa: F811 (fixtures, imported above)
+    """The id of the account of events/register_success.json, registered in moto."""
+    from tests.handlers.accounts import register
+
+    status, body = register(lambda_context)
+    assert status == 200
+    return str(body["data"]["user_id"])

@@ -11,45 +11,12 @@ import pytest
 
 from lockbox.core.errors import ErrorCode
 from lockbox.items import item_records
-from tests.handlers.calls import (
-    USER,
-    account_handler,
-    as_caller,
-    authorized,
-    call,
-    delete_account_handler,
-    error,
-    load_event,
-    password_handler,
-    purge_handler,
-    register,
-    token,
-    users_login_handler,
-    users_logout_handler,
-    users_profile_handler,
-    with_body,
-    without_details,
-)
+from lockbox_local.events import load_event
+from tests.handlers.accounts import USER, register
+from tests.handlers.calls import answer, call, error, handler, without_details
+from tests.handlers.sessions import access_token, as_caller, authorized, token
 
 NEW_PASSWORD = "another_password456"
-
-
-def log_in(context: Any, password: str = USER["password"]) -> str:
-    status, body = token(context, USER["username"], password)
-    assert status == 200, body
-    return str(body["data"]["access_token"])
-
-
-def users_call(handler: Any, event: dict[str, Any], context: Any) -> tuple[int, Any]:
-    answer = handler(event, context)
-    return int(answer["statusCode"]), json.loads(answer["body"])
-
-
-@pytest.fixture
-def user_id(aws_tables: Any, lambda_context: Any) -> str:
-    status, body = register(lambda_context)
-    assert status == 200
-    return str(body["data"]["user_id"])
 
 
 # --- GET /api/account -------------------------------------------------------------------------
@@ -58,10 +25,10 @@ def user_id(aws_tables: Any, lambda_context: Any) -> str:
 def test_account_read_in_one_request(
     user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
-    event = as_caller("get_account_success", log_in(lambda_context), lambda_context)
+    event = as_caller("get_account_success", access_token(lambda_context), lambda_context)
     dynamodb_requests.clear()
 
-    status, body = call(account_handler, event, lambda_context)
+    status, body = call(handler("get_account"), event, lambda_context)
 
     assert status == 200
     assert dict(dynamodb_requests) == {"GetItem": 1}
@@ -84,11 +51,11 @@ def test_account_read_in_one_request(
 def test_password_change_ends_the_other_sessions_and_the_old_password(
     user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
-    mine, other = log_in(lambda_context), log_in(lambda_context)
+    mine, other = access_token(lambda_context), access_token(lambda_context)
     event = as_caller("change_password_success", mine, lambda_context)
     dynamodb_requests.clear()
 
-    status, body = call(password_handler, event, lambda_context)
+    status, body = call(handler("change_password"), event, lambda_context)
 
     assert (status, body["message"]) == (200, "Password changed successfully.")
     assert dict(dynamodb_requests) == {"GetItem": 1, "TransactWriteItems": 1}
@@ -121,9 +88,9 @@ def test_password_change_ends_the_other_sessions_and_the_old_password(
 def test_password_change_refusals(
     user_id: str, lambda_context: Any, body: dict[str, Any], code: ErrorCode, fields: list[str]
 ) -> None:
-    event = as_caller("change_password_success", log_in(lambda_context), lambda_context, body)
+    event = as_caller("change_password_success", access_token(lambda_context), lambda_context, body)
 
-    status, answer = call(password_handler, event, lambda_context)
+    status, answer = call(handler("change_password"), event, lambda_context)
 
     assert without_details((status, answer)) == error(code)
     assert [d["field"] for d in answer.get("details", [])] == fields
@@ -164,11 +131,11 @@ def removed_profile_record(owner: str) -> dict[str, Any]:
 def test_deletion_removes_the_account_and_ends_every_session(
     user_id: str, lambda_context: Any, aws_tables: Any, dynamodb_requests: Counter[str]
 ) -> None:
-    first, second = log_in(lambda_context), log_in(lambda_context)
+    first, second = access_token(lambda_context), access_token(lambda_context)
     event = as_caller("delete_account_success", first, lambda_context)
     dynamodb_requests.clear()
 
-    status, body = call(delete_account_handler, event, lambda_context)
+    status, body = call(handler("delete_account"), event, lambda_context)
 
     assert (status, body["message"]) == (200, "Account deleted successfully.")
     assert dict(dynamodb_requests) == {"GetItem": 1, "TransactWriteItems": 1}
@@ -184,10 +151,13 @@ def test_deletion_removes_the_account_and_ends_every_session(
 
 def test_deletion_with_a_wrong_password_changes_nothing(user_id: str, lambda_context: Any) -> None:
     event = as_caller(
-        "delete_account_success", log_in(lambda_context), lambda_context, {"password": "nope-nope"}
+        "delete_account_success",
+        access_token(lambda_context),
+        lambda_context,
+        {"password": "nope-nope"},
     )
 
-    assert call(delete_account_handler, event, lambda_context) == error(
+    assert call(handler("delete_account"), event, lambda_context) == error(
         ErrorCode.INVALID_CREDENTIALS
     )
     assert token(lambda_context, USER["username"], USER["password"])[0] == 200
@@ -200,7 +170,7 @@ def test_purge_deletes_every_key_in_pages(
     store_keys(aws_tables, "gone-user", 130)
     store_keys(aws_tables, "kept-user", 3)
 
-    answer = purge_handler(removed_profile_record("gone-user"), lambda_context)
+    answer = handler("purge_items")(removed_profile_record("gone-user"), lambda_context)
 
     assert answer == {"batchItemFailures": []}
     assert keys_of(aws_tables, "gone-user") == 0
@@ -215,7 +185,7 @@ def test_purge_out_of_time_reports_its_record_for_another_delivery(
     event = removed_profile_record("gone-user")
     monkeypatch.setattr(lambda_context, "get_remaining_time_in_millis", lambda: 1_000)
 
-    answer = purge_handler(event, lambda_context)
+    answer = handler("purge_items")(event, lambda_context)
 
     sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
     assert answer == {"batchItemFailures": [{"itemIdentifier": sequence}]}
@@ -231,7 +201,7 @@ def test_purge_failure_is_retried_not_lost(
         raise item_records.PurgeStalledError
 
     monkeypatch.setattr(item_records, "purge_keys", failing)
-    answer = purge_handler(removed_profile_record("gone-user"), lambda_context)
+    answer = handler("purge_items")(removed_profile_record("gone-user"), lambda_context)
 
     assert answer["batchItemFailures"]
     assert keys_of(aws_tables, "gone-user") == 10
@@ -242,90 +212,11 @@ def test_purge_ignores_other_records(aws_tables: Any, lambda_context: Any) -> No
     event = removed_profile_record("x")
     event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = "SESSION#x"
 
-    assert purge_handler(event, lambda_context) == {"batchItemFailures": []}
+    assert handler("purge_items")(event, lambda_context) == {"batchItemFailures": []}
     assert keys_of(aws_tables, "x") == 2
 
 
-# --- /users login, profile, logout ------------------------------------------------------------
-
-
-def test_users_login_profile_and_logout(aws_tables: Any, lambda_context: Any) -> None:
-    signup = load_event("users_register_success")
-    from functions.users_register.app import lambda_handler as users_register_handler
-
-    created = json.loads(users_register_handler(signup, lambda_context)["body"])
-    credentials = json.loads(signup["body"])
-    login_event = with_body(
-        "users_login_success", {"email": credentials["email"], "password": credentials["password"]}
-    )
-
-    status, login = users_call(users_login_handler, login_event, lambda_context)
-
-    assert status == 200
-    assert login["user"] == created["user"]
-    profile_event = as_caller("users_profile_success", login["token"], lambda_context)
-    assert users_call(users_profile_handler, profile_event, lambda_context) == (
-        200,
-        created["user"],
-    )
-    logout_event = as_caller("users_logout_success", login["token"], lambda_context)
-    assert users_call(users_logout_handler, logout_event, lambda_context) == (
-        200,
-        {"message": "Logged out successfully"},
-    )
-    assert authorized(lambda_context, login["token"]) is None
-    assert authorized(lambda_context, created["token"]) is not None
-
-
-def test_users_login_of_an_api_account_splits_its_full_name(
-    user_id: str, lambda_context: Any
-) -> None:
-    event = with_body("users_login_success", {"email": USER["email"], "password": USER["password"]})
-
-    status, body = users_call(users_login_handler, event, lambda_context)
-
-    assert status == 200
-    assert body["user"] == {
-        "_id": user_id,
-        "fullname": {"firstname": "John", "lastname": "Doe"},
-        "email": USER["email"],
-        "socketId": None,
-    }
-
-
-def test_users_login_refusals(user_id: str, lambda_context: Any, no_dynamodb: None) -> None:
-    status, body = users_call(
-        users_login_handler, load_event("users_login_invalid_fields"), lambda_context
-    )
-
-    assert status == 400
-    assert body == {
-        "errors": [
-            {
-                "type": "field",
-                "msg": "Invalid Email",
-                "param": "email",
-                "path": "email",
-                "location": "body",
-            },
-            {
-                "type": "field",
-                "msg": "Password must be at least 6 characters long",
-                "param": "password",
-                "path": "password",
-                "location": "body",
-            },
-        ]
-    }
-
-
-def test_users_login_wrong_password(user_id: str, lambda_context: Any) -> None:
-    event = with_body("users_login_success", {"email": USER["email"], "password": "wrong-one"})
-
-    assert users_call(users_login_handler, event, lambda_context) == (
-        401,
-        {"message": "Invalid email or password"},
-    )
+# --- GET /users/profile -----------------------------------------------------------------------
 
 
 def test_users_profile_of_a_deleted_account_is_unauthorized(
@@ -333,7 +224,7 @@ def test_users_profile_of_a_deleted_account_is_unauthorized(
 ) -> None:
     event = load_event("users_profile_success")  # its user has no profile here
 
-    assert users_call(users_profile_handler, event, lambda_context) == (
+    assert answer(handler("users_profile"), event, lambda_context) == (
         401,
         {"message": "Unauthorized"},
     )

@@ -16,16 +16,10 @@ from typing import Any
 import jwt
 import pytest
 
-from functions.authorizer.app import lambda_handler as authorizer_handler
 from lockbox.core.settings import get_settings
-from tests.handlers.calls import (
-    call,
-    load_event,
-    register,
-    store_handler,
-    token_handler,
-    with_user,
-)
+from lockbox_local.events import load_event
+from tests.handlers.accounts import register
+from tests.handlers.calls import call, handler, with_user
 from tests.support import JWT_KEY_ID
 
 PLACEHOLDER = "{{ACCESS_TOKEN}}"
@@ -128,7 +122,7 @@ def test_rejected_tokens_raise_exactly_unauthorized(
     event = authorizer_event(name, jwt_signing_key)
 
     with pytest.raises(Exception) as caught:  # noqa: PT011 (API Gateway only reads the text)
-        authorizer_handler(event, lambda_context)
+        handler("authorizer")(event, lambda_context)
 
     assert str(caught.value) == "Unauthorized"
 
@@ -146,7 +140,7 @@ def test_valid_token_gets_a_stage_wide_allow_policy(
     """Given a valid token for POST /api/data, the policy allows every route of the stage."""
     event = authorizer_event("authorizer_valid", jwt_signing_key)
 
-    result = authorizer_handler(event, lambda_context)
+    result = handler("authorizer")(event, lambda_context)
 
     assert result["principalId"] == USER_ID
     assert result["context"] == {"user_id": USER_ID, "sid": SESSION_ID}
@@ -161,7 +155,7 @@ def test_cached_policy_covers_the_routes_the_token_was_not_checked_for(
 ) -> None:
     """Given the policy for POST /api/data, its resource covers the other routes."""
     event = authorizer_event("authorizer_valid", jwt_signing_key)
-    resource = authorizer_handler(event, lambda_context)["policyDocument"]["Statement"][0][
+    resource = handler("authorizer")(event, lambda_context)["policyDocument"]["Statement"][0][
         "Resource"
     ]
 
@@ -178,7 +172,7 @@ def test_scheme_is_case_insensitive(
     event = authorizer_event("authorizer_valid", jwt_signing_key)
     event["authorizationToken"] = event["authorizationToken"].replace("Bearer", scheme, 1)
 
-    context = authorizer_handler(event, lambda_context)["context"]
+    context = handler("authorizer")(event, lambda_context)["context"]
     assert context == {"user_id": USER_ID, "sid": SESSION_ID}
 
 
@@ -195,7 +189,7 @@ def test_token_of_an_ended_session_is_unauthorized(
     event = authorizer_event("authorizer_valid", jwt_signing_key)
 
     with pytest.raises(Exception) as caught:  # noqa: PT011 (API Gateway only reads the text)
-        authorizer_handler(event, lambda_context)
+        handler("authorizer")(event, lambda_context)
 
     assert str(caught.value) == "Unauthorized"
 
@@ -210,7 +204,7 @@ def test_token_of_a_deleted_account_is_unauthorized(
     event = authorizer_event("authorizer_valid", jwt_signing_key)
 
     with pytest.raises(Exception) as caught:  # noqa: PT011
-        authorizer_handler(event, lambda_context)
+        handler("authorizer")(event, lambda_context)
 
     assert str(caught.value) == "Unauthorized"
 
@@ -220,15 +214,15 @@ def test_token_from_the_token_endpoint_flows_through_to_the_data_call(
 ) -> None:
     """Given a real login, its token passes the authorizer, whose context stores the item."""
     _, registered = register(lambda_context)
-    _, issued = call(token_handler, load_event("token_success"), lambda_context)
+    _, issued = call(handler("token"), load_event("token_success"), lambda_context)
     event = load_event("authorizer_valid")
     event["authorizationToken"] = f"Bearer {issued['data']['access_token']}"
 
-    context = authorizer_handler(event, lambda_context)["context"]
+    context = handler("authorizer")(event, lambda_context)["context"]
     store_event = with_user(load_event("store_item_success"), context["user_id"])
 
     assert context["user_id"] == registered["data"]["user_id"]
-    assert call(store_handler, store_event, lambda_context)[0] == 200
+    assert call(handler("store_item"), store_event, lambda_context)[0] == 200
     owners = {i["user_id"]["S"] for i in aws_tables.scan(TableName="ItemsTable")["Items"]}
     assert owners == {registered["data"]["user_id"]}
 
@@ -242,4 +236,4 @@ def test_authorizer_fails_closed_when_the_key_is_unavailable(
     get_settings.cache_clear()
 
     with pytest.raises(Exception):  # noqa: B017, PT011 (a 500 from API Gateway, never Allow)
-        authorizer_handler(event, lambda_context)
+        handler("authorizer")(event, lambda_context)

@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from tests.handlers.calls import USER, call, register_handler, store_handler, with_body
+from tests.handlers.accounts import USER
+from tests.handlers.calls import call, handler, with_body
 
 THREADS = 20
 
@@ -57,7 +58,9 @@ def test_one_username_registered_by_20_threads(aws_tables: Any, lambda_context: 
 
     def register(index: int) -> tuple[int, str | None]:
         body = {**USER, "email": f"john{index}@example.com"}
-        return outcome(call(register_handler, with_body("register_success", body), lambda_context))
+        return outcome(
+            call(handler("register"), with_body("register_success", body), lambda_context)
+        )
 
     outcomes = all_at_once(register)
 
@@ -71,7 +74,9 @@ def test_concurrent_username_race_leaves_one_consistent_account(
 
     def register(index: int) -> tuple[int, str | None]:
         body = {**USER, "email": f"john{index}@example.com"}
-        return outcome(call(register_handler, with_body("register_success", body), lambda_context))
+        return outcome(
+            call(handler("register"), with_body("register_success", body), lambda_context)
+        )
 
     all_at_once(register)
 
@@ -91,7 +96,9 @@ def test_one_email_registered_by_20_threads(aws_tables: Any, lambda_context: Any
     def register(index: int) -> tuple[int, str | None]:
         email = "john.doe@example.com" if index % 2 else "JOHN.DOE@EXAMPLE.COM"
         body = {**USER, "username": f"john{index}", "email": email}
-        return outcome(call(register_handler, with_body("register_success", body), lambda_context))
+        return outcome(
+            call(handler("register"), with_body("register_success", body), lambda_context)
+        )
 
     outcomes = all_at_once(register)
 
@@ -105,7 +112,7 @@ def test_one_key_stored_by_20_threads(aws_tables: Any, lambda_context: Any) -> N
 
     def store(index: int) -> tuple[int, str | None]:
         event = with_body("store_item_success", {"key": "notes", "value": index})
-        return outcome(call(store_handler, event, lambda_context))
+        return outcome(call(handler("store_item"), event, lambda_context))
 
     outcomes = all_at_once(store)
 

@@ -2,78 +2,49 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from lockbox.core import dynamodb
 from lockbox.core.errors import ErrorCode
 from lockbox.core.responses import to_json
-from tests.handlers.calls import (
-    call,
-    delete_handler,
-    error,
+from lockbox.items import item_records
+from lockbox_local.events import load_event
+from tests.handlers.calls import call, error, handler, with_body, with_user, without_details
+from tests.handlers.items import (
+    ALICE,
+    BOB,
+    CONTEXT,
+    DELETED,
+    STORED,
+    UPDATED,
+    delete,
     event_for_key,
-    get_handler,
-    load_event,
-    store_handler,
-    update_handler,
-    with_body,
-    with_user,
-    without_details,
+    found,
+    get,
+    listing,
+    store,
+    update,
+    with_if_match,
 )
-
-ALICE = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"  # the authorizer context of the events/ files
-BOB = "b0b0b0b0-1111-4222-8333-444455556666"
-
-
-def store(
-    key: str, value: object, user: str = ALICE, context: Any = None
-) -> tuple[int, dict[str, Any]]:
-    event = with_user(with_body("store_item_success", {"key": key, "value": value}), user)
-    return call(store_handler, event, context)
-
-
-def get(key: str, user: str = ALICE, context: Any = None) -> tuple[int, dict[str, Any]]:
-    return call(get_handler, event_for_key("get_item_success", key, user), context)
-
-
-def update(
-    key: str, value: object, user: str = ALICE, context: Any = None
-) -> tuple[int, dict[str, Any]]:
-    event = event_for_key("update_item_success", key, user)
-    event["body"] = json.dumps({"value": value})
-    return call(update_handler, event, context)
-
-
-def delete(key: str, user: str = ALICE, context: Any = None) -> tuple[int, dict[str, Any]]:
-    return call(delete_handler, event_for_key("delete_item_success", key, user), context)
-
-
-STORED = (200, {"status": "success", "message": "Data stored successfully."})
-UPDATED = (200, {"status": "success", "message": "Data updated successfully."})
-DELETED = (200, {"status": "success", "message": "Data deleted successfully."})
-
-
-def found(key: str, value: object) -> tuple[int, dict[str, Any]]:
-    return 200, {"status": "success", "data": {"key": key, "value": value}}
-
 
 # --- the events/ files as they are -------------------------------------------------------------
 
 
 def test_store_event_answers_stored(aws_tables: Any, lambda_context: Any) -> None:
     """Given the store event, when handled, then 200 with the message and no data."""
-    assert call(store_handler, load_event("store_item_success"), lambda_context) == STORED
+    assert call(handler("store_item"), load_event("store_item_success"), lambda_context) == STORED
 
 
 def test_get_event_answers_key_and_value_without_message(
     aws_tables: Any, lambda_context: Any
 ) -> None:
     """Given the stored sample item, GET answers key and value, no message."""
-    call(store_handler, load_event("store_item_success"), lambda_context)
+    call(handler("store_item"), load_event("store_item_success"), lambda_context)
 
-    result = call(get_handler, load_event("get_item_success"), lambda_context)
+    result = call(handler("get_item"), load_event("get_item_success"), lambda_context)
 
     assert result == found(
         "notes", {"text": "buy milk", "tags": ["home", "errands"], "done": False}
@@ -82,36 +53,40 @@ def test_get_event_answers_key_and_value_without_message(
 
 def test_update_event_replaces_the_value(aws_tables: Any, lambda_context: Any) -> None:
     """Given the sample item, PUT replaces its value, as GET then shows."""
-    call(store_handler, load_event("store_item_success"), lambda_context)
+    call(handler("store_item"), load_event("store_item_success"), lambda_context)
 
-    assert call(update_handler, load_event("update_item_success"), lambda_context) == UPDATED
-    assert call(get_handler, load_event("get_item_success"), lambda_context) == found(
+    assert (
+        call(handler("update_item"), load_event("update_item_success"), lambda_context) == UPDATED
+    )
+    assert call(handler("get_item"), load_event("get_item_success"), lambda_context) == found(
         "notes", {"text": "buy oat milk", "tags": ["home"], "done": True}
     )
 
 
 def test_delete_event_then_get_is_key_not_found(aws_tables: Any, lambda_context: Any) -> None:
     """Given the sample item deleted, GET is KEY_NOT_FOUND."""
-    call(store_handler, load_event("store_item_success"), lambda_context)
+    call(handler("store_item"), load_event("store_item_success"), lambda_context)
 
-    assert call(delete_handler, load_event("delete_item_success"), lambda_context) == DELETED
-    assert call(get_handler, load_event("get_item_success"), lambda_context) == error(
+    assert (
+        call(handler("delete_item"), load_event("delete_item_success"), lambda_context) == DELETED
+    )
+    assert call(handler("get_item"), load_event("get_item_success"), lambda_context) == error(
         ErrorCode.KEY_NOT_FOUND
     )
 
 
 def test_unicode_key_event_reads_the_decoded_key(aws_tables: Any, lambda_context: Any) -> None:
     """Given "café menu" stored, the GET whose path is caf%C3%A9%20menu finds it."""
-    call(store_handler, load_event("store_item_unicode"), lambda_context)
+    call(handler("store_item"), load_event("store_item_unicode"), lambda_context)
 
-    result = call(get_handler, load_event("get_item_unicode_key"), lambda_context)
+    result = call(handler("get_item"), load_event("get_item_unicode_key"), lambda_context)
 
     assert result == found("café menu", "crème brûlée, 🍰 <script>alert(1)</script>")
 
 
 def test_get_missing_key_event(aws_tables: Any, lambda_context: Any) -> None:
     """Given events/get_item_not_found.json, KEY_NOT_FOUND."""
-    assert call(get_handler, load_event("get_item_not_found"), lambda_context) == error(
+    assert call(handler("get_item"), load_event("get_item_not_found"), lambda_context) == error(
         ErrorCode.KEY_NOT_FOUND
     )
 
@@ -134,9 +109,9 @@ def test_invalid_events_answer_their_code(
     field: str,
 ) -> None:
     """Given an invalid events/ file, its code, with the field in details."""
-    handler = {"store": store_handler, "update": update_handler}[handler_name]
+    function = {"store": handler("store_item"), "update": handler("update_item")}[handler_name]
 
-    status, body = call(handler, load_event(event_name), lambda_context)
+    status, body = call(function, load_event(event_name), lambda_context)
 
     assert without_details((status, body)) == error(code)
     assert [problem["field"] for problem in body["details"]] == [field]
@@ -205,7 +180,7 @@ def test_string_is_returned_byte_for_byte_in_the_raw_body(
     value = "<b>é</b> 🔑"
     store("v", value, context=lambda_context)
 
-    response = get_handler(event_for_key("get_item_success", "v", ALICE), lambda_context)
+    response = handler("get_item")(event_for_key("get_item_success", "v", ALICE), lambda_context)
 
     assert '"value":"<b>é</b> 🔑"' in response["body"]
 
@@ -221,9 +196,9 @@ def test_numbers_keep_their_literal_text_through_store_and_get(
     event = with_user(
         with_body("store_item_success", '{"key": "n", "value": ' + EXACT_NUMBERS + "}"), ALICE
     )
-    assert call(store_handler, event, lambda_context) == STORED
+    assert call(handler("store_item"), event, lambda_context) == STORED
 
-    response = get_handler(event_for_key("get_item_success", "n", ALICE), lambda_context)
+    response = handler("get_item")(event_for_key("get_item_success", "n", ALICE), lambda_context)
 
     assert '"value":' + EXACT_NUMBERS + "}" in response["body"]
 
@@ -235,9 +210,9 @@ def test_numbers_keep_their_literal_text_through_update(
     store("n", 1, context=lambda_context)
     event = event_for_key("update_item_success", "n", ALICE)
     event["body"] = '{"value": {"pi": 3.141592653589793238462643383279, "z": -0}}'
-    assert call(update_handler, event, lambda_context) == UPDATED
+    assert call(handler("update_item"), event, lambda_context) == UPDATED
 
-    response = get_handler(event_for_key("get_item_success", "n", ALICE), lambda_context)
+    response = handler("get_item")(event_for_key("get_item_success", "n", ALICE), lambda_context)
 
     assert '"value":{"pi":3.141592653589793238462643383279,"z":-0}' in response["body"]
 
@@ -286,7 +261,7 @@ def test_unstorable_values_are_refused(
     and nothing stored."""
     event = with_body("store_item_success", '{"key": "k", "value": ' + raw_value + "}")
 
-    assert without_details(call(store_handler, event, lambda_context)) == error(code)
+    assert without_details(call(handler("store_item"), event, lambda_context)) == error(code)
 
 
 def test_integer_of_5000_digits_is_a_json_value_not_an_invalid_request(
@@ -297,11 +272,11 @@ def test_integer_of_5000_digits_is_a_json_value_not_an_invalid_request(
     digits = "9" * 5000
     event = with_body("store_item_success", '{"key": "big-number", "value": ' + digits + "}")
 
-    status, body = call(store_handler, event, lambda_context)
+    status, body = call(handler("store_item"), event, lambda_context)
 
     assert (status, body.get("code")) in {(200, None), (400, "INVALID_VALUE")}
     if status == 200:
-        response = get_handler(
+        response = handler("get_item")(
             event_for_key("get_item_success", "big-number", ALICE), lambda_context
         )
         assert '"value":' + digits + "}" in response["body"]
@@ -315,13 +290,13 @@ def test_value_nested_100000_levels_is_invalid_value(
     """Given a value nested deeper than the parser goes, INVALID_VALUE (and no RecursionError)."""
     deep = "[" * 100_000 + "]" * 100_000
     if handler_name == "store":
-        handler, event = store_handler, load_event("store_item_success")
+        function, event = handler("store_item"), load_event("store_item_success")
         event["body"] = '{"key": "deep", "value": ' + deep + "}"
     else:
-        handler, event = update_handler, load_event("update_item_success")
+        function, event = handler("update_item"), load_event("update_item_success")
         event["body"] = '{"value": ' + deep + "}"
 
-    assert call(handler, event, lambda_context) == error(ErrorCode.INVALID_VALUE)
+    assert call(function, event, lambda_context) == error(ErrorCode.INVALID_VALUE)
 
 
 @pytest.mark.usefixtures("no_dynamodb")
@@ -329,7 +304,7 @@ def test_deeply_nested_array_body_is_invalid_request(lambda_context: Any) -> Non
     """Given a body that is an array (100000 levels deep), INVALID_REQUEST as for any array."""
     event = with_body("store_item_success", "[" * 100_000 + "]" * 100_000)
 
-    assert call(store_handler, event, lambda_context) == error(ErrorCode.INVALID_REQUEST)
+    assert call(handler("store_item"), event, lambda_context) == error(ErrorCode.INVALID_REQUEST)
 
 
 # --- store ---------------------------------------------------------------------------------------
@@ -385,7 +360,7 @@ def test_store_ignores_a_user_id_in_the_body(aws_tables: Any, lambda_context: An
     """Given a body naming another user, the item is stored under the authorizer's user."""
     event = with_body("store_item_success", {"key": "k", "value": 1, "user_id": BOB})
 
-    call(store_handler, event, lambda_context)
+    call(handler("store_item"), event, lambda_context)
 
     owners = {item["user_id"]["S"] for item in aws_tables.scan(TableName="ItemsTable")["Items"]}
     assert owners == {ALICE}
@@ -396,7 +371,7 @@ def test_store_body_not_an_object_is_invalid_request(lambda_context: Any) -> Non
     """Given an array body, INVALID_REQUEST."""
     event = with_body("store_item_success", '["notes", "buy milk"]')
 
-    assert call(store_handler, event, lambda_context) == error(ErrorCode.INVALID_REQUEST)
+    assert call(handler("store_item"), event, lambda_context) == error(ErrorCode.INVALID_REQUEST)
 
 
 # --- get / update / delete -----------------------------------------------------------------------
@@ -427,7 +402,7 @@ def test_put_checks_the_path_key_before_the_body(lambda_context: Any, body: str 
     event = event_for_key("update_item_success", " lead", ALICE)
     event["body"] = body
 
-    assert without_details(call(update_handler, event, lambda_context)) == error(
+    assert without_details(call(handler("update_item"), event, lambda_context)) == error(
         ErrorCode.INVALID_KEY
     )
 
@@ -440,13 +415,13 @@ def test_missing_path_parameters_is_invalid_key(lambda_context: Any, event_name:
     """Given no pathParameters on a {key} route, INVALID_KEY."""
     event = load_event(event_name)
     event["pathParameters"] = None
-    handler = {
-        "get_item_success": get_handler,
-        "update_item_success": update_handler,
-        "delete_item_success": delete_handler,
+    function = {
+        "get_item_success": handler("get_item"),
+        "update_item_success": handler("update_item"),
+        "delete_item_success": handler("delete_item"),
     }[event_name]
 
-    assert without_details(call(handler, event, lambda_context)) == error(ErrorCode.INVALID_KEY)
+    assert without_details(call(function, event, lambda_context)) == error(ErrorCode.INVALID_KEY)
 
 
 def test_update_missing_key_is_key_not_found(aws_tables: Any, lambda_context: Any) -> None:
@@ -490,7 +465,7 @@ def test_update_body_not_an_object_is_invalid_request(lambda_context: Any) -> No
     event = event_for_key("update_item_success", "notes", ALICE)
     event["body"] = '"just a string"'
 
-    assert call(update_handler, event, lambda_context) == error(ErrorCode.INVALID_REQUEST)
+    assert call(handler("update_item"), event, lambda_context) == error(ErrorCode.INVALID_REQUEST)
 
 
 def test_delete_missing_key_is_key_not_found(aws_tables: Any, lambda_context: Any) -> None:
@@ -524,7 +499,7 @@ def test_store_without_authorizer_context_is_invalid_token(
     aws_tables: Any, lambda_context: Any
 ) -> None:
     """Given events/store_item_no_authorizer.json, INVALID_TOKEN and nothing stored."""
-    result = call(store_handler, load_event("store_item_no_authorizer"), lambda_context)
+    result = call(handler("store_item"), load_event("store_item_no_authorizer"), lambda_context)
 
     assert result == error(ErrorCode.INVALID_TOKEN)
     assert aws_tables.scan(TableName="ItemsTable")["Items"] == []
@@ -544,16 +519,16 @@ def test_every_data_call_without_authorizer_context_is_invalid_token(
     lambda_context: Any, handler_name: str, event_name: str
 ) -> None:
     """Given no authorizer context, INVALID_TOKEN even when the body is invalid too."""
-    handler = {
-        "store": store_handler,
-        "get": get_handler,
-        "update": update_handler,
-        "delete": delete_handler,
+    function = {
+        "store": handler("store_item"),
+        "get": handler("get_item"),
+        "update": handler("update_item"),
+        "delete": handler("delete_item"),
     }[handler_name]
     event = load_event(event_name)
     del event["requestContext"]["authorizer"]
 
-    assert call(handler, event, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+    assert call(function, event, lambda_context) == error(ErrorCode.INVALID_TOKEN)
 
 
 @pytest.mark.usefixtures("no_dynamodb")
@@ -562,7 +537,7 @@ def test_authentication_is_checked_before_malformed_json(lambda_context: Any) ->
     event = load_event("store_item_no_authorizer")
     event["body"] = "{not json"
 
-    assert call(store_handler, event, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+    assert call(handler("store_item"), event, lambda_context) == error(ErrorCode.INVALID_TOKEN)
 
 
 # --- each user has a private namespace -----------------------------------------------------------
@@ -623,3 +598,358 @@ def test_deleting_ones_own_key_leaves_the_others(lambda_context: Any) -> None:
 
     assert delete("diary", user=BOB, context=lambda_context) == DELETED
     assert get("diary", user=ALICE, context=lambda_context) == found("diary", "alice's secret")
+
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """Set the data layer's clock (Unix seconds)."""
+    current = [NOW]
+    monkeypatch.setattr(item_records, "_epoch", lambda: current[0])
+    monkeypatch.setattr(item_records, "_expiry", lambda ttl: current[0] + ttl)
+
+    def set_to(seconds: int) -> None:
+        current[0] = seconds
+
+    return set_to
+
+
+def code_of(answer: Any) -> tuple[int, str]:
+    status, body = answer
+    return status, body.get("code", "")
+
+
+# --- ETags ------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_store_get_and_update_answer_a_strong_etag_that_changes_on_every_write() -> None:
+    stored = store("notes")
+    stored_status, stored_headers = stored[0], stored.headers
+    got_headers = get("notes").headers
+    updated_headers = update("notes").headers
+    after_headers = get("notes").headers
+
+    assert stored_status == 200
+    first, second = stored_headers["ETag"], updated_headers["ETag"]
+    assert first.startswith('"')
+    assert first.endswith('"')
+    assert len(first) > 2
+    assert got_headers["ETag"] == first
+    assert second != first
+    assert after_headers["ETag"] == second
+    assert "ETag" in stored_headers["Access-Control-Expose-Headers"]
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_if_match_of_the_current_version_wins_and_a_stale_one_is_412() -> None:
+    headers = store("notes", "v1").headers
+    tag = headers["ETag"]
+
+    assert update("notes", "v2", tag=tag)[0] == 200
+    assert (
+        call(
+            handler("update_item"),
+            with_if_match(event_for_key("update_item_success", "notes", ALICE), tag),
+            CONTEXT,
+        )[1]
+        == error(ErrorCode.PRECONDITION_FAILED)[1]
+    )
+    assert delete("notes", tag=tag)[:1] == (412,)
+    assert get("notes")[1]["data"]["value"] == "v2"
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_if_match_star_and_lists_and_weak_tags() -> None:
+    headers = store("notes").headers
+    tag = headers["ETag"]
+
+    assert update("notes", "a", tag=f'"other", {tag}')[0] == 200
+    assert code_of(update("notes", "b", tag=f"W/{get('notes').headers['ETag']}")) == (
+        412,
+        "PRECONDITION_FAILED",
+    )
+    assert code_of(update("notes", "b", tag="garbage")) == (412, "PRECONDITION_FAILED")
+    assert update("notes", "c", tag="*")[0] == 200
+    assert delete("notes", tag="*")[0] == 200
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_if_match_on_a_missing_key_is_key_not_found() -> None:
+    assert code_of(update("absent", "x", tag='"abc"')) == (404, "KEY_NOT_FOUND")
+    assert code_of(delete("absent", tag='"abc"')) == (404, "KEY_NOT_FOUND")
+    assert code_of(delete("absent", tag="*")) == (404, "KEY_NOT_FOUND")
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_if_match_header_name_is_case_insensitive() -> None:
+    headers = store("notes").headers
+    event = event_for_key("delete_item_success", "notes", ALICE)
+    event["headers"]["if-match"] = '"stale"'
+
+    assert code_of(call(handler("delete_item"), event, CONTEXT)) == (412, "PRECONDITION_FAILED")
+    assert get("notes").headers["ETag"] == headers["ETag"]
+
+
+def test_if_match_events_answer_412_on_an_existing_key(aws_tables: Any) -> None:
+    call(handler("store_item"), load_event("store_item_success"), CONTEXT)
+
+    assert call(handler("update_item"), load_event("update_item_if_match"), CONTEXT) == error(
+        ErrorCode.PRECONDITION_FAILED
+    )
+    assert call(handler("delete_item"), load_event("delete_item_if_match"), CONTEXT) == error(
+        ErrorCode.PRECONDITION_FAILED
+    )
+
+
+# --- ttl --------------------------------------------------------------------------------
+
+BAD_TTLS = [True, False, 2.0, 1.5, "60", 0, -1, 31_536_001, 10**400, None, [60], {"s": 1}]
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+@pytest.mark.parametrize("ttl", BAD_TTLS, ids=repr)
+def test_bad_ttl_is_invalid_ttl_on_store_and_update(ttl: object) -> None:
+    assert code_of(store("k", "v", ttl=ttl)) == (400, "INVALID_TTL")
+    assert code_of(update("k", "v", ttl=ttl)) == (400, "INVALID_TTL")
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_ttl_is_checked_after_key_and_value_and_every_problem_is_listed() -> None:
+    status, body = store("bad/key", None, ttl=0)
+
+    assert status == 400
+    assert body["code"] == "INVALID_KEY"
+    assert [detail["field"] for detail in body["details"]] == ["key", "value", "ttl"]
+    assert code_of(update("k", "", ttl=0)) == (400, "INVALID_VALUE")
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_ttl_event_is_invalid_ttl() -> None:
+    assert without_details(
+        call(handler("store_item"), load_event("store_item_invalid_ttl"), CONTEXT)
+    ) == error(ErrorCode.INVALID_TTL)
+
+
+@pytest.mark.usefixtures("aws_tables")
+@pytest.mark.parametrize("ttl", [1, 31_536_000])
+def test_ttl_bounds_are_accepted(ttl: int, clock: Callable[[int], None]) -> None:
+    assert store("k", "v", ttl=ttl)[0] == 200
+    assert listing()[1]["data"]["keys"][0]["expires_at"] == NOW + ttl
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_expired_key_is_absent_everywhere_and_can_be_stored_again(
+    clock: Callable[[int], None],
+) -> None:
+    assert store("session", "s1", ttl=2)[0] == 200
+    assert get("session")[0] == 200
+    clock(NOW + 2)
+
+    assert code_of(get("session")) == (404, "KEY_NOT_FOUND")
+    assert code_of(update("session", "s2")) == (404, "KEY_NOT_FOUND")
+    assert code_of(update("session", "s2", tag="*")) == (404, "KEY_NOT_FOUND")
+    assert code_of(delete("session")) == (404, "KEY_NOT_FOUND")
+    assert listing()[1]["data"]["keys"] == []
+    assert store("session", "s3")[0] == 200
+    assert get("session")[1]["data"]["value"] == "s3"
+    assert listing()[1]["data"]["keys"][0]["expires_at"] is None
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_put_without_ttl_makes_the_key_permanent_and_with_ttl_sets_it(
+    clock: Callable[[int], None],
+) -> None:
+    store("k", "v", ttl=10)
+    assert update("k", "w")[0] == 200
+    assert listing()[1]["data"]["keys"][0]["expires_at"] is None
+    assert update("k", "x", ttl=60)[0] == 200
+    assert listing()[1]["data"]["keys"][0]["expires_at"] == NOW + 60
+    clock(NOW + 1000)
+    assert code_of(get("k")) == (404, "KEY_NOT_FOUND")
+
+
+def test_stored_item_carries_expires_at_as_a_number(
+    aws_tables: Any, clock: Callable[[int], None]
+) -> None:
+    call(handler("store_item"), load_event("store_item_with_ttl"), CONTEXT)
+    item = aws_tables.get_item(
+        TableName="ItemsTable", Key={"user_id": {"S": ALICE}, "key": {"S": "session"}}
+    )["Item"]
+
+    assert item["expires_at"] == {"N": str(NOW + 3600)}
+
+
+def test_expiry_is_rounded_up_to_a_whole_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ttl of 1 written at 100.2 expires at 102: live for at least the whole second."""
+    monkeypatch.setattr(item_records.time, "time", lambda: 100.2)
+
+    assert item_records._expiry(1) == 102
+    assert item_records._epoch() == 100
+
+
+# --- GET /api/data ------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_listing_walks_every_key_once_in_utf8_byte_order() -> None:
+    keys = ["b", "a", "ä", "Z", "a b", "😀", "ab", "\uffff", "é"]
+    for key in keys:
+        store(key)
+    store("not mine", user=BOB)
+
+    seen: list[str] = []
+    query: dict[str, str] = {"limit": "2"}
+    while True:
+        status, body = listing(**query)
+        assert status == 200
+        assert set(body) == {"status", "data"}
+        seen += [entry["key"] for entry in body["data"]["keys"]]
+        if body["data"]["cursor"] is None:
+            break
+        query["cursor"] = body["data"]["cursor"]
+
+    assert seen == sorted(keys, key=lambda key: key.encode("utf-8"))
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_listing_entries_carry_the_etag_of_get() -> None:
+    store("a")
+    headers = get("a").headers
+
+    assert listing()[1]["data"] == {
+        "keys": [{"key": "a", "etag": headers["ETag"], "expires_at": None}],
+        "cursor": None,
+    }
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_prefix_limits_the_listing() -> None:
+    for key in ["note 1", "note 2", "notes", "nota", "other"]:
+        store(key)
+
+    body = listing(prefix="note")[1]
+
+    assert [entry["key"] for entry in body["data"]["keys"]] == ["note 1", "note 2", "notes"]
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_cursor_is_bound_to_user_and_prefix() -> None:
+    for key in ["a1", "a2", "a3"]:
+        store(key)
+        store(key, user=BOB)
+    cursor = listing(prefix="a", limit="1")[1]["data"]["cursor"]
+    assert cursor
+
+    assert listing(prefix="a", limit="1", cursor=cursor)[0] == 200
+    for answer in (
+        listing(BOB, prefix="a", limit="1", cursor=cursor),
+        listing(prefix="", limit="1", cursor=cursor),
+        listing(prefix="a1", limit="1", cursor=cursor),
+    ):
+        status, body = answer
+        assert (status, body["code"]) == (400, "INVALID_PARAMETER")
+        assert body["details"][0]["field"] == "cursor"
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_tampered_and_truncated_cursors_are_invalid_parameter() -> None:
+    for key in ["a1", "a2"]:
+        store(key)
+    cursor = listing(limit="1")[1]["data"]["cursor"]
+    payload, signature = cursor.split(".")
+    flipped = payload[:-1] + ("A" if payload[-1] != "A" else "B")
+
+    for bad in [cursor[:-1], payload, flipped + "." + signature, cursor + "x", "", "é", "." * 3]:
+        assert code_of(listing(cursor=bad)) == (400, "INVALID_PARAMETER"), bad
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+@pytest.mark.parametrize("limit", ["0", "1001", "-1", "+5", "05", "1.0", "ten", "", " 5", "1e2"])
+def test_bad_limit_is_invalid_parameter_naming_limit(limit: str) -> None:
+    status, body = listing(limit=limit)
+
+    assert (status, body["code"]) == (400, "INVALID_PARAMETER")
+    assert body["details"] == [{"field": "limit", "message": body["details"][0]["message"]}]
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+@pytest.mark.parametrize("prefix", ["a/b", " a", "a ", "a\u0000", "x" * 257])
+def test_bad_prefix_is_invalid_key_naming_prefix(prefix: str) -> None:
+    status, body = listing(prefix=prefix, limit="0")
+
+    assert (status, body["code"]) == (400, "INVALID_KEY")
+    assert [detail["field"] for detail in body["details"]] == ["prefix", "limit"]
+
+
+@pytest.mark.usefixtures("aws_tables")
+@pytest.mark.parametrize("limit", ["1", "1000"])
+def test_limit_bounds_are_accepted(limit: str) -> None:
+    assert listing(limit=limit)[0] == 200
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_list_without_the_authorizer_context_is_invalid_token() -> None:
+    event = load_event("list_items_success")
+    del event["requestContext"]["authorizer"]
+
+    assert call(handler("list_items"), event, CONTEXT) == error(ErrorCode.INVALID_TOKEN)
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_list_events_answer_as_events_readme_says() -> None:
+    assert call(handler("list_items"), load_event("list_items_success"), CONTEXT)[0] == 200
+    assert call(handler("list_items"), load_event("list_items_prefix"), CONTEXT)[0] == 200
+    for name, code, field in [
+        ("list_items_invalid_limit", ErrorCode.INVALID_PARAMETER, "limit"),
+        ("list_items_invalid_cursor", ErrorCode.INVALID_PARAMETER, "cursor"),
+        ("list_items_invalid_prefix", ErrorCode.INVALID_KEY, "prefix"),
+    ]:
+        status, body = call(handler("list_items"), load_event(name), CONTEXT)
+        assert (status, body["code"], body["details"][0]["field"]) == (
+            code.status,
+            code.name,
+            field,
+        )
+
+
+def test_one_dynamodb_request_per_page(aws_tables: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ["a", "b", "c"]:
+        store(key)
+    sent: list[str] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            sent.append(name)
+            return getattr(aws_tables, name)
+
+    monkeypatch.setattr(dynamodb, "client", lambda: Counting())
+
+    listing(limit="2")
+
+    assert sent == ["query"]
+
+
+def test_an_item_written_before_versions_answers_etag_zero_and_matches_it(
+    aws_tables: Any,
+) -> None:
+    """Items stored before ETags existed have no etag attribute: they answer "0" until
+    their next write, and If-Match "0" matches them (and nothing written since)."""
+    aws_tables.put_item(
+        TableName="ItemsTable",
+        Item={
+            "user_id": {"S": ALICE},
+            "key": {"S": "old"},
+            "value": {"S": '"kept"'},
+            "write_id": {"S": "f" * 32},
+        },
+    )
+
+    assert get("old").headers["ETag"] == '"0"'
+    assert listing()[1]["data"]["keys"][0]["etag"] == '"0"'
+    assert code_of(update("old", "x", tag='"1"')) == (412, "PRECONDITION_FAILED")
+    headers = update("old", "new", tag='"0"').headers
+    assert headers["ETag"] != '"0"'
+    assert code_of(delete("old", tag='"0"')) == (412, "PRECONDITION_FAILED")

@@ -15,20 +15,12 @@ from typing import Any
 
 import pytest
 
-from functions.authorizer.app import lambda_handler as authorizer_handler
 from lockbox.core import dynamodb
 from lockbox.core.observability import logger
-from tests.handlers.calls import (
-    USER,
-    call,
-    load_event,
-    register,
-    register_handler,
-    store_handler,
-    token,
-    token_handler,
-    with_body,
-)
+from lockbox_local.events import load_event
+from tests.handlers.accounts import USER, register
+from tests.handlers.calls import call, handler, with_body
+from tests.handlers.sessions import token
 
 LogLines = Callable[[], list[dict[str, Any]]]
 
@@ -45,15 +37,15 @@ class CurrentStdout:
 
 @pytest.fixture
 def log_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[LogLines]:
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    previous = handler.setStream(CurrentStdout())
+    stream = logger.registered_handler
+    assert isinstance(stream, logging.StreamHandler)
+    previous = stream.setStream(CurrentStdout())
 
     def read() -> list[dict[str, Any]]:
         return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
 
     yield read
-    handler.setStream(previous)
+    stream.setStream(previous)
 
 
 def assert_absent(lines: list[dict[str, Any]], *secrets: str) -> None:
@@ -73,7 +65,7 @@ def test_registration_logs_carry_the_request_id_and_no_secret(
     """Given a registration, its log lines carry the request id and no password or hash."""
     event = load_event("register_success")
 
-    call(register_handler, event, lambda_context)
+    call(handler("register"), event, lambda_context)
 
     lines = log_lines()  # log lines, and the metrics line (EMF) Powertools also prints
     logged = [line for line in lines if "level" in line]
@@ -86,7 +78,7 @@ def test_refused_registration_logs_no_password(
     aws_tables: Any, lambda_context: Any, log_lines: LogLines
 ) -> None:
     """Given a refused password, the log names the code, not the password."""
-    call(register_handler, load_event("register_common_password"), lambda_context)
+    call(handler("register"), load_event("register_common_password"), lambda_context)
 
     lines = log_lines()
     assert [line.get("error_code") for line in lines if "level" in line] == ["INVALID_PASSWORD"]
@@ -100,7 +92,7 @@ def test_login_logs_no_password_hash_or_token(
     register(lambda_context)
     log_lines()  # the registration's own lines are checked elsewhere
 
-    _, body = call(token_handler, load_event("token_success"), lambda_context)
+    _, body = call(handler("token"), load_event("token_success"), lambda_context)
     access_token = body["data"]["access_token"]
     token(lambda_context, "johndoe", "not_the_password")
 
@@ -126,7 +118,7 @@ def test_failure_logs_its_cause_with_the_request_id_and_no_password(
     monkeypatch.setattr(dynamodb.client(), "transact_write_items", failing)
     event = load_event("register_success")
 
-    call(register_handler, event, lambda_context)
+    call(handler("register"), event, lambda_context)
 
     errors = [line for line in log_lines() if line.get("level") == "ERROR"]
     assert len(errors) == 1
@@ -141,7 +133,7 @@ def test_stored_values_are_not_logged(
     """Given a stored value, it appears in no log line."""
     event = with_body("store_item_success", {"key": "diary", "value": "my deepest secret"})
 
-    call(store_handler, event, lambda_context)
+    call(handler("store_item"), event, lambda_context)
 
     assert_absent(log_lines(), "my deepest secret")
 
@@ -151,7 +143,7 @@ def test_authorizer_logs_no_token(
 ) -> None:
     """Given accepted and refused tokens, the authorizer logs the reason but no token."""
     register(lambda_context)
-    _, body = call(token_handler, load_event("token_success"), lambda_context)
+    _, body = call(handler("token"), load_event("token_success"), lambda_context)
     access_token = body["data"]["access_token"]
     tampered = access_token[:-4] + ("AAAA" if not access_token.endswith("AAAA") else "BBBB")
     log_lines()
@@ -160,9 +152,9 @@ def test_authorizer_logs_no_token(
     accepted["authorizationToken"] = f"Bearer {access_token}"
     refused["authorizationToken"] = f"Bearer {tampered}"
 
-    authorizer_handler(accepted, lambda_context)
+    handler("authorizer")(accepted, lambda_context)
     with pytest.raises(Exception, match=r"^Unauthorized$"):
-        authorizer_handler(refused, lambda_context)
+        handler("authorizer")(refused, lambda_context)
 
     lines = log_lines()
     assert any(line.get("reason") == "InvalidSignatureError" for line in lines)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
@@ -10,30 +13,25 @@ import pytest
 
 from lockbox.accounts import passwords
 from lockbox.core.errors import ErrorCode
+from lockbox.sessions import attempt_records
+from lockbox_local.events import load_event
+from tests.handlers.accounts import USER, register
 from tests.handlers.calls import (
-    USER,
+    Answer,
+    answer,
     call,
+    conflict_once,
     error,
-    load_event,
-    register,
-    token,
-    token_handler,
+    handler,
     with_body,
     without_details,
 )
-
-
-@pytest.fixture
-def user_id(aws_tables: Any, lambda_context: Any) -> str:
-    """The id of the account of events/register_success.json, registered in moto."""
-    status, body = register(lambda_context)
-    assert status == 200
-    return str(body["data"]["user_id"])
+from tests.handlers.sessions import token
 
 
 def test_success_answers_the_token_envelope(user_id: str, lambda_context: Any) -> None:
     """Given a registered user, when asking for a token, then 200 with a Bearer JWT for 3600 s."""
-    status, body = call(token_handler, load_event("token_success"), lambda_context)
+    status, body = call(handler("token"), load_event("token_success"), lambda_context)
 
     assert status == 200
     assert body["message"] == "Access token generated successfully."
@@ -54,7 +52,7 @@ def test_access_token_is_a_jwt_with_every_claim(
     user_id: str, lambda_context: Any, jwt_signing_key: str
 ) -> None:
     """Given a login, the access token is an HS256 JWT with every claim, for this user."""
-    _, body = call(token_handler, load_event("token_success"), lambda_context)
+    _, body = call(handler("token"), load_event("token_success"), lambda_context)
     token_text = body["data"]["access_token"]
 
     claims = jwt.decode(
@@ -95,7 +93,7 @@ def test_login_by_username_or_email_in_any_case(
 
 def test_token_by_email_event(user_id: str, lambda_context: Any) -> None:
     """Given events/token_by_email.json, a token is issued."""
-    status, _ = call(token_handler, load_event("token_by_email"), lambda_context)
+    status, _ = call(handler("token"), load_event("token_by_email"), lambda_context)
 
     assert status == 200
 
@@ -113,7 +111,7 @@ def test_bad_credentials_answer_invalid_credentials(
     user_id: str, lambda_context: Any, event_name: str
 ) -> None:
     """Given a wrong password or an unknown user, INVALID_CREDENTIALS."""
-    assert call(token_handler, load_event(event_name), lambda_context) == error(
+    assert call(handler("token"), load_event(event_name), lambda_context) == error(
         ErrorCode.INVALID_CREDENTIALS
     )
 
@@ -122,8 +120,8 @@ def test_unknown_user_and_wrong_password_get_identical_responses(
     user_id: str, lambda_context: Any
 ) -> None:
     """Given an unknown user and a wrong password, the two responses are byte for byte equal."""
-    unknown = token_handler(load_event("token_unknown_user"), lambda_context)
-    wrong = token_handler(load_event("token_wrong_password"), lambda_context)
+    unknown = handler("token")(load_event("token_unknown_user"), lambda_context)
+    wrong = handler("token")(load_event("token_wrong_password"), lambda_context)
 
     assert unknown == wrong
 
@@ -179,7 +177,7 @@ def test_password_over_72_bytes_matching_the_first_72_is_refused(
 @pytest.mark.usefixtures("no_dynamodb")
 def test_missing_fields_event(lambda_context: Any) -> None:
     """Given events/token_missing_fields.json, MISSING_FIELDS naming the password."""
-    status, body = call(token_handler, load_event("token_missing_fields"), lambda_context)
+    status, body = call(handler("token"), load_event("token_missing_fields"), lambda_context)
 
     assert without_details((status, body)) == error(ErrorCode.MISSING_FIELDS)
     assert body["details"][0]["field"] == "password"
@@ -197,7 +195,7 @@ def test_missing_fields_event(lambda_context: Any) -> None:
 @pytest.mark.usefixtures("no_dynamodb")
 def test_missing_fields(lambda_context: Any, body: dict[str, Any]) -> None:
     """Given a field missing, blank or not a string, MISSING_FIELDS."""
-    result = call(token_handler, with_body("token_success", body), lambda_context)
+    result = call(handler("token"), with_body("token_success", body), lambda_context)
 
     assert without_details(result) == error(ErrorCode.MISSING_FIELDS)
 
@@ -215,6 +213,221 @@ def test_body_that_is_not_a_json_object_is_invalid_request(
     lambda_context: Any, raw: str | None
 ) -> None:
     """Given a body that is not a JSON object, INVALID_REQUEST."""
-    result = call(token_handler, with_body("token_success", raw), lambda_context)
+    result = call(handler("token"), with_body("token_success", raw), lambda_context)
 
     assert result == error(ErrorCode.INVALID_REQUEST)
+
+
+WRONG = "wrong-password-1"
+
+
+def locked_for(refused: Answer) -> int:
+    """Retry-After of a 429 answer (asserts its body)."""
+    status, body = refused
+    assert status == 429
+    assert body["code"] == "TOO_MANY_REQUESTS"
+    assert "Retry-After" in refused.headers["Access-Control-Expose-Headers"]
+    return int(refused.headers["Retry-After"])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [USER["username"], "nobody_has_this_name", "ghost@example.com"],
+    ids=["user", "unknown", "email"],
+)
+def test_five_failures_then_429_with_retry_after(
+    user_id: str, lambda_context: Any, name: str
+) -> None:
+    """Given 5 failures for a name (with or without an account), the next login is refused
+    without a password check, for 1 s; then 2 s after the next failure."""
+    for _ in range(5):
+        assert token(lambda_context, name, WRONG) == error(ErrorCode.INVALID_CREDENTIALS)
+
+    assert locked_for(token(lambda_context, name, USER["password"])) == 1
+    time.sleep(1.05)
+    assert token(lambda_context, name, WRONG) == error(ErrorCode.INVALID_CREDENTIALS)
+    assert locked_for(token(lambda_context, name, WRONG)) == 2
+
+
+def test_names_count_in_canonical_form(user_id: str, lambda_context: Any) -> None:
+    for spelling in ("JohnDoe", "JOHNDOE", "johndoe", "jOhNdOe", "JohnDOE"):
+        assert token(lambda_context, spelling, WRONG)[0] == 401
+
+    assert locked_for(token(lambda_context, "johndoe", USER["password"])) == 1
+
+
+def test_success_resets_the_count(user_id: str, lambda_context: Any) -> None:
+    for _ in range(4):
+        token(lambda_context, USER["username"], WRONG)
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+
+    for _ in range(5):
+        assert token(lambda_context, USER["username"], WRONG)[0] == 401
+
+
+def test_fifteen_quiet_minutes_reset_the_count(
+    user_id: str, lambda_context: Any, aws_tables: Any
+) -> None:
+    for _ in range(7):
+        token(lambda_context, USER["username"], WRONG)
+        time.sleep(0.01)
+    long_ago = int(time.time() * 1000) - (attempt_records.QUIET_RESET_SECONDS + 1) * 1000
+    aws_tables.update_item(
+        TableName="UsersTable",
+        Key={"pk": {"S": "USERNAME#johndoe"}},
+        UpdateExpression="SET last_attempt = :t",
+        ExpressionAttributeValues={":t": {"N": str(long_ago)}},
+    )
+
+    assert [token(lambda_context, USER["username"], WRONG)[0] for _ in range(5)] == [401] * 5
+    assert locked_for(token(lambda_context, USER["username"], WRONG)) == 1
+
+
+@pytest.mark.usefixtures("atomic_moto")
+def test_twenty_parallel_guesses_get_exactly_five_password_checks(
+    user_id: str, lambda_context: Any
+) -> None:
+    with ThreadPoolExecutor(20) as pool:
+        statuses = sorted(
+            pool.map(lambda _: token(lambda_context, USER["username"], WRONG)[0], range(20))
+        )
+
+    assert statuses == [401] * 5 + [429] * 15
+
+
+def test_unknown_names_get_the_same_answers_and_expire(
+    user_id: str, lambda_context: Any, aws_tables: Any
+) -> None:
+    """A name without an account keeps only a count, with a TTL; a real account's marker
+    never gets a numeric TTL."""
+    token(lambda_context, "no_such_user", WRONG)
+    token(lambda_context, USER["username"], WRONG)
+
+    ghost = aws_tables.get_item(TableName="UsersTable", Key={"pk": {"S": "USERNAME#no_such_user"}})
+    real = aws_tables.get_item(TableName="UsersTable", Key={"pk": {"S": "USERNAME#johndoe"}})
+    assert int(ghost["Item"]["expires_at"]["N"]) > time.time()
+    assert "N" not in real["Item"]["expires_at"]  # a string: TTL ignores it
+
+
+def test_a_counted_name_can_still_be_registered(aws_tables: Any, lambda_context: Any) -> None:
+    for _ in range(3):
+        token(lambda_context, USER["username"], WRONG)
+
+    assert register(lambda_context)[0] == 200
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+
+
+def test_a_login_makes_at_most_two_requests(
+    user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
+) -> None:
+    token(lambda_context, USER["username"], USER["password"])
+    assert dict(dynamodb_requests) == {"UpdateItem": 1, "TransactWriteItems": 1}
+    dynamodb_requests.clear()
+
+    token(lambda_context, USER["username"], WRONG)
+    assert dict(dynamodb_requests) == {"UpdateItem": 2}
+    dynamodb_requests.clear()
+
+    for _ in range(5):
+        token(lambda_context, USER["username"], WRONG)
+    dynamodb_requests.clear()
+    token(lambda_context, USER["username"], USER["password"])
+    assert dict(dynamodb_requests) == {"UpdateItem": 1}  # refused before bcrypt
+
+
+def test_users_login_shares_the_count_and_answers_its_own_shape(
+    user_id: str, lambda_context: Any
+) -> None:
+    for _ in range(5):
+        token(lambda_context, USER["email"], WRONG)
+    body = {"email": USER["email"].upper(), "password": USER["password"]}
+
+    answer = handler("users_login")(with_body("users_login_success", body), lambda_context)
+
+    assert answer["statusCode"] == 429
+    assert json.loads(answer["body"]) == {"message": "Too many requests. Please try again later."}
+    assert answer["headers"]["Retry-After"] == "1"
+    assert answer["headers"]["Access-Control-Allow-Origin"] == "*"
+
+
+def test_lockout_seconds_double_up_to_fifteen_minutes() -> None:
+    assert [attempt_records.lockout_seconds(n) for n in range(4, 17)] == [
+        0,
+        1,
+        2,
+        4,
+        8,
+        16,
+        32,
+        64,
+        128,
+        256,
+        512,
+        900,
+        900,
+    ]
+
+
+def test_a_login_whose_transaction_meets_a_concurrent_count_is_tried_again(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the session's transaction cancelled once for a conflict (another login of the
+    name counted at that moment), the login still succeeds."""
+    calls = conflict_once(monkeypatch, "transact_write_items", ["None", "TransactionConflict"])
+
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+    assert len(calls) == 2  # cancelled once, then sent again
+
+
+# --- POST /users/login ----------------------------------------------------------------------
+
+
+def test_users_login_of_an_api_account_splits_its_full_name(
+    user_id: str, lambda_context: Any
+) -> None:
+    event = with_body("users_login_success", {"email": USER["email"], "password": USER["password"]})
+
+    status, body = answer(handler("users_login"), event, lambda_context)
+
+    assert status == 200
+    assert body["user"] == {
+        "_id": user_id,
+        "fullname": {"firstname": "John", "lastname": "Doe"},
+        "email": USER["email"],
+        "socketId": None,
+    }
+
+
+def test_users_login_refusals(user_id: str, lambda_context: Any, no_dynamodb: None) -> None:
+    status, body = answer(
+        handler("users_login"), load_event("users_login_invalid_fields"), lambda_context
+    )
+
+    assert status == 400
+    assert body == {
+        "errors": [
+            {
+                "type": "field",
+                "msg": "Invalid Email",
+                "param": "email",
+                "path": "email",
+                "location": "body",
+            },
+            {
+                "type": "field",
+                "msg": "Password must be at least 6 characters long",
+                "param": "password",
+                "path": "password",
+                "location": "body",
+            },
+        ]
+    }
+
+
+def test_users_login_wrong_password(user_id: str, lambda_context: Any) -> None:
+    event = with_body("users_login_success", {"email": USER["email"], "password": "wrong-one"})
+
+    assert answer(handler("users_login"), event, lambda_context) == (
+        401,
+        {"message": "Invalid email or password"},
+    )

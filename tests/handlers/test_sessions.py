@@ -11,49 +11,26 @@ from typing import Any
 import jwt
 import pytest
 
+from lockbox.accounts import account_records
+from lockbox.accounts.passwords import verify_password
 from lockbox.core.errors import ErrorCode
 from lockbox.sessions import session_records
+from lockbox_local.events import load_event
+from tests.handlers.accounts import USER, register
 from tests.handlers.calls import (
-    USER,
-    as_caller,
-    authorized,
+    answer,
     call,
     conflict_once,
     error,
-    load_event,
-    logout_handler,
-    refresh_handler,
-    register,
-    token,
+    handler,
     with_body,
     without_details,
 )
-
-
-def log_in(context: Any) -> dict[str, Any]:
-    status, body = token(context, USER["username"], USER["password"])
-    assert status == 200, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
-def refresh(context: Any, refresh_token: object) -> tuple[int, dict[str, Any]]:
-    return call(
-        refresh_handler,
-        with_body("token_refresh_success", {"refresh_token": refresh_token}),
-        context,
-    )
-
-
-@pytest.fixture
-def account(aws_tables: Any, lambda_context: Any) -> str:
-    status, body = register(lambda_context)
-    assert status == 200
-    return str(body["data"]["user_id"])
+from tests.handlers.sessions import as_caller, authorized, log_in, refresh
 
 
 def test_login_returns_a_refresh_token_and_a_token_with_the_session(
-    account: str, lambda_context: Any, jwt_signing_key: str, aws_tables: Any
+    user_id: str, lambda_context: Any, jwt_signing_key: str, aws_tables: Any
 ) -> None:
     """Given a login, the refresh token is opaque with 256 random bits, only its hash is
     stored, and the access token's sid names the session."""
@@ -66,18 +43,18 @@ def test_login_returns_a_refresh_token_and_a_token_with_the_session(
     item = aws_tables.get_item(
         TableName="UsersTable", Key={"pk": {"S": f"SESSION#{claims['sid']}"}}
     )["Item"]
-    assert item["user_id"] == {"S": account}
+    assert item["user_id"] == {"S": user_id}
     assert item["current_hash"] == {"S": session_records.refresh_hash(secret)}
     assert secret not in json.dumps(item)
     assert int(item["expires_at"]["N"]) > int(item["refresh_expires_at"]["N"])  # TTL
     assert authorized(lambda_context, data["access_token"]) == {
-        "user_id": account,
+        "user_id": user_id,
         "sid": claims["sid"],
     }
 
 
 def test_refresh_rotates_and_keeps_the_session(
-    account: str, lambda_context: Any, dynamodb_requests: Counter[str]
+    user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
     """Given a refresh, new tokens of the same session, in one DynamoDB request."""
     data = log_in(lambda_context)
@@ -96,7 +73,7 @@ def test_refresh_rotates_and_keeps_the_session(
 
 
 def test_reuse_within_the_grace_window_is_refused_and_the_session_lives(
-    account: str, lambda_context: Any
+    user_id: str, lambda_context: Any
 ) -> None:
     data = log_in(lambda_context)
     _, rotated = refresh(lambda_context, data["refresh_token"])
@@ -106,7 +83,7 @@ def test_reuse_within_the_grace_window_is_refused_and_the_session_lives(
 
 
 def test_reuse_after_the_grace_window_ends_the_session(
-    account: str,
+    user_id: str,
     lambda_context: Any,
     monkeypatch: pytest.MonkeyPatch,
     dynamodb_requests: Counter[str],
@@ -129,7 +106,7 @@ def test_reuse_after_the_grace_window_ends_the_session(
 
 @pytest.mark.usefixtures("atomic_moto")
 def test_parallel_refreshes_with_one_token_have_one_winner(
-    account: str, lambda_context: Any
+    user_id: str, lambda_context: Any
 ) -> None:
     data = log_in(lambda_context)
 
@@ -150,7 +127,7 @@ def test_parallel_refreshes_with_one_token_have_one_winner(
     ],
 )
 def test_unknown_refresh_tokens_are_refused(
-    account: str, lambda_context: Any, refresh_token: str
+    user_id: str, lambda_context: Any, refresh_token: str
 ) -> None:
     expected = ErrorCode.INVALID_REQUEST if not refresh_token else ErrorCode.INVALID_REFRESH_TOKEN
     assert without_details(refresh(lambda_context, refresh_token)) == error(expected)
@@ -160,14 +137,16 @@ def test_unknown_refresh_tokens_are_refused(
 def test_missing_refresh_token_is_invalid_request_with_details(
     lambda_context: Any, no_dynamodb: None, body: dict[str, Any]
 ) -> None:
-    status, answer = call(refresh_handler, with_body("token_refresh_success", body), lambda_context)
+    status, answer = call(
+        handler("token_refresh"), with_body("token_refresh_success", body), lambda_context
+    )
 
     assert (status, answer["code"]) == (400, "INVALID_REQUEST")
     assert [d["field"] for d in answer["details"]] == ["refresh_token"]
 
 
 def test_logout_ends_only_the_callers_session(
-    account: str, lambda_context: Any, dynamodb_requests: Counter[str]
+    user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
     """Given two sessions, logout ends the caller's: its refresh token and a never-used
     access token of it are refused at once; the other session lives. One request."""
@@ -176,7 +155,7 @@ def test_logout_ends_only_the_callers_session(
     event = as_caller("logout_success", first["access_token"], lambda_context)
     dynamodb_requests.clear()
 
-    status, body = call(logout_handler, event, lambda_context)
+    status, body = call(handler("logout"), event, lambda_context)
 
     assert (status, body["message"]) == (200, "Logged out successfully.")
     assert sum(dynamodb_requests.values()) == 1
@@ -187,13 +166,13 @@ def test_logout_ends_only_the_callers_session(
 
 
 def test_logout_all_ends_every_session(
-    account: str, lambda_context: Any, dynamodb_requests: Counter[str]
+    user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
     sessions = [log_in(lambda_context) for _ in range(3)]
     event = as_caller("logout_all", sessions[0]["access_token"], lambda_context)
     dynamodb_requests.clear()
 
-    assert call(logout_handler, event, lambda_context)[0] == 200
+    assert call(handler("logout"), event, lambda_context)[0] == 200
     assert sum(dynamodb_requests.values()) == 1
     for data in sessions:
         assert authorized(lambda_context, data["access_token"]) is None
@@ -204,12 +183,12 @@ def test_logout_all_ends_every_session(
 
 @pytest.mark.parametrize("body", ['{"all": "yes"}', "[]", "{"])
 def test_logout_body_must_be_an_object_with_a_boolean(
-    account: str, lambda_context: Any, body: str
+    user_id: str, lambda_context: Any, body: str
 ) -> None:
     event = as_caller("logout_success", log_in(lambda_context)["access_token"], lambda_context)
     event["body"] = body
 
-    assert without_details(call(logout_handler, event, lambda_context)) == error(
+    assert without_details(call(handler("logout"), event, lambda_context)) == error(
         ErrorCode.INVALID_REQUEST
     )
 
@@ -220,11 +199,11 @@ def test_logout_without_the_authorizer_context_is_invalid_token(
     event = load_event("logout_success")
     event["requestContext"].pop("authorizer")
 
-    assert call(logout_handler, event, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+    assert call(handler("logout"), event, lambda_context) == error(ErrorCode.INVALID_TOKEN)
 
 
 def test_authorizer_makes_one_request_per_decision(
-    account: str, lambda_context: Any, dynamodb_requests: Counter[str]
+    user_id: str, lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
     data = log_in(lambda_context)
     dynamodb_requests.clear()
@@ -234,7 +213,7 @@ def test_authorizer_makes_one_request_per_decision(
 
 
 def test_an_expired_refresh_token_is_refused(
-    account: str, lambda_context: Any, aws_tables: Any
+    user_id: str, lambda_context: Any, aws_tables: Any
 ) -> None:
     """Given a refresh token past its refresh_expires_in, 401 INVALID_REFRESH_TOKEN."""
     data = log_in(lambda_context)
@@ -250,7 +229,7 @@ def test_an_expired_refresh_token_is_refused(
 
 
 def test_refresh_lifetime_is_the_deployment_parameter(
-    account: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from lockbox.core.settings import get_settings
 
@@ -264,7 +243,7 @@ def test_refresh_lifetime_is_the_deployment_parameter(
 
 
 def test_authorizer_read_cancelled_by_a_concurrent_refresh_is_tried_again(
-    account: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given the session read cancelled once (a refresh was writing the session), the
     decision is still taken, not a 500."""
@@ -273,3 +252,85 @@ def test_authorizer_read_cancelled_by_a_concurrent_refresh_is_tried_again(
 
     assert authorized(lambda_context, data["access_token"]) is not None
     assert len(calls) == 2  # cancelled once, then sent again
+
+
+TABLE = "UsersTable"
+
+
+def test_ending_a_session_that_does_not_exist_writes_nothing(aws_tables: Any) -> None:
+    """Given no such session, ending it is no error and creates no item."""
+    session_records.end_session("no-such-session", "some-user")
+
+    assert aws_tables.scan(TableName=TABLE)["Items"] == []
+
+
+def test_ending_every_session_of_a_deleted_user_writes_nothing(aws_tables: Any) -> None:
+    """Given no such profile, ending its sessions is no error and creates no profile."""
+    session_records.end_all_sessions("deleted-user")
+
+    assert aws_tables.scan(TableName=TABLE)["Items"] == []
+
+
+def test_a_session_of_another_user_is_not_ended(aws_tables: Any, lambda_context: Any) -> None:
+    """Given a session item of one user, another user's id cannot end it."""
+    aws_tables.put_item(
+        TableName=TABLE,
+        Item={"pk": {"S": session_records.session_pk("s1")}, "user_id": {"S": "owner"}},
+    )
+
+    session_records.end_session("s1", "someone-else")
+
+    item = aws_tables.get_item(TableName=TABLE, Key={"pk": {"S": session_records.session_pk("s1")}})
+    assert "ended" not in item["Item"]
+
+
+def test_a_profile_without_its_hash_is_checked_against_the_email_marker(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given a profile written before profiles kept the password hash, the account's
+    password is still the one on its email marker."""
+    from lockbox.accounts import account_calls as account_logic
+
+    _, body = register(lambda_context)
+    user_id = body["data"]["user_id"]
+    aws_tables.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": account_records.user_pk(user_id)}},
+        UpdateExpression="REMOVE password_hash",
+    )
+    account = account_records.read_account(user_id)
+    assert account is not None
+    assert account.password_hash is None
+
+    stored = account_logic._password_hash(account)
+
+    assert verify_password(USER["password"], stored)
+
+
+# --- POST /users/logout ---------------------------------------------------------------------
+
+
+def test_users_login_profile_and_logout(aws_tables: Any, lambda_context: Any) -> None:
+    signup = load_event("users_register_success")
+    created = json.loads(handler("users_register")(signup, lambda_context)["body"])
+    credentials = json.loads(signup["body"])
+    login_event = with_body(
+        "users_login_success", {"email": credentials["email"], "password": credentials["password"]}
+    )
+
+    status, login = answer(handler("users_login"), login_event, lambda_context)
+
+    assert status == 200
+    assert login["user"] == created["user"]
+    profile_event = as_caller("users_profile_success", login["token"], lambda_context)
+    assert answer(handler("users_profile"), profile_event, lambda_context) == (
+        200,
+        created["user"],
+    )
+    logout_event = as_caller("users_logout_success", login["token"], lambda_context)
+    assert answer(handler("users_logout"), logout_event, lambda_context) == (
+        200,
+        {"message": "Logged out successfully"},
+    )
+    assert authorized(lambda_context, login["token"]) is None
+    assert authorized(lambda_context, created["token"]) is not None

@@ -1,0 +1,79 @@
+"""The /api/data calls of the handler suite: store_item, get_item, update_item,
+delete_item and list_items, as the authorizer hands them over for a user."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from lockbox_local.events import load_event
+from lockbox_local.worker import LambdaContext
+from tests.handlers.calls import Answer, call, handler, with_body, with_user
+
+ALICE = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"  # the authorizer context of the events/ files
+BOB = "b0b0b0b0-1111-4222-8333-444455556666"
+CONTEXT = LambdaContext.for_function("test-function")
+
+STORED = (200, {"status": "success", "message": "Data stored successfully."})
+UPDATED = (200, {"status": "success", "message": "Data updated successfully."})
+DELETED = (200, {"status": "success", "message": "Data deleted successfully."})
+
+
+def found(key: str, value: object) -> tuple[int, dict[str, Any]]:
+    return 200, {"status": "success", "data": {"key": key, "value": value}}
+
+
+def event_for_key(name: str, key: str, user_id: str | None = None) -> dict[str, Any]:
+    """A /api/data/{key} event: the path percent-encoded, pathParameters decoded once."""
+    event = load_event(name)
+    event["pathParameters"] = {"key": key}
+    event["path"] = "/api/data/" + quote(key, safe="")
+    event["requestContext"]["path"] = "/dev" + event["path"]
+    return with_user(event, user_id) if user_id else event
+
+
+def with_if_match(event: dict[str, Any], tag: str | None) -> dict[str, Any]:
+    if tag is not None:
+        event["headers"]["If-Match"] = tag
+        event["multiValueHeaders"]["If-Match"] = [tag]
+    return event
+
+
+def store(
+    key: str, value: object = "v", user: str = ALICE, context: Any = CONTEXT, **extra: Any
+) -> Answer:
+    event = with_user(with_body("store_item_success", {"key": key, "value": value, **extra}), user)
+    return call(handler("store_item"), event, context)
+
+
+def get(key: str, user: str = ALICE, context: Any = CONTEXT) -> Answer:
+    return call(handler("get_item"), event_for_key("get_item_success", key, user), context)
+
+
+def update(
+    key: str,
+    value: object = "new",
+    user: str = ALICE,
+    context: Any = CONTEXT,
+    *,
+    tag: str | None = None,
+    **extra: Any,
+) -> Answer:
+    event = event_for_key("update_item_success", key, user)
+    event["body"] = json.dumps({"value": value, **extra})
+    return call(handler("update_item"), with_if_match(event, tag), context)
+
+
+def delete(
+    key: str, user: str = ALICE, context: Any = CONTEXT, *, tag: str | None = None
+) -> Answer:
+    event = with_if_match(event_for_key("delete_item_success", key, user), tag)
+    return call(handler("delete_item"), event, context)
+
+
+def listing(user: str = ALICE, **query: str) -> Answer:
+    event = with_user(load_event("list_items_success"), user)
+    event["queryStringParameters"] = query or None
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
+    return call(handler("list_items"), event, CONTEXT)
