@@ -41,17 +41,19 @@ _FUNCTION_TYPE = "AWS::Serverless::Function"
 
 
 def local_names(template: Mapping[str, Any]) -> dict[str, str]:
-    """Global environment variables that name a table or a secret, with the local name."""
+    """The functions' environment variables that name a table or a secret, with the local
+    name (load_template has merged the global ones into every function)."""
     resources = template.get("Resources", {}) or {}
-    variables = ((template.get("Globals") or {}).get("Function") or {}).get("Environment") or {}
     names: dict[str, str] = {}
-    for name, value in (variables.get("Variables") or {}).items():
-        target = value.get("Ref") if isinstance(value, Mapping) else None
-        if (
-            isinstance(target, str)
-            and resources.get(target, {}).get("Type") in _LOCAL_BY_LOGICAL_ID
-        ):
-            names[str(name)] = target
+    for function in resources_of_type(dict(template), _FUNCTION_TYPE).values():
+        variables = (function.get("Properties", {}).get("Environment") or {}).get("Variables")
+        for name, value in (variables or {}).items():
+            target = value.get("Ref") if isinstance(value, Mapping) else None
+            if (
+                isinstance(target, str)
+                and resources.get(target, {}).get("Type") in _LOCAL_BY_LOGICAL_ID
+            ):
+                names[str(name)] = target
     return names
 
 

@@ -1,7 +1,8 @@
 """The Lambda functions of the template as the local runner starts them.
 
-Globals are merged the way SAM merges them: scalars are overridden by the function,
-maps (environment variables) are merged, lists (layers) are concatenated.
+The template comes from lockbox_local.template.load_template(), where SAM's own Globals
+plugin has already merged Globals into every function: scalars overridden by the function,
+maps (environment variables) merged, lists (layers) concatenated.
 """
 
 from __future__ import annotations
@@ -37,29 +38,13 @@ class FunctionSpec:
 def read_functions(
     template: Mapping[str, Any], resolver: Resolver, root: Path = PROJECT_ROOT
 ) -> dict[str, FunctionSpec]:
-    """Every AWS::Serverless::Function of the template, by logical id."""
-    globals_ = dict((template.get("Globals", {}) or {}).get("Function", {}) or {})
+    """Every AWS::Serverless::Function of the template (Globals merged), by logical id."""
     return {
         logical_id: _function_spec(
-            logical_id,
-            _merge_globals(globals_, resource.get("Properties", {})),
-            template,
-            resolver,
-            root,
+            logical_id, resource.get("Properties", {}), template, resolver, root
         )
         for logical_id, resource in resources_of_type(dict(template), FUNCTION_TYPE).items()
     }
-
-
-def _merge_globals(globals_: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Any]:
-    merged = {**globals_, **properties}
-    merged["Layers"] = [*globals_.get("Layers", []), *properties.get("Layers", [])]
-    variables = {
-        **((globals_.get("Environment") or {}).get("Variables") or {}),
-        **((properties.get("Environment") or {}).get("Variables") or {}),
-    }
-    merged["Environment"] = {"Variables": variables}
-    return merged
 
 
 def _function_spec(
@@ -73,14 +58,14 @@ def _function_spec(
     handler = properties.get("Handler")
     if not isinstance(code_uri, str) or not isinstance(handler, str):
         raise TemplateError(f"{logical_id}: the local runner needs a local CodeUri and a Handler")
-    variables = resolver.resolve(properties["Environment"]["Variables"])
+    variables = resolver.resolve((properties.get("Environment") or {}).get("Variables") or {})
     return FunctionSpec(
         logical_id=logical_id,
         code_dir=(root / code_uri).resolve(),
         handler=handler,
         layer_dirs=tuple(
             directory
-            for layer in properties["Layers"]
+            for layer in properties.get("Layers", [])
             for directory in _layer_dirs(logical_id, layer, template, root)
         ),
         timeout_seconds=float(

@@ -1,9 +1,12 @@
 """template.yaml as CloudFormation receives it: transformed by SAM's own translator, offline.
 
-`sam validate` runs the same Translator; here local CodeUri/ContentUri become S3 URIs (as
-`sam package` would make them) and no managed policy is looked up, so no AWS credentials or
-network are needed. `evaluate` resolves the few intrinsic functions the checks need for a
-given region and parameter values, the way CloudFormation would.
+CloudFormation runs the template's transforms in order: AWS::LanguageExtensions first, then
+SAM's. Here the first is SAM CLI's own expansion of the template's Fn::ForEach loop
+(lockbox_local.template.expanded_template), the second SAM's Translator, which `sam validate`
+runs too. Local CodeUri/ContentUri become S3 URIs (as `sam package` would make them) and no
+managed policy is looked up, so no AWS credentials or network are needed. `evaluate` resolves
+the few intrinsic functions the checks need for a given region and parameter values, the way
+CloudFormation would.
 """
 
 from __future__ import annotations
@@ -17,19 +20,17 @@ from typing import Any
 import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
-from samtranslator.yaml_helper import yaml_parse
 
-from lockbox_local.template import TEMPLATE_PATH
+from lockbox_local.template import expanded_template
 
 NO_VALUE = object()
 REGION = "us-east-1"
 _SUB_VARIABLE = re.compile(r"\$\{([^}!]*)\}")
 
 
-@cache
 def sam_template() -> dict[str, Any]:
-    template: dict[str, Any] = yaml_parse(TEMPLATE_PATH.read_text())
-    return template
+    """The template as SAM's transform receives it: its language extensions expanded."""
+    return expanded_template()
 
 
 def packaged_template() -> dict[str, Any]:

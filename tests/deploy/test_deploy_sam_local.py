@@ -52,8 +52,9 @@ def test_sam_cli_gives_the_function_the_local_services(
 ) -> None:
     """As sam local resolves it: DynamoDB Local, the local table and secret names, no extension layer."""
     env, text = written
+    # As `sam local` reads the template: language extensions on (samconfig.toml).
     stacks, _ = SamLocalStackProvider.get_stacks(
-        str(TEMPLATE_PATH), parameter_overrides=overrides(text)
+        str(TEMPLATE_PATH), parameter_overrides=overrides(text), language_extensions_enabled=True
     )
     function = SamFunctionProvider(stacks, ignore_code_extraction_warnings=True).get(function_id)
     assert function is not None

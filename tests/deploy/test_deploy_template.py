@@ -397,6 +397,21 @@ def test_samconfig_overrides_only_template_parameters() -> None:
         assert names <= declared, environment
 
 
+def test_every_environment_deploys_with_the_language_extensions() -> None:
+    """The template's Fn::ForEach needs SAM CLI to expand it (sam build, sam local) and
+    CloudFormation to run the AWS::LanguageExtensions transform (CAPABILITY_AUTO_EXPAND)."""
+    config = tomllib.loads((PROJECT_ROOT / "samconfig.toml").read_text())
+    environments = [name for name, commands in config.items() if isinstance(commands, dict)]
+
+    assert set(environments) >= {"default", "dev", "prod"}
+    assert "AWS::LanguageExtensions" in sam_template()["Transform"]
+    for environment in environments:
+        commands = config[environment]
+        assert commands["global"]["parameters"]["language_extensions"] is True, environment
+        capabilities = commands["deploy"]["parameters"]["capabilities"].split()
+        assert {"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"} <= set(capabilities), environment
+
+
 def test_dashboard_shows_every_api_function() -> None:
     """Given the dashboard, it names every function behind the API (the rotation function
     has its own alarms and is not on a request path)."""
