@@ -18,7 +18,7 @@ import pytest
 from lockbox.core.errors import ErrorCode
 from lockbox.core.responses import error_body
 from lockbox.signing.tokens import issue_access_token
-from lockbox_local.template import PROJECT_ROOT, load_template, resources_of_type
+from lockbox_local.template import PROJECT_ROOT, function_keys, load_template, resources_of_type
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 EVENTS_DIR = PROJECT_ROOT / "events"
@@ -374,3 +374,25 @@ def test_events_readme_lists_every_file() -> None:
     missing = [path.name for path in EVENT_FILES if f"`{path.name}`" not in readme]
 
     assert missing == []
+
+
+def test_every_event_file_is_named_after_a_function_key() -> None:
+    """Given events/, each file is <function key>_<case>.json, the key being a function's
+    folder under functions/ as the template names it."""
+    keys = set(function_keys().values())
+    unnamed = [
+        path.name
+        for path in EVENT_FILES
+        if not any(path.stem.startswith(f"{key}_") for key in keys)
+    ]
+    assert unnamed == []
+
+
+def test_every_function_folder_is_a_template_function() -> None:
+    """Given functions/, every folder is one function of the template, and the reverse."""
+    folders = {
+        path.name
+        for path in FUNCTIONS_DIR.iterdir()
+        if path.is_dir() and path.name != "__pycache__"
+    }
+    assert folders == set(function_keys().values())
