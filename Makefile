@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help venv node java check test lint typecheck validate unit build run e2e clean fuzz load fault bench bench-core \
-  deploy-checks sam-local-env sam-local-secrets rotate-key chromium browser
+  deploy-checks sam-local-env sam-local-secrets rotate-key chromium browser invoke
 
 help:
 	@echo "make run        serve the API on http://127.0.0.1:3000 (DynamoDB Local, set up on first use)"
@@ -31,6 +31,9 @@ help:
 	@echo "make deploy-checks  tests/deploy: the template after SAM's transform (no AWS needed)"
 	@echo "make sam-local-env  env.json and parameter overrides for sam local (Docker) on the local stack"
 	@echo "make rotate-key the local stack's signing key rotated as in AWS (ARGS=\"--data-dir DIR\")"
+	@echo "make invoke FUNCTION=GetItemFunction EVENT=events/get_item_success.json"
+	@echo "               one function on an event file, on make run's DynamoDB Local (no Docker);"
+	@echo "               FUNCTION: logical id or folder (get_item); prints the function's answer"
 	@echo "make fuzz       schemathesis: 1000+ requests from docs/openapi.yaml, no 5xx, nothing undocumented"
 	@echo "make load       locust: 20 users, 5000+ mixed requests, no errors, no lost write"
 	@echo "make fault      DynamoDB Local stopped, restarted, frozen mid-burst and during DELETEs and stores:"
@@ -121,6 +124,14 @@ e2e: $(STAMP) java $(NODE_STAMP)
 # current, the old one previous, older ones dropped (a running `make run` picks it up).
 rotate-key: $(STAMP)
 	$(PY) -m lockbox_local.rotate_key $(ARGS)
+
+# One function run on one event file against the local stack's services, without Docker
+# (lockbox_local/invoke.py): FUNCTION is a logical id or a folder under functions/, EVENT a
+# file; each {{NAME}} in it becomes the variable NAME (ACCESS_TOKEN, REFRESH_TOKEN). A running
+# `make run`'s DynamoDB Local is used if DYNAMODB_PORT answers, else one is started on the data
+# dir and stopped afterwards. stdout holds the function's answer alone (hence the @).
+invoke: $(STAMP) java $(NODE_STAMP)
+	@DYNAMODB_PORT="$(DYNAMODB_PORT)" $(PY) -m lockbox_local.invoke "$(FUNCTION)" "$(EVENT)" $(ARGS)
 
 browser: chromium $(STAMP) java $(NODE_STAMP)
 	$(PY) -m pytest tests/browser
