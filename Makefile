@@ -17,12 +17,13 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help venv node java check test lint typecheck validate unit build run e2e clean fuzz load fault bench bench-core \
-  deploy-checks sam-local-env sam-local-secrets rotate-key
+  deploy-checks sam-local-env sam-local-secrets rotate-key chromium browser invoke
 
 help:
 	@echo "make run        serve the API on http://127.0.0.1:3000 (DynamoDB Local, set up on first use)"
 	@echo "make check      the inner loop: ruff, mypy, unit and handler tests (no Java or Node)"
 	@echo "make test       every check: ruff, mypy, sam validate --lint, all pytest suites, coverage"
+	@echo "                (as root on Debian/Ubuntu it first installs a missing Chromium with apt-get)"
 	@echo "make e2e        the end-to-end HTTP suite alone (API_URL=... to target a deployed stack)"
 	@echo "make browser    the browser suite alone: headless Chromium calls the local stack from another origin"
 	@echo "make build      sam build (arm64 artifacts, no Docker needed)"
@@ -30,6 +31,9 @@ help:
 	@echo "make deploy-checks  tests/deploy: the template after SAM's transform (no AWS needed)"
 	@echo "make sam-local-env  env.json and parameter overrides for sam local (Docker) on the local stack"
 	@echo "make rotate-key the local stack's signing key rotated as in AWS (ARGS=\"--data-dir DIR\")"
+	@echo "make invoke FUNCTION=GetItemFunction EVENT=events/get_item_success.json"
+	@echo "               one function on an event file, on make run's DynamoDB Local (no Docker);"
+	@echo "               FUNCTION: logical id or folder (get_item); prints the function's answer"
 	@echo "make fuzz       schemathesis: 1000+ requests from docs/openapi.yaml, no 5xx, nothing undocumented"
 	@echo "make load       locust: 20 users, 5000+ mixed requests, no errors, no lost write"
 	@echo "make fault      DynamoDB Local stopped, restarted, frozen mid-burst and during DELETEs and stores:"
@@ -68,6 +72,36 @@ java:
 	  echo "macOS: brew install openjdk@17), then run make again."; \
 	  exit 1; }
 
+# The browser suite (tests/browser, part of `make test`) drives the system's Chromium, not a
+# download of Playwright's. When it is missing, root on Debian/Ubuntu gets it from apt (as on
+# a fresh CI machine); anyone else is told the exact command at once, before any test runs.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+CHROMIUM_APT := apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+chromium:
+	@test -x "$(CHROMIUM)" && exit 0; \
+	if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Chromium runs the browser tests (tests/browser); $(CHROMIUM) is missing, installing:"; \
+	  echo "  $(CHROMIUM_APT)"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || exit 1; \
+	  test -x "$(CHROMIUM)" || { \
+	    echo "apt-get installed chromium (/usr/bin/chromium), but CHROMIUM=$(CHROMIUM) is still"; \
+	    echo "missing: name an existing binary, or leave CHROMIUM unset."; exit 1; }; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "Chromium runs the browser tests (tests/browser), and $(CHROMIUM) was not found."; \
+	  echo "make installs it only as root. Run this, then make again:"; \
+	  echo "  sudo apt-get update && sudo apt-get install -y chromium"; \
+	  echo "(or name another binary: make test CHROMIUM=/path/to/chromium)"; \
+	  exit 1; \
+	else \
+	  echo "Chromium runs the browser tests (tests/browser), and $(CHROMIUM) was not found,"; \
+	  echo "and there is no apt-get here to install it with. On macOS run this, then make again:"; \
+	  echo "  brew install --cask chromium"; \
+	  echo "  make test CHROMIUM=/Applications/Chromium.app/Contents/MacOS/Chromium"; \
+	  exit 1; \
+	fi
+
 # Seconds, for the inner loop: no template checks, no local stack, so no Java or Node.
 check: lint typecheck
 	$(PY) -m pytest tests/unit tests/handlers -q -p no:cacheprovider
@@ -76,7 +110,7 @@ check: lint typecheck
 # Branch coverage of the layer comes from the in-process suites; the floor leaves room only
 # for defensive branches (the figure was 99% when it was set).
 COVERAGE_FLOOR := 95
-test: lint typecheck validate java $(NODE_STAMP)
+test: chromium java $(NODE_STAMP) lint typecheck validate
 	$(PY) -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 # PORT / DYNAMODB_PORT pick the ports; ARGS passes options, e.g. ARGS=--in-memory.
@@ -91,22 +125,15 @@ e2e: $(STAMP) java $(NODE_STAMP)
 rotate-key: $(STAMP)
 	$(PY) -m lockbox_local.rotate_key $(ARGS)
 
-# The browser suite (tests/browser) drives the system's Chromium, not a download of
-# Playwright's: say so up front when it is missing. `make test` runs the suite too.
-CHROMIUM ?= /usr/bin/chromium
-export CHROMIUM
-.PHONY: chromium browser
+# One function run on one event file against the local stack's services, without Docker
+# (lockbox_local/invoke.py): FUNCTION is a logical id or a folder under functions/, EVENT a
+# file; each {{NAME}} in it becomes the variable NAME (ACCESS_TOKEN, REFRESH_TOKEN). A running
+# `make run`'s DynamoDB Local is used if DYNAMODB_PORT answers, else one is started on the data
+# dir and stopped afterwards. stdout holds the function's answer alone (hence the @).
+invoke: $(STAMP) java $(NODE_STAMP)
+	@DYNAMODB_PORT="$(DYNAMODB_PORT)" $(PY) -m lockbox_local.invoke "$(FUNCTION)" "$(EVENT)" $(ARGS)
 
-chromium:
-	@test -x "$(CHROMIUM)" || { \
-	  echo "Chromium runs the browser tests (tests/browser), and $(CHROMIUM) was not found."; \
-	  echo "Install it (Debian/Ubuntu: sudo apt-get install chromium), or name another"; \
-	  echo "binary: make CHROMIUM=/path/to/chromium ..., then run make again."; \
-	  exit 1; }
-
-test: chromium
-
-browser: $(STAMP) java chromium $(NODE_STAMP)
+browser: chromium $(STAMP) java $(NODE_STAMP)
 	$(PY) -m pytest tests/browser
 
 lint: $(STAMP)

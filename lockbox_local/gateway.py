@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -39,7 +40,7 @@ from lockbox_local.events import (
     split_request_uri,
     token_authorizer_event,
 )
-from lockbox_local.openapi import load_openapi
+from lockbox_local.openapi import served_document
 from lockbox_local.routes import RouteMatch, Router
 from lockbox_local.workers import Completed, Invoker, Raised, Unavailable
 
@@ -57,6 +58,8 @@ RAW_HEADERS_KEY = "lockbox_local.raw_headers"  # set by server.RequestHandler
 _PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 OPENAPI_ROUTE = "/openapi.json"  # the local runner's own route: docs/openapi.yaml as JSON
 # and its other one: /docs, Swagger UI on that document (lockbox_local/docs_page.py)
+# A Host header naming a host (a name, IPv4 or [IPv6]) and perhaps a port, nothing else.
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 class MalformedResponseError(ValueError):
@@ -115,7 +118,7 @@ class Gateway:
 
     def handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
         if request.method == "GET" and request.raw_path == OPENAPI_ROUTE:
-            body = json.dumps(load_openapi()).encode()
+            body = json.dumps(served_document(_own_url(request))).encode()
             headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
             return HttpResponse(200, headers, body)
         if request.method in ("GET", "HEAD") and is_docs_path(request.raw_path):
@@ -229,6 +232,15 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
+
+
+def _own_url(request: HttpRequest) -> str:
+    """This stack's base URL as the client reached it (its Host header), so the served
+    document names the very address and port the client used."""
+    host = (request.header("Host") or "").strip()
+    if not _HOST.fullmatch(host):
+        host = f"127.0.0.1:{request.server_port}"
+    return f"http://{host}"
 
 
 def read_request(environ: WSGIEnvironment) -> tuple[HttpRequest, bool]:

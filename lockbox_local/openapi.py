@@ -28,6 +28,16 @@ def load_openapi(path: Path = OPENAPI_PATH) -> dict[str, Any]:
     return document
 
 
+def served_document(base_url: str) -> dict[str, Any]:
+    """The document as a local stack serves it (/openapi.json): its `servers` name that
+    stack, at `base_url`, not the default port the file names, so Swagger UI's "Try it out"
+    on /docs and any client that reads the document call the stack it came from."""
+    return {
+        **load_openapi(),
+        "servers": [{"url": base_url, "description": "this local stack (it serves this document)"}],
+    }
+
+
 @cache
 def _registry() -> Registry[Any]:
     resource: Resource[Any] = Resource.from_contents(
