@@ -15,23 +15,12 @@ from pathlib import Path
 from types import FrameType
 
 from lockbox_local.dynamodb_local import SetupError
-from lockbox_local.intrinsics import TemplateError
+from lockbox_local.intrinsics import TemplateError, parameter_override
+from lockbox_local.ports import env_port
 from lockbox_local.server import DEFAULT_HEAD_TIMEOUT_SECONDS, DEFAULT_IDLE_TIMEOUT_SECONDS
 from lockbox_local.stack import DEFAULT_DATA_DIR, LocalStack, StackOptions
 
 logger = logging.getLogger("lockbox_local")
-
-
-def _env_port(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
-
-
-def _parameter(text: str) -> tuple[str, str]:
-    name, separator, value = text.partition("=")
-    if not separator or not name:
-        raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
-    return name, value
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -45,13 +34,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--port",
         type=int,
-        default=_env_port("PORT", 3000),
+        default=env_port("PORT", 3000),
         help="API port (env PORT, default 3000)",
     )
     parser.add_argument(
         "--dynamodb-port",
         type=int,
-        default=_env_port("DYNAMODB_PORT", 8000),
+        default=env_port("DYNAMODB_PORT", 8000),
         help="DynamoDB Local port (env DYNAMODB_PORT, default 8000)",
     )
     parser.add_argument(
@@ -73,7 +62,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--parameter",
-        type=_parameter,
+        type=parameter_override,
         action="append",
         default=[],
         metavar="NAME=VALUE",

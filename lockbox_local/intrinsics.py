@@ -75,6 +75,16 @@ def local_resource(logical_id: str, resource_type: str) -> LocalResource:
             return LocalResource(logical_id, {"Arn": _arn("local", logical_id)})
 
 
+def parameter_override(text: str) -> tuple[str, str]:
+    """A `--parameter Name=Value` option, as argparse's type: one template parameter."""
+    import argparse
+
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
+    return name, value
+
+
 def parameter_values(template: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:
     """Every parameter's value: the override if given, else its Default."""
     declared = template.get("Parameters", {}) or {}

@@ -39,7 +39,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -50,12 +49,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from lockbox_local.api import read_app
 from lockbox_local.dynamodb_local import SetupError
-from lockbox_local.intrinsics import REGION, Resolver, TemplateError
+from lockbox_local.intrinsics import REGION, Resolver, TemplateError, parameter_override
 from lockbox_local.lambdas import FunctionSpec
 from lockbox_local.local_secrets import local_secret_values
+from lockbox_local.ports import env_port, port_answers
 from lockbox_local.secrets_extension import SecretsExtensionServer
 from lockbox_local.services import LOCAL_CREDENTIALS, LocalServices, function_environment
-from lockbox_local.stack import DEFAULT_DATA_DIR, _lock_data_dir
+from lockbox_local.stack import DEFAULT_DATA_DIR, lock_data_dir
 from lockbox_local.template import create_tables, load_template
 from lockbox_local.workers import Completed, Outcome, Raised, Unavailable, Workers
 
@@ -83,18 +83,6 @@ class UsageError(Exception):
     """The command cannot run as given; the message says why and what to give instead."""
 
 
-def _env_port(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
-
-
-def _parameter(text: str) -> tuple[str, str]:
-    name, separator, value = text.partition("=")
-    if not separator or not name:
-        raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
-    return name, value
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m lockbox_local.invoke",
@@ -111,7 +99,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--dynamodb-port",
         type=int,
-        default=_env_port("DYNAMODB_PORT", 8000),
+        default=env_port("DYNAMODB_PORT", 8000),
         help="DynamoDB Local's port: used when it answers, else started there "
         "(env DYNAMODB_PORT, default 8000, as make run)",
     )
@@ -128,7 +116,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--parameter",
-        type=_parameter,
+        type=parameter_override,
         action="append",
         default=[],
         metavar="NAME=VALUE",
@@ -225,12 +213,6 @@ def read_event(path: str, environ: Mapping[str, str]) -> dict[str, Any]:
 # --- the services -------------------------------------------------------------------------
 
 
-def _port_answers(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-        return True
-    return False
-
-
 def _dynamodb_client(endpoint: str) -> DynamoDBClient:
     import boto3
     from botocore.config import Config
@@ -282,7 +264,7 @@ def _started_services(
     lock = None
     if data_dir is not None:
         try:
-            lock = _lock_data_dir(data_dir)
+            lock = lock_data_dir(data_dir)
         except SetupError:
             raise SetupError(
                 f"Another local stack uses {data_dir}, with its DynamoDB Local on another port "
@@ -310,7 +292,7 @@ def function_services(
 ) -> contextlib.AbstractContextManager[EnvironmentOf]:
     """The local stack's services for one invocation: a running DynamoDB Local if its
     port answers, else the same services `make run` starts, stopped on exit."""
-    if _port_answers(dynamodb_port):
+    if port_answers(dynamodb_port):
         return _running_dynamodb(template, resolver, dynamodb_port, data_dir)
     return _started_services(template, resolver, dynamodb_port, data_dir)
 

@@ -101,7 +101,7 @@ class LocalStack:
         )
         data_dir = None if options.in_memory else options.data_dir
         if data_dir is not None:
-            self._lock = _lock_data_dir(data_dir)
+            self._lock = lock_data_dir(data_dir)
         self.services = services = LocalServices(options.dynamodb_port, data_dir)
         services.start_dynamodb()  # Java boots while the template is read below
         template = load_template()
@@ -150,7 +150,7 @@ class LocalStack:
             lock.close()  # releases the flock
 
 
-def _lock_data_dir(data_dir: Path) -> IO[str]:
+def lock_data_dir(data_dir: Path) -> IO[str]:
     """One stack per data dir: two DynamoDB Locals must not share a database file."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     lock = (data_dir / ".lock").open("w")

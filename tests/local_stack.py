@@ -13,7 +13,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,17 +21,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from lockbox_local.ports import free_ports
+from lockbox_local.ports import free_ports, port_answers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECONDS = 120.0  # first run on a cold machine: JVM, imports, table creation
 STOP_TIMEOUT_SECONDS = 30.0
-
-
-def _port_open(port: int) -> bool:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _log_tail(log_path: Path, lines: int = 60) -> str:
@@ -105,9 +98,9 @@ class LocalStackProcess:
                 self._process.wait()
         self._log.close()
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        while _port_open(self.dynamodb_port) and time.monotonic() < deadline:
+        while port_answers(self.dynamodb_port) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _port_open(self.dynamodb_port):
+        if port_answers(self.dynamodb_port):
             found = re.search(r"DynamoDB Local \(pid (\d+)\)", self.log_path.read_text())
             if found:
                 with contextlib.suppress(ProcessLookupError):

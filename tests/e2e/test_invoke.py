@@ -11,12 +11,10 @@ deployed stack (API_URL) has nothing to do with it.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-from lockbox_local.ports import free_port
+from lockbox_local.ports import free_port, port_answers
 from tests.e2e.helpers import ERRORS, auth_headers, login
 from tests.local_stack import PROJECT_ROOT, LocalStackProcess
 
@@ -91,12 +89,6 @@ def envelope(response: dict[str, Any]) -> dict[str, Any]:
     """The body of a Lambda proxy response, as JSON."""
     body: dict[str, Any] = json.loads(response["body"])
     return body
-
-
-def port_answers(port: int) -> bool:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def data_dir_is_free(data_dir: Path) -> bool:
