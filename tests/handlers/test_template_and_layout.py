@@ -235,6 +235,40 @@ def test_authorizer_imports_neither_boto3_nor_pydantic() -> None:
     assert result.stdout.strip() == "[]"
 
 
+LAYER = PROJECT_ROOT / "layers" / "common" / "lockbox"
+DYNAMODB_SEAM = LAYER / "core" / "dynamodb.py"
+
+
+def _imports(path: Path) -> list[ast.ImportFrom | ast.Import]:
+    tree = ast.parse(path.read_text())
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+
+
+@pytest.mark.parametrize(
+    "module", sorted(LAYER.rglob("*.py")), ids=lambda path: str(path.relative_to(LAYER))
+)
+def test_layer_reaches_dynamodb_only_through_the_seam(module: Path) -> None:
+    """Given a layer module, it imports the DynamoDB seam as a module (never a name out of
+    it, such as the client getter), so one hook on the one client sees every request."""
+    if module == DYNAMODB_SEAM:
+        return
+    names_from_seam = [
+        alias.name
+        for node in _imports(module)
+        if isinstance(node, ast.ImportFrom) and node.module == "lockbox.core.dynamodb"
+        for alias in node.names
+    ]
+    assert names_from_seam == []
+    assert 'client("dynamodb"' not in module.read_text()
+
+
+def test_the_layer_has_at_least_four_context_packages() -> None:
+    """Given the layer, its modules live in context subpackages (core and at least three more)."""
+    packages = {path.parent.name for path in LAYER.glob("*/__init__.py")}
+    assert "core" in packages
+    assert len(packages) >= 4
+
+
 # --- events/ ------------------------------------------------------------------------------------
 
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
