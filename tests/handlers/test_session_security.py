@@ -5,6 +5,7 @@ input rules of logout, If-Match and login names."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,11 +17,21 @@ import pytest
 from lockbox.sessions import session_records
 from tests.handlers.calls import (
     USER,
+    as_caller,
+    authorized,
     call,
+    delete_handler,
+    event_for_key,
+    get_handler,
+    list_handler,
+    load_event,
+    logout_handler,
     refresh_handler,
     register,
+    store_handler,
     token,
     with_body,
+    with_user,
 )
 
 
@@ -60,6 +71,117 @@ def account(aws_tables: Any, lambda_context: Any) -> str:
 @pytest.fixture
 def no_grace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(session_records, "REUSE_GRACE_MILLISECONDS", 0)
+
+
+# --- keys that are not UTF-8 ---------------------------------------------------------------
+
+ALICE = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
+
+
+def raw(handler: Any, event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any]]:
+    response = handler(event, context)
+    return int(response["statusCode"]), json.loads(response["body"])
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+@pytest.mark.parametrize("key", ["\ufffd", "a\ufffdb", "\ufffd" * 3])
+def test_a_replacement_character_in_a_key_is_invalid_key(lambda_context: Any, key: str) -> None:
+    """Given a key a gateway decoded from bytes that are not UTF-8 (U+FFFD in their place),
+    every call refuses it with INVALID_KEY before DynamoDB is asked."""
+    for name, handler in (
+        ("get_item_success", get_handler),
+        ("delete_item_success", delete_handler),
+    ):
+        status, body = raw(handler, event_for_key(name, key, ALICE), lambda_context)
+        assert (status, body["code"]) == (400, "INVALID_KEY")
+    store = with_user(with_body("store_item_success", {"key": key, "value": 1}), ALICE)
+    assert raw(store_handler, store, lambda_context)[1]["code"] == "INVALID_KEY"
+    listing = with_user(load_event("list_items_success"), ALICE)
+    listing["queryStringParameters"] = {"prefix": key}
+    status, body = raw(list_handler, listing, lambda_context)
+    assert (status, body["code"], body["details"][0]["field"]) == (400, "INVALID_KEY", "prefix")
+
+
+# --- cursors across a signing-key rotation ------------------------------------------------
+
+
+@pytest.fixture
+def rotatable_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A secrets extension stand-in of this test's own, whose key can be rotated."""
+    from lockbox.core.settings import get_settings
+    from lockbox.signing import signing_keys
+    from lockbox_local.local_secrets import LocalSecret, LocalSecrets, SecretVersion
+    from lockbox_local.secrets_extension import SecretsExtensionServer
+    from tests.support import JWT_SECRET_ID, SESSION_TOKEN
+
+    version = SecretVersion(str(uuid.uuid4()), "k" * 64, ("AWSCURRENT",), time.time())
+    local = LocalSecrets({JWT_SECRET_ID: LocalSecret((version,))})
+    server = SecretsExtensionServer(local, SESSION_TOKEN).start()
+    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(server.port))
+    get_settings.cache_clear()
+    signing_keys.forget_cached_key()
+    yield local
+    server.stop()
+
+
+def test_a_cursor_survives_a_key_rotation_and_not_two(
+    aws_tables: Any, lambda_context: Any, rotatable_key: Any
+) -> None:
+    """Given a cursor signed before a rotation, a container that has seen the rotation
+    accepts it (previous key), and one whose cache predates the rotation accepts a cursor
+    signed with the new key; after a second rotation the first cursor is refused."""
+    from lockbox.signing import signing_keys
+    from tests.support import JWT_SECRET_ID
+
+    for key in ("a1", "a2", "a3"):
+        store = with_user(with_body("store_item_success", {"key": key, "value": 1}), ALICE)
+        assert raw(store_handler, store, lambda_context)[0] == 200
+
+    def page(cursor: str | None = None) -> tuple[int, dict[str, Any]]:
+        event = with_user(load_event("list_items_success"), ALICE)
+        event["queryStringParameters"] = {"limit": "1", **({"cursor": cursor} if cursor else {})}
+        return raw(list_handler, event, lambda_context)
+
+    before = page()[1]["data"]["cursor"]
+    stale_cache = signing_keys._cached
+    rotatable_key.rotate(JWT_SECRET_ID)
+    signing_keys.forget_cached_key()  # this container sees the rotation
+    assert page(before)[0] == 200
+    after = page()[1]["data"]["cursor"]
+    signing_keys._cached = stale_cache  # a container whose cache predates the rotation
+    assert page(after)[0] == 200
+    rotatable_key.rotate(JWT_SECRET_ID)
+    signing_keys.forget_cached_key()
+    assert page(after)[0] == 200
+    status, body = page(before)
+    assert (status, body["code"]) == (400, "INVALID_PARAMETER")
+
+
+# --- small input rules ------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("account")
+def test_logout_with_all_null_is_invalid_request(lambda_context: Any) -> None:
+    data = log_in(lambda_context)
+    event = as_caller("logout_success", data["access_token"], lambda_context, {"all": None})
+
+    status, body = call(logout_handler, event, lambda_context)
+
+    assert (status, body["code"], body["details"][0]["field"]) == (400, "INVALID_REQUEST", "all")
+    assert authorized(lambda_context, data["access_token"]) is not None  # not logged out
+
+
+def test_if_match_over_two_header_lines_counts_every_line(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    store = with_user(with_body("store_item_success", {"key": "k", "value": 1}), ALICE)
+    status = store_handler(store, lambda_context)
+    etag = status["headers"]["ETag"]
+    event = event_for_key("delete_item_success", "k", ALICE)
+    event["headers"]["If-Match"] = '"other"'  # API Gateway's headers: the last line only
+    event["multiValueHeaders"]["If-Match"] = [etag, '"other"']
+
+    assert raw(delete_handler, event, lambda_context)[0] == 200
 
 
 # --- rotations close together ---------------------------------------------------------------
