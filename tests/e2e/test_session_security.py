@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,139 @@ def assert_error(response: requests.Response, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
     assert response.json()["message"] == message
+
+
+# --- reuse detection over the whole chain -------------------------------------------------
+
+
+def test_a_thief_who_refreshed_twice_loses_the_session_to_the_original_token(
+    http: requests.Session, api_url: str
+) -> None:
+    user = new_user(http, api_url)
+    stolen = log_in(http, api_url, user.username, user.password)
+    second = refreshed(http, api_url, stolen["refresh_token"])
+    thief = refreshed(http, api_url, second["refresh_token"])
+    made_up = ".".join([*thief["refresh_token"].split(".")[:3], "0", "C" * 43, "D" * 43])
+    assert_error(refresh(http, api_url, made_up), "INVALID_REFRESH_TOKEN")
+    time.sleep(GRACE_SECONDS + 1)
+    assert account(http, api_url, second["access_token"]).status_code == 200  # made-up: no effect
+
+    assert_error(refresh(http, api_url, stolen["refresh_token"]), "INVALID_REFRESH_TOKEN")
+
+    assert_error(refresh(http, api_url, thief["refresh_token"]), "INVALID_REFRESH_TOKEN")
+    # Never used, so no authorizer decision is cached for it: refused at once.
+    assert_error(account(http, api_url, thief["access_token"]), "INVALID_TOKEN")
+
+
+def test_the_last_rotated_token_within_the_grace_window_spares_a_long_chain(
+    http: requests.Session, api_url: str
+) -> None:
+    user = new_user(http, api_url)
+    chain = [log_in(http, api_url, user.username, user.password)]
+    for _ in range(3):
+        chain.append(refreshed(http, api_url, chain[-1]["refresh_token"]))
+
+    assert_error(refresh(http, api_url, chain[-2]["refresh_token"]), "INVALID_REFRESH_TOKEN")
+
+    assert refreshed(http, api_url, chain[-1]["refresh_token"])["refresh_token"]
+
+
+# --- login protection behind a token ------------------------------------------------------
+
+
+def change_password(
+    http: requests.Session, api_url: str, access_token: str, current: str, new: str
+) -> requests.Response:
+    return http.post(
+        f"{api_url}/api/password",
+        json={"current_password": current, "new_password": new},
+        headers=auth_headers(access_token),
+    )
+
+
+def delete_account(
+    http: requests.Session, api_url: str, access_token: str, password: str
+) -> requests.Response:
+    return http.delete(
+        f"{api_url}/api/account", json={"password": password}, headers=auth_headers(access_token)
+    )
+
+
+def test_password_guesses_behind_a_token_are_locked_out(
+    http: requests.Session, api_url: str
+) -> None:
+    """Wrong current passwords on /api/password and /api/account count in the name's login
+    protection: the sixth check is 429 with Retry-After, and so is /api/token."""
+    user = new_user(http, api_url)
+    for attempt in range(5):
+        if attempt % 2:
+            response = delete_account(http, api_url, user.token, "wrong-password-0")
+        else:
+            response = change_password(http, api_url, user.token, "wrong-password-0", "new_pw_1234")
+        assert_error(response, "INVALID_CREDENTIALS")
+
+    locked = change_password(http, api_url, user.token, user.password, "new_pw_1234")
+
+    assert_error(locked, "TOO_MANY_REQUESTS")
+    assert int(locked.headers["Retry-After"]) >= 1
+    assert_error(delete_account(http, api_url, user.token, user.password), "TOO_MANY_REQUESTS")
+    assert_error(request_token(http, api_url, user.username, user.password), "TOO_MANY_REQUESTS")
+
+
+def test_long_login_names_are_counted(http: requests.Session, api_url: str) -> None:
+    name = "n" * 300
+    for _ in range(5):
+        assert_error(request_token(http, api_url, name, "wrong-password-0"), "INVALID_CREDENTIALS")
+
+    assert_error(request_token(http, api_url, name, "wrong-password-0"), "TOO_MANY_REQUESTS")
+
+
+# --- ended sessions never come back --------------------------------------------------------
+
+
+def test_a_cached_token_of_an_ended_session_cannot_change_the_password_or_revive_it(
+    http: requests.Session, api_url: str
+) -> None:
+    user = new_user(http, api_url)
+    ended = log_in(http, api_url, user.username, user.password)
+    unused = refreshed(http, api_url, ended["refresh_token"])
+    other = log_in(http, api_url, user.username, user.password)
+    assert account(http, api_url, ended["access_token"]).status_code == 200  # now cached
+    logout = http.post(
+        f"{api_url}/api/logout", json={"all": True}, headers=auth_headers(other["access_token"])
+    )
+    assert logout.status_code == 200, logout.text
+
+    refused = change_password(http, api_url, ended["access_token"], user.password, "new_pw_1234")
+
+    assert_error(refused, "INVALID_TOKEN")
+    assert_error(refresh(http, api_url, unused["refresh_token"]), "INVALID_REFRESH_TOKEN")
+    assert_error(account(http, api_url, unused["access_token"]), "INVALID_TOKEN")
+    profile = http.get(f"{api_url}/users/profile", headers=auth_headers(unused["access_token"]))
+    assert profile.status_code == 401
+    log_in(http, api_url, user.username, user.password)  # the password is unchanged
+
+
+# --- simultaneous deletions --------------------------------------------------------------
+
+
+def test_simultaneous_deletions_with_the_right_password(
+    http: requests.Session, api_url: str
+) -> None:
+    user = new_user(http, api_url)
+
+    def one(_: int) -> requests.Response:
+        with requests.Session() as session:
+            return delete_account(session, api_url, user.token, user.password)
+
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(one, range(5)))
+
+    statuses = sorted(response.status_code for response in answers)
+    assert 200 in statuses, [r.text for r in answers]
+    for response in answers:
+        if response.status_code != 200:
+            assert_error(response, "INVALID_TOKEN")
 
 
 # --- keys that are not UTF-8 ---------------------------------------------------------------

@@ -8,24 +8,30 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
 import pytest
 
+from lockbox.core.errors import ErrorCode
 from lockbox.sessions import session_records
 from tests.handlers.calls import (
     USER,
     as_caller,
     authorized,
     call,
+    delete_account_handler,
     delete_handler,
+    error,
     event_for_key,
     get_handler,
     list_handler,
     load_event,
     logout_handler,
+    password_handler,
     refresh_handler,
     register,
     store_handler,
@@ -71,6 +77,307 @@ def account(aws_tables: Any, lambda_context: Any) -> str:
 @pytest.fixture
 def no_grace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(session_records, "REUSE_GRACE_MILLISECONDS", 0)
+
+
+# --- reuse detection over the whole chain -------------------------------------------------
+
+
+@pytest.mark.usefixtures("account", "no_grace")
+def test_a_token_rotated_two_rotations_ago_ends_the_session(lambda_context: Any) -> None:
+    """Given a thief who refreshed twice with a stolen token, the victim's original token
+    (rotated two rotations ago) ends the whole session: the thief's tokens die too."""
+    first = log_in(lambda_context)
+    second = refreshed(lambda_context, first["refresh_token"])
+    third = refreshed(lambda_context, second["refresh_token"])
+
+    assert refresh(lambda_context, first["refresh_token"]) == error(ErrorCode.INVALID_REFRESH_TOKEN)
+
+    assert refresh(lambda_context, third["refresh_token"]) == error(ErrorCode.INVALID_REFRESH_TOKEN)
+    assert authorized(lambda_context, third["access_token"]) is None
+
+
+@pytest.mark.usefixtures("account", "no_grace")
+@pytest.mark.parametrize("rotations", [3, 5])
+def test_any_earlier_token_of_a_long_chain_ends_the_session(
+    lambda_context: Any, rotations: int
+) -> None:
+    chain = [log_in(lambda_context)]
+    for _ in range(rotations):
+        chain.append(refreshed(lambda_context, chain[-1]["refresh_token"]))
+
+    assert refresh(lambda_context, chain[1]["refresh_token"])[0] == 401
+
+    assert authorized(lambda_context, chain[-1]["access_token"]) is None
+    assert refresh(lambda_context, chain[-1]["refresh_token"])[0] == 401
+
+
+@pytest.mark.usefixtures("account")
+def test_the_last_rotated_token_within_the_grace_window_spares_the_session(
+    lambda_context: Any,
+) -> None:
+    first = log_in(lambda_context)
+    second = refreshed(lambda_context, first["refresh_token"])
+    third = refreshed(lambda_context, second["refresh_token"])
+
+    assert refresh(lambda_context, second["refresh_token"])[0] == 401  # two tabs racing
+
+    assert refreshed(lambda_context, third["refresh_token"])["refresh_token"]
+
+
+@pytest.mark.usefixtures("account", "no_grace")
+def test_made_up_tokens_never_end_a_session(lambda_context: Any) -> None:
+    """Given tokens that name a live session but were never issued (another secret, another
+    chain secret, a changed generation), each is refused and the session lives."""
+    first = log_in(lambda_context)
+    second = refreshed(lambda_context, first["refresh_token"])
+    third = refreshed(lambda_context, second["refresh_token"])
+    parts = third["refresh_token"].split(".")
+    other = "B" * 43
+    made_up = [
+        ".".join([*parts[:3], "0", other, parts[5]]),  # an old generation, a guessed chain
+        ".".join([*parts[:3], "0", parts[4][:-1] + ("A" if parts[4][-1] != "A" else "B"), other]),
+        ".".join([*parts[:5], other]),  # the current generation, a guessed secret
+        ".".join([*parts[:3], parts[5]]),  # the old format, a guessed secret
+        ".".join([*parts[:3], "9", parts[4], other]),  # a generation not reached
+    ]
+
+    for refresh_token in made_up:
+        assert refresh(lambda_context, refresh_token) == error(ErrorCode.INVALID_REFRESH_TOKEN)
+
+    assert authorized(lambda_context, third["access_token"]) is not None
+    assert refreshed(lambda_context, third["refresh_token"])["refresh_token"]
+
+
+@pytest.mark.usefixtures("account", "no_grace")
+def test_a_stale_token_costs_two_requests_and_a_refresh_one(
+    lambda_context: Any, dynamodb_requests: Counter[str]
+) -> None:
+    first = log_in(lambda_context)
+    second = refreshed(lambda_context, first["refresh_token"])
+    dynamodb_requests.clear()
+    refreshed(lambda_context, second["refresh_token"])
+    assert sum(dynamodb_requests.values()) == 1
+    dynamodb_requests.clear()
+
+    assert refresh(lambda_context, first["refresh_token"])[0] == 401
+
+    assert sum(dynamodb_requests.values()) == 2
+
+
+# --- login protection behind a token ------------------------------------------------------
+
+
+def change_password(
+    context: Any, access_token: str, current: str, new: str = "another_pw_42"
+) -> tuple[int, dict[str, Any]]:
+    body = {"current_password": current, "new_password": new}
+    event = as_caller("change_password_success", access_token, context, body)
+    return call(password_handler, event, context)
+
+
+def delete_account(context: Any, access_token: str, password: str) -> tuple[int, dict[str, Any]]:
+    event = as_caller("delete_account_success", access_token, context, {"password": password})
+    return call(delete_account_handler, event, context)
+
+
+@pytest.mark.usefixtures("account")
+@pytest.mark.parametrize("check", ["password", "delete"])
+def test_password_checks_behind_a_token_count_in_the_names_lockout(
+    lambda_context: Any, check: str
+) -> None:
+    """Given 5 wrong passwords on a bearer call, the 6th call is 429 with Retry-After
+    without checking the password, and /api/token for the name is locked too."""
+    access_token = log_in(lambda_context)["access_token"]
+
+    def guess(password: str) -> tuple[int, dict[str, Any]]:
+        if check == "password":
+            return change_password(lambda_context, access_token, password)
+        return delete_account(lambda_context, access_token, password)
+
+    for _ in range(5):
+        assert guess("wrong-password") == error(ErrorCode.INVALID_CREDENTIALS)
+
+    event_body = {"current_password": USER["password"], "new_password": "another_pw_42"}
+    name = "change_password_success" if check == "password" else "delete_account_success"
+    body = event_body if check == "password" else {"password": USER["password"]}
+    event = as_caller(name, access_token, lambda_context, body)
+    handler = password_handler if check == "password" else delete_account_handler
+    response = handler(event, lambda_context)
+    assert response["statusCode"] == 429
+    assert int(response["headers"]["Retry-After"]) >= 1
+    assert token(lambda_context, USER["username"], USER["password"]) == error(
+        ErrorCode.TOO_MANY_REQUESTS
+    )
+
+
+@pytest.mark.usefixtures("account")
+def test_a_right_password_behind_a_token_clears_the_count(lambda_context: Any) -> None:
+    access_token = log_in(lambda_context)["access_token"]
+    for _ in range(4):
+        assert change_password(lambda_context, access_token, "wrong-password")[0] == 401
+
+    assert change_password(lambda_context, access_token, USER["password"])[0] == 200
+
+    for _ in range(4):  # a fresh count: four more failures do not lock
+        assert token(lambda_context, USER["username"], "wrong-password")[0] == 401
+    assert token(lambda_context, USER["username"], "another_pw_42")[0] == 200
+
+
+@pytest.mark.usefixtures("account")
+def test_password_change_and_deletion_make_three_requests(
+    lambda_context: Any, dynamodb_requests: Counter[str]
+) -> None:
+    """The profile and session read together, the attempt counted, one transaction."""
+    access_token = log_in(lambda_context)["access_token"]
+    body = {"current_password": USER["password"], "new_password": "another_pw_42"}
+    change = as_caller("change_password_success", access_token, lambda_context, body)
+    delete = as_caller(
+        "delete_account_success", access_token, lambda_context, {"password": "another_pw_42"}
+    )
+    three = {"TransactGetItems": 1, "UpdateItem": 1, "TransactWriteItems": 1}
+    dynamodb_requests.clear()
+    assert call(password_handler, change, lambda_context)[0] == 200
+    assert dict(dynamodb_requests) == three
+    dynamodb_requests.clear()
+    assert call(delete_account_handler, delete, lambda_context)[0] == 200
+    assert dict(dynamodb_requests) == three
+
+
+@pytest.mark.usefixtures("account")
+def test_every_name_counts_whatever_its_length(lambda_context: Any) -> None:
+    long_name = "x" * 300 + "@example.com"
+    for _ in range(5):
+        assert token(lambda_context, long_name, "wrong-password")[0] == 401
+    assert token(lambda_context, long_name, "wrong-password") == error(ErrorCode.TOO_MANY_REQUESTS)
+    assert token(lambda_context, "y" * 300, "wrong-password")[0] == 401  # another name
+
+
+@pytest.mark.usefixtures("account")
+def test_a_reset_can_clear_a_strangers_lockout(lambda_context: Any) -> None:
+    """What a password reset calls: the name's count and lockout are gone at once."""
+    from lockbox.sessions import attempt_records
+
+    for _ in range(5):
+        token(lambda_context, USER["username"], "wrong-password")
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 429
+    for _ in range(5):
+        token(lambda_context, "nobody_here", "wrong-password")
+
+    attempt_records.clear_count(USER["username"])
+    attempt_records.clear_count("nobody_here")
+    attempt_records.clear_count("nobody_at_all")  # nothing to clear
+
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+    assert token(lambda_context, "nobody_here", "wrong-password")[0] == 401
+
+
+# --- ended sessions never come back --------------------------------------------------------
+
+
+@pytest.mark.usefixtures("account")
+def test_an_ended_session_cannot_change_the_password_nor_come_back(
+    lambda_context: Any,
+) -> None:
+    """Given "log out everywhere", an access token of an ended session still accepted by a
+    cached decision cannot change the password; its refresh token, access token and
+    /users/profile stay refused."""
+    ended = log_in(lambda_context)
+    other = log_in(lambda_context)
+    cached = as_caller(
+        "change_password_success",
+        ended["access_token"],
+        lambda_context,
+        {"current_password": USER["password"], "new_password": "another_pw_42"},
+    )
+    logout = as_caller("logout_all", other["access_token"], lambda_context)
+    assert call(logout_handler, logout, lambda_context)[0] == 200
+
+    assert call(password_handler, cached, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+
+    assert refresh(lambda_context, ended["refresh_token"]) == error(ErrorCode.INVALID_REFRESH_TOKEN)
+    assert authorized(lambda_context, ended["access_token"]) is None
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200  # unchanged
+
+
+@pytest.mark.usefixtures("account")
+def test_a_session_ended_alone_cannot_change_the_password(lambda_context: Any) -> None:
+    mine = log_in(lambda_context)
+    cached = as_caller(
+        "change_password_success",
+        mine["access_token"],
+        lambda_context,
+        {"current_password": USER["password"], "new_password": "another_pw_42"},
+    )
+    logout = as_caller("logout_success", mine["access_token"], lambda_context)
+    assert call(logout_handler, logout, lambda_context)[0] == 200
+
+    assert call(password_handler, cached, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+    assert authorized(lambda_context, mine["access_token"]) is None
+
+
+@pytest.mark.usefixtures("account")
+def test_a_password_change_keeps_the_callers_session_only(lambda_context: Any) -> None:
+    mine, other = log_in(lambda_context), log_in(lambda_context)
+
+    assert change_password(lambda_context, mine["access_token"], USER["password"])[0] == 200
+
+    assert authorized(lambda_context, mine["access_token"]) is not None
+    assert refreshed(lambda_context, mine["refresh_token"])["refresh_token"]
+    assert authorized(lambda_context, other["access_token"]) is None
+    assert refresh(lambda_context, other["refresh_token"])[0] == 401
+
+
+# --- retried and simultaneous deletions -------------------------------------------------
+
+
+@pytest.mark.usefixtures("account", "atomic_moto")
+def test_simultaneous_deletions_never_say_the_password_is_wrong(lambda_context: Any) -> None:
+    access_token = log_in(lambda_context)["access_token"]
+    events = [
+        as_caller(
+            "delete_account_success", access_token, lambda_context, {"password": USER["password"]}
+        )
+        for _ in range(5)
+    ]
+
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda e: call(delete_account_handler, e, lambda_context), events))
+
+    codes = sorted(body.get("code", "OK") for _, body in answers)
+    assert codes.count("OK") >= 1
+    assert set(codes) <= {"OK", "INVALID_TOKEN"}, codes
+    for status, body in answers:
+        if status != 200:
+            assert (status, body) == error(ErrorCode.INVALID_TOKEN)
+
+
+@pytest.mark.usefixtures("account")
+def test_a_deletion_that_lost_to_another_answers_invalid_token(
+    lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a deletion whose read came before another deletion committed, it answers 401
+    INVALID_TOKEN (its session ended with the account), not INVALID_CREDENTIALS."""
+    from lockbox.accounts import account_records
+
+    access_token = log_in(lambda_context)["access_token"]
+    first = as_caller(
+        "delete_account_success", access_token, lambda_context, {"password": USER["password"]}
+    )
+    second = as_caller(
+        "delete_account_success", access_token, lambda_context, {"password": USER["password"]}
+    )
+    real_remove = account_records.remove_account
+    done: list[bool] = []
+
+    def other_deletion_first(account: Any) -> None:
+        if not done:
+            done.append(True)
+            assert call(delete_account_handler, second, lambda_context)[0] == 200
+        real_remove(account)
+
+    monkeypatch.setattr(account_records, "remove_account", other_deletion_first)
+
+    assert call(delete_account_handler, first, lambda_context) == error(ErrorCode.INVALID_TOKEN)
 
 
 # --- keys that are not UTF-8 ---------------------------------------------------------------
