@@ -14,7 +14,12 @@ attempts the freeze caught. Then the users table is read directly and checked:
 - no lockout count lost: for each name, the stored attempt count is at least the number
   of attempts answered 401 (each was counted before its password check) and at most those
   plus the ones answered 500 (a retried count is recognized by its attempt id);
-- every answer is the call's success, its refusal, or the exact 500 envelope, in time.
+- every answer is the call's success, its refusal, or the exact 500 envelope, in time;
+- reuse detection holds under the stalls: each client also runs refresh chains of
+  CHAIN_ROTATIONS rotations, then replays the chain's first token (rotated that many times
+  ago) and a made-up token naming a live session. A replay answered 401 must have ended its
+  session (and the chain's last token must be refused from then on: never revived); a
+  made-up token must end nothing, so every session a client still holds is not ended.
 
 Usage: python -m bench.fault_sessions [--threads 6] [--freezes 3] [--freeze 2.4]
 """
@@ -51,6 +56,7 @@ WORK_DIR = PROJECT_ROOT / "bench" / ".work" / "fault_sessions"
 CLIENT_TIMEOUT_SECONDS = 30.0
 READ_TIMEOUT_SECONDS = 2.0  # the functions' DynamoDB read timeout (lockbox/core/dynamodb.py)
 WRONG_PASSWORD = "not-the-password-0"  # noqa: S105
+CHAIN_ROTATIONS = 3  # a stale token replayed from this many rotations ago
 ATTEMPTS_PER_NAME = 4  # below the lockout: every attempt is counted and checked
 INTERNAL_ERROR = {
     "status": "error",
@@ -69,6 +75,9 @@ class SessionsReport:
     problems: list[str] = field(default_factory=list)
     sessions_checked: int = 0
     names_checked: int = 0
+    replays: Counter[int] = field(default_factory=Counter)
+    made_up: Counter[int] = field(default_factory=Counter)
+    chains_ended: int = 0  # replays answered 401 whose session was then found ended
 
     @property
     def consistent(self) -> bool:
@@ -83,6 +92,9 @@ class SessionsReport:
             "stalled_answers": self.stalled,
             "sessions_checked": self.sessions_checked,
             "names_checked": self.names_checked,
+            "stale_replays": dict(self.replays),
+            "made_up_tokens": dict(self.made_up),
+            "chains_ended_by_replay": self.chains_ended,
             "problems": len(self.problems),
         }
 
@@ -95,6 +107,7 @@ class Chain:
     logins_sent: int = 0
     logins_ok: list[str] = field(default_factory=list)  # session ids
     current: dict[str, str] = field(default_factory=dict)  # session id -> refresh token
+    ended_by_replay: set[str] = field(default_factory=set)  # a stale replay answered 401
 
 
 class Client:
@@ -151,6 +164,47 @@ class Client:
         elif response.status_code != 500:
             self._problem(f"refresh answered {response.status_code}: {response.text[:200]}")
 
+    def replay_chain(self, chain: Chain) -> None:
+        """A new session rotated CHAIN_ROTATIONS times, then its first token replayed: a 401
+        must have ended the session, after which its last token is refused (not revived)."""
+        chain.logins_sent += 1
+        response = self._post(
+            "/api/token", {"username": chain.account.username, "password": PASSWORD}
+        )
+        if response.status_code != 200:
+            return
+        tokens = [response.json()["data"]["refresh_token"]]
+        session_id = tokens[0].split(".")[2]
+        chain.logins_ok.append(session_id)
+        for _ in range(CHAIN_ROTATIONS):
+            response = self._post("/api/token/refresh", {"refresh_token": tokens[-1]})
+            if response.status_code != 200:
+                return  # a 500 leaves the chain's state unknown: start another one
+            tokens.append(response.json()["data"]["refresh_token"])
+        replay = self._post("/api/token/refresh", {"refresh_token": tokens[0]})
+        with self.lock:
+            self.report.replays[replay.status_code] += 1
+        if replay.status_code == 401:
+            chain.ended_by_replay.add(session_id)
+            after = self._post("/api/token/refresh", {"refresh_token": tokens[-1]})
+            if after.status_code == 200:
+                self._problem(f"session {session_id} refreshed after its reuse ended it")
+        elif replay.status_code != 500:
+            self._problem(f"a stale replay answered {replay.status_code}")
+
+    def made_up(self, chain: Chain) -> None:
+        """A token naming a live session of the client, with a chain secret never issued."""
+        if not chain.current:
+            return
+        session_id, token = next(iter(chain.current.items()))
+        parts = token.split(".")
+        forged = ".".join([*parts[:3], "0", uuid.uuid4().hex + "A" * 11, parts[-1]])
+        response = self._post("/api/token/refresh", {"refresh_token": forged})
+        with self.lock:
+            self.report.made_up[response.status_code] += 1
+        if response.status_code not in (401, 500):
+            self._problem(f"a made-up token for {session_id} answered {response.status_code}")
+
     def guess(self, name: str, seen: Counter[int]) -> None:
         response = self._post("/api/token", {"username": name, "password": WRONG_PASSWORD})
         seen[response.status_code] += 1
@@ -186,6 +240,8 @@ def run_session_faults(
                     client.login(chain)
                 for session_id in list(chain.current):
                     client.refresh(chain, session_id)
+                client.replay_chain(chain)
+                client.made_up(chain)
                 seen = guesses.setdefault(name, Counter())
                 client.guess(name, seen)
                 count += 1
@@ -236,6 +292,14 @@ def check_sessions(client: Any, table: str, chains: list[Chain], report: Session
                 f"{chain.account.username}: {len(sessions)} sessions for {chain.logins_sent} "
                 f"logins ({len(chain.logins_ok)} answered 200)"
             )
+        for session_id in chain.ended_by_replay:
+            if "ended" in (_item(client, table, f"SESSION#{session_id}") or {}):
+                report.chains_ended += 1
+            else:
+                report.problems.append(f"session {session_id}: a stale replay did not end it")
+        for session_id in chain.current:  # still held: no replay, no made-up token ended it
+            if "ended" in (_item(client, table, f"SESSION#{session_id}") or {}):
+                report.problems.append(f"session {session_id} was ended wrongly")
         for session_id in chain.logins_ok:
             item = _item(client, table, f"SESSION#{session_id}")
             if item is None:
@@ -277,7 +341,9 @@ def main() -> int:
         f"sessions under {report.freezes} freezes of {args.freeze:.1f} s: logins "
         f"{dict(report.logins)}, refreshes {dict(report.refreshes)}, wrong passwords "
         f"{dict(report.guesses)}; {report.stalled} answers met a freeze; checked {report.sessions_checked} sessions and "
-        f"{report.names_checked} counts: {'consistent' if report.consistent else 'PROBLEMS'}"
+        f"{report.names_checked} counts; stale replays {dict(report.replays)} "
+        f"({report.chains_ended} sessions found ended), made-up tokens {dict(report.made_up)}: "
+        f"{'consistent' if report.consistent else 'PROBLEMS'}"
     )
     for problem in report.problems[:30]:
         print(f"  PROBLEM {problem}")

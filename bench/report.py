@@ -12,8 +12,10 @@ WARM_TARGET_US = 100.0
 REQUEST_BUDGETS = {
     "token": 2,  # count the attempt; start the session and clear the count
     "users_login": 2,
-    "change_password": 2,  # read the profile; one transaction
-    "delete_account": 2,
+    # Read the profile and the caller's session; count the attempt in the name's login
+    # protection (the contract counts every password check); one transaction.
+    "change_password": 3,
+    "delete_account": 3,
     # Per page of the purge: a Query, a BatchWriteItem per 25 keys; the bench event's user
     # has one key, so a page, its delete and the empty page that ends it.
     "purge_items": 3,

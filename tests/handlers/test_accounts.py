@@ -58,7 +58,12 @@ def test_password_change_ends_the_other_sessions_and_the_old_password(
     status, body = call(handler("change_password"), event, lambda_context)
 
     assert (status, body["message"]) == (200, "Password changed successfully.")
-    assert dict(dynamodb_requests) == {"GetItem": 1, "TransactWriteItems": 1}
+    # The contract counts the password check in the name's login protection: one more.
+    assert dict(dynamodb_requests) == {
+        "TransactGetItems": 1,
+        "UpdateItem": 1,
+        "TransactWriteItems": 1,
+    }
     assert authorized(lambda_context, other) is None
     assert authorized(lambda_context, mine) is not None
     assert token(lambda_context, USER["username"], USER["password"]) == error(
@@ -138,7 +143,12 @@ def test_deletion_removes_the_account_and_ends_every_session(
     status, body = call(handler("delete_account"), event, lambda_context)
 
     assert (status, body["message"]) == (200, "Account deleted successfully.")
-    assert dict(dynamodb_requests) == {"GetItem": 1, "TransactWriteItems": 1}
+    # The contract counts the password check in the name's login protection: one more.
+    assert dict(dynamodb_requests) == {
+        "TransactGetItems": 1,
+        "UpdateItem": 1,
+        "TransactWriteItems": 1,
+    }
     assert authorized(lambda_context, second) is None
     left = {
         item["pk"]["S"].split("#")[0] for item in aws_tables.scan(TableName="UsersTable")["Items"]

@@ -85,11 +85,16 @@ def test_a_signed_payload_outside_the_prefix_is_refused() -> None:
     assert read_cursor(cursor, ALICE, "a") is None
 
 
-def test_cursors_stop_working_when_the_signing_key_rotates(
+def test_cursors_stop_working_when_their_signing_key_no_longer_verifies(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """A cursor verifies with the current or previous key (SPEC: it survives one rotation);
+    once its key is neither, it is refused."""
     cursor = make_cursor(ALICE, "", "notes")
-    monkeypatch.setattr(signing_keys, "signing_key", lambda: SigningKey("v2", "a-rotated-key"))
+    monkeypatch.setattr(signing_keys, "verification_key", lambda kid: None)
+    monkeypatch.setattr(
+        signing_keys, "verification_keys", lambda: [SigningKey("v2", "a-rotated-key")]
+    )
 
     assert read_cursor(cursor, ALICE, "") is None
 

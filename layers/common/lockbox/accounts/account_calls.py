@@ -1,9 +1,11 @@
 """Business logic of the account calls: GET /api/account, POST /api/password,
 DELETE /api/account and GET /users/profile.
 
-Password change and deletion make two DynamoDB requests besides the bcrypt check: the
-profile is read (it holds the password hash and names the markers), then one
-transaction writes every item, conditional on the hash being the one just checked.
+Password change and deletion make three DynamoDB requests besides the bcrypt check: the
+profile (it holds the password hash and names the markers) and the caller's session are
+read together, the attempt is counted in the login protection of the account's name, then
+one transaction writes every item, conditional on the hash being the one just checked and
+the caller's session being alive (or, for a wrong password, the failure is recorded).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from lockbox.accounts.passwords import hash_password, verify_password
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
 from lockbox.core.responses import Success, express_user
-from lockbox.sessions import session_records
+from lockbox.sessions import attempt_records, session_records
+from lockbox.sessions.login_calls import counted_attempt
+from lockbox.sessions.session_inputs import SessionCaller
 
 
 def _account_of(user_id: str) -> account_records.Account:
@@ -65,37 +69,66 @@ def _password_hash(account: account_records.Account) -> str | None:
     return record.password_hash if record and record.user_id == account.user_id else None
 
 
-def change_password(request: PasswordInput) -> Success:
-    """POST /api/password: check the current password, store the new one everywhere and
-    end every other session of the user; the caller's session goes on."""
-    caller = request.caller
-    account = _account_of(caller.user_id)
-    if not verify_password(request.current_password, _password_hash(account)):
+def _checked_account(
+    caller: SessionCaller, password: str
+) -> tuple[account_records.Account, account_records.Caller]:
+    """The caller's account once `password` proved to be its password, counted in the login
+    protection of the account's name as a login is (SPEC.md, "Account"): TOO_MANY_REQUESTS
+    while the name is locked, INVALID_CREDENTIALS for a wrong password, INVALID_TOKEN when
+    the account or the caller's session has ended. With it, the caller's session as read."""
+    account, alive_since = account_records.read_account_of_session(
+        caller.user_id, caller.session_id
+    )
+    if account is None or alive_since is None:  # ended since its token was checked
+        raise ApiError(ErrorCode.INVALID_TOKEN)
+    name = account_records.login_name(account)
+    counted_attempt(name)
+    if not verify_password(password, _password_hash(account)):
+        attempt_records.record_failure(name)
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
         raise ApiError(ErrorCode.INVALID_CREDENTIALS)
+    return account, account_records.Caller(caller.session_id, alive_since)
+
+
+def change_password(request: PasswordInput) -> Success:
+    """POST /api/password: check the current password, store the new one everywhere and
+    end every other session of the user; the caller's session goes on.
+
+    Three DynamoDB requests besides bcrypt: the profile and the caller's session read
+    together, the attempt counted on the account's name, then one transaction that writes
+    the password (and clears the count), or one update that records the failure."""
+    caller = request.caller
+    account, session = _checked_account(caller, request.current_password)
     new_hash = hash_password(request.new_password)
     try:
         account_records.write_password(
-            account, new_hash, caller.session_id, session_records.now_microseconds()
+            account, new_hash, session, session_records.now_microseconds()
         )
     except account_records.AccountChangedError:
         # Its password changed meanwhile: the one checked above is no longer it.
         raise ApiError(ErrorCode.INVALID_CREDENTIALS) from None
+    except account_records.AccountGoneError:
+        # The account, or the caller's session, ended meanwhile: it never comes back.
+        raise ApiError(ErrorCode.INVALID_TOKEN) from None
     logger.info("Password changed", extra={"user_id": caller.user_id})
     return Success(message="Password changed successfully.")
 
 
 def delete_account(request: DeleteAccountInput) -> Success:
     """DELETE /api/account: check the password, remove the profile and its markers (every
-    session ends with the profile); the user's items are purged in the background."""
-    account = _account_of(request.user_id)
-    if not verify_password(request.password, _password_hash(account)):
-        metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
-        raise ApiError(ErrorCode.INVALID_CREDENTIALS)
+    session ends with the profile); the user's items are purged in the background.
+
+    Three DynamoDB requests besides bcrypt, as for a password change. A deletion that
+    another (simultaneous or retried) deletion beat answers INVALID_TOKEN: its session
+    ended with the account; never INVALID_CREDENTIALS for the right password."""
+    account, _ = _checked_account(request.caller, request.password)
     try:
         account_records.remove_account(account)
+    except account_records.AccountGoneError:
+        raise ApiError(ErrorCode.INVALID_TOKEN) from None
     except account_records.AccountChangedError:
+        # Its password changed meanwhile (by this session: any other one has ended).
         raise ApiError(ErrorCode.INVALID_CREDENTIALS) from None
     metrics.add_metric(name="AccountDeletions", unit=MetricUnit.Count, value=1)
-    logger.info("Account deleted", extra={"user_id": request.user_id})
+    logger.info("Account deleted", extra={"user_id": request.caller.user_id})
     return Success(message="Account deleted successfully.")

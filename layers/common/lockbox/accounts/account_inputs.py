@@ -58,14 +58,14 @@ class DeleteFields(PlainInput):
 
 @dataclass(frozen=True, slots=True)
 class DeleteAccountInput:
-    user_id: str
+    caller: SessionCaller
     password: str
 
 
 def delete_account_input(event: ApiEvent) -> DeleteAccountInput:
     """DELETE /api/account: the caller, the body is a JSON object, then the password."""
-    user_id = caller_id(event)
-    return DeleteAccountInput(user_id, DeleteFields.from_body(json_body(event)).password)
+    caller = session_caller(event)
+    return DeleteAccountInput(caller, DeleteFields.from_body(json_body(event)).password)
 
 
 def account_input(event: ApiEvent) -> str:

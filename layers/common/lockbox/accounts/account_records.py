@@ -22,6 +22,7 @@ from lockbox.accounts.user_keys import (
 )
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
+from lockbox.sessions import attempt_records, session_records
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -164,8 +165,31 @@ def read_account(user_id: str) -> Account | None:
         ConsistentRead=True,
     )
     item = response.get("Item")
-    if item is None:
-        return None
+    return None if item is None else _account(user_id, item)
+
+
+def read_account_of_session(user_id: str, session_id: str) -> tuple[Account | None, int | None]:
+    """The user's profile and, if the caller's session is alive, its `created_at`: one
+    TransactGetItems of both items (for the calls that change the account)."""
+    response = dynamodb.transact_get(
+        [
+            {
+                "Get": {
+                    "TableName": get_settings().users_table,
+                    "Key": {"pk": {"S": user_pk(user_id)}},
+                }
+            },
+            session_records.session_get(session_id),
+        ]
+    )
+    profile, session = (entry.get("Item") for entry in response["Responses"])
+    if profile is None:
+        return None, None
+    alive_since = session_records.alive_since(session, profile, user_id, session_id)
+    return _account(user_id, profile), alive_since
+
+
+def _account(user_id: str, item: dict[str, Any]) -> Account:
     fields: dict[str, str | int] = {}
     for name in ("username", "full_name", "age", "gender", "firstname", "lastname"):
         if name in item:
@@ -178,6 +202,13 @@ def read_account(user_id: str) -> Account | None:
         fields=fields,
         password_hash=item.get("password_hash", {}).get("S"),
     )
+
+
+def login_name(account: Account) -> str:
+    """The name whose login protection counts the account's password checks behind a
+    token: its username, or its email address for accounts without one."""
+    username = account.fields.get("username")
+    return username if isinstance(username, str) else account.email
 
 
 def account_markers(account: Account) -> list[str]:
@@ -196,14 +227,31 @@ def _unchanged_hash(account: Account) -> tuple[str, dict[str, Any]]:
 
 
 class AccountChangedError(Exception):
-    """The account changed (or went) between reading it and writing: nothing was written."""
+    """The account's password changed between reading it and writing: nothing was written."""
 
 
-def write_password(account: Account, new_hash: str, spared_session: str, now: int) -> None:
-    """Set the new hash on the profile and every marker, and end every session but
-    `spared_session` (created before `now`, Unix microseconds): one TransactWriteItems."""
+class AccountGoneError(Exception):
+    """The account, or the caller's session, ended between reading it and writing:
+    nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The session making an account call, as read with the account: alive since `created_at`."""
+
+    session_id: str
+    created_at: int
+
+
+def write_password(account: Account, new_hash: str, caller: Caller, now: int) -> None:
+    """Set the new hash on the profile and every marker, clear the login protection count
+    of the account's name (lockbox.sessions.attempt_records), and end every session but
+    the caller's (created before `now`, Unix microseconds): one TransactWriteItems,
+    conditional on the password being the one checked and on the caller's session being
+    alive (so that an ended session can never spare, and so revive, itself)."""
     table = get_settings().users_table
     condition, values = _unchanged_hash(account)
+    counted = login_pk(login_name(account))
     items: list[TransactWriteItemTypeDef] = [
         {
             "Update": {
@@ -213,22 +261,26 @@ def write_password(account: Account, new_hash: str, spared_session: str, now: in
                     "SET password_hash = :new_hash, sessions_valid_after = :now,"
                     " spared_session = :sid"
                 ),
-                "ConditionExpression": condition,
+                "ConditionExpression": f"{condition} AND {session_records.SPARES_SESSION}",
                 "ExpressionAttributeValues": {
                     **values,
                     ":new_hash": {"S": new_hash},
                     ":now": {"N": str(now)},
-                    ":sid": {"S": spared_session},
+                    ":sid": {"S": caller.session_id},
+                    ":created": {"N": str(caller.created_at)},
                 },
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
-        }
+        },
+        session_records.still_alive(account.user_id, caller.session_id, caller.created_at),
     ]
     items += [
         {
             "Update": {
                 "TableName": table,
                 "Key": {"pk": {"S": pk}},
-                "UpdateExpression": "SET password_hash = :new_hash",
+                "UpdateExpression": "SET password_hash = :new_hash"
+                + (f" REMOVE {attempt_records.COUNT_ATTRIBUTES}" if pk == counted else ""),
                 "ConditionExpression": "user_id = :user_id",
                 "ExpressionAttributeValues": {
                     ":new_hash": {"S": new_hash},
@@ -238,7 +290,7 @@ def write_password(account: Account, new_hash: str, spared_session: str, now: in
         }
         for pk in account_markers(account)
     ]
-    _transact_account(items)
+    _transact_account(items, account)
 
 
 def remove_account(account: Account) -> None:
@@ -253,6 +305,7 @@ def remove_account(account: Account) -> None:
     }
     if values:
         profile_delete["ExpressionAttributeValues"] = values
+    profile_delete["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     items: list[TransactWriteItemTypeDef] = [{"Delete": profile_delete}]  # type: ignore[typeddict-item]
     items += [
         {
@@ -265,15 +318,21 @@ def remove_account(account: Account) -> None:
         }
         for pk in account_markers(account)
     ]
-    _transact_account(items)
+    _transact_account(items, account)
 
 
-def _transact_account(items: list[TransactWriteItemTypeDef]) -> None:
-    """One transaction on the account's items. A failed condition is AccountChangedError;
-    a conflict with a concurrent write (a login counted on a marker) is tried again."""
+def _transact_account(items: list[TransactWriteItemTypeDef], account: Account) -> None:
+    """One transaction on the account's items (the profile's first); a conflict with a
+    concurrent write (a login counted on a marker) is tried again. A failed condition is
+    AccountChangedError when the profile holds another password, else AccountGoneError:
+    the account was deleted, or the caller's session ended, meanwhile."""
     try:
         dynamodb.transact_write(items)
     except ClientError as error:
-        if dynamodb.cancelled_by_condition(error):
+        if not dynamodb.cancelled_by_condition(error):
+            raise
+        reasons = dynamodb.cancellation_reasons(error) or [{}]
+        profile = reasons[0].get("Item") if dynamodb.is_condition_reason(reasons[0]) else None
+        if profile and profile.get("password_hash", {}).get("S") != account.password_hash:
             raise AccountChangedError from None
-        raise
+        raise AccountGoneError from None

@@ -58,6 +58,20 @@ def header(event: ApiEvent, name: str) -> str | None:
     return None
 
 
+def header_values(event: ApiEvent, name: str) -> list[str]:
+    """Every line of a request header, in order: API Gateway's multiValueHeaders, or the
+    single value of `headers` when the event has no multiValueHeaders for it."""
+    wanted = name.lower()
+    lines: list[str] = []
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == wanted and isinstance(values, list):
+            lines += [value for value in values if isinstance(value, str)]
+    if lines:
+        return lines
+    value = header(event, name)
+    return [] if value is None else [value]
+
+
 def query_parameters(event: ApiEvent) -> dict[str, str]:
     """The query string's parameters (the last value of a repeated name), decoded once."""
     return dict(event.get("queryStringParameters") or {})

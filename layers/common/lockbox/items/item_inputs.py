@@ -22,7 +22,7 @@ from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.proxy import (
     ApiEvent,
     caller_id,
-    header,
+    header_values,
     json_body,
     path_parameter,
     query_parameters,
@@ -45,6 +45,7 @@ MAX_KEY_BYTES = 256
 MAX_TTL_SECONDS = 31_536_000  # one year
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+REPLACEMENT_CHARACTER = "\ufffd"
 MAX_IF_MATCH_TAGS = 100  # DynamoDB's IN takes at most 100 operands
 _LIMIT_TEXT = re.compile(r"[1-9][0-9]{0,3}")
 _STRONG_TAG = re.compile(r'"([\x21\x23-\x7e]*)"')
@@ -54,7 +55,8 @@ def key_reason(value: object) -> str | None:
     """Why this is not a valid item key, or None."""
     if not isinstance(value, str) or value == "":
         return "Key is required and must be a non-empty string."
-    if not is_valid_unicode(value):
+    if not is_valid_unicode(value) or REPLACEMENT_CHARACTER in value:
+        # U+FFFD: what a gateway may have put in place of bytes that are not UTF-8.
         return "Key must be valid Unicode text."
     if len(value.encode("utf-8")) > MAX_KEY_BYTES:
         return f"Key must be at most {MAX_KEY_BYTES} bytes in UTF-8."
@@ -113,9 +115,12 @@ def if_match(event: ApiEvent) -> IfMatch:
     Weak tags (W/"...") never match under If-Match's strong comparison (RFC 9110, 13.1.1),
     so they are dropped; a header with no usable tag matches no version.
     """
-    raw = header(event, "If-Match")
-    if raw is None:
+    # Sent over several header lines, it is one list (RFC 9110, 5.3): API Gateway hands
+    # the lines over in multiValueHeaders.
+    lines = header_values(event, "If-Match")
+    if not lines:
         return None
+    raw = ", ".join(lines)
     if raw.strip() == "*":
         return "*"
     tags = []

@@ -19,6 +19,7 @@ stays locked, so a lockout never runs out while bcrypt is still deciding.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import uuid
@@ -30,6 +31,7 @@ from botocore.exceptions import ClientError
 from lockbox.accounts.user_keys import login_pk
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
+from lockbox.core.validation import is_valid_unicode
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -42,6 +44,21 @@ _INFLIGHT_SECONDS = 30  # longer than any function's timeout: a check still runn
 _COUNT_ONLY_TTL_SECONDS = 2 * QUIET_RESET_SECONDS
 _ROUNDS = 4  # a count found stale is reset by a second write; a race may need another
 _CONFLICT_BACKOFF_SECONDS = 0.02
+# What a name's count is made of, on its marker: removed together to clear the count.
+COUNT_ATTRIBUTES = "attempts, last_attempt, attempt_id, inflight, inflight_until"
+# Longer names cannot belong to any account (usernames <= 32, emails <= 254 characters).
+_LONGEST_NAME = 254
+_HASHED_NAME = "LOGINHASH#"
+
+
+def counted_pk(login: str) -> str:
+    """The item that counts a name's attempts: its marker, or for a name no account can
+    have (too long for a key of its own, or not valid Unicode) an item named by its hash,
+    so that every name is counted, whatever its length."""
+    if len(login) <= _LONGEST_NAME and is_valid_unicode(login):
+        return login_pk(login)
+    digest = hashlib.sha256(login.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{_HASHED_NAME}{digest}"
 
 
 def lockout_seconds(attempts: int) -> int:
@@ -117,7 +134,7 @@ def count_attempt(login: str) -> CountedAttempt:
     counted exactly). Raises LockedOutError with the seconds to wait.
     """
     table = get_settings().users_table
-    key = {"pk": {"S": login_pk(login)}}
+    key = {"pk": {"S": counted_pk(login)}}
     attempt_id = uuid.uuid4().hex
     client = dynamodb.client()
     for _ in range(_ROUNDS):
@@ -217,7 +234,7 @@ def record_failure(login: str) -> None:
     try:
         dynamodb.client().update_item(
             TableName=get_settings().users_table,
-            Key={"pk": {"S": login_pk(login)}},
+            Key={"pk": {"S": counted_pk(login)}},
             UpdateExpression="SET last_attempt = :now ADD inflight :minus_one",
             # Unconditional on the time: an attempt counted meanwhile sets it again when its
             # own check fails; the in-flight count must come down whatever the order.
@@ -235,13 +252,36 @@ def reset_count(login: str) -> TransactWriteItemTypeDef:
     return {
         "Update": {
             "TableName": get_settings().users_table,
-            "Key": {"pk": {"S": login_pk(login)}},
-            "UpdateExpression": (
-                "REMOVE attempts, last_attempt, attempt_id, inflight, inflight_until"
-            ),
+            "Key": {"pk": {"S": counted_pk(login)}},
+            "UpdateExpression": f"REMOVE {COUNT_ATTRIBUTES}",
             "ConditionExpression": "attribute_exists(user_id)",
         }
     }
+
+
+def clear_count(login: str) -> None:
+    """Clear the name's count and lockout (one UpdateItem, idempotent): what a password
+    reset calls, so that a stranger who keeps a name locked never keeps its owner out
+    (SPEC.md, "Login protection"). A name without an account loses its count-only item."""
+    table = get_settings().users_table
+    key = {"pk": {"S": counted_pk(login)}}
+    try:
+        dynamodb.client().update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression=f"REMOVE {COUNT_ATTRIBUTES}",
+            ConditionExpression="attribute_exists(user_id)",
+        )
+    except ClientError as error:
+        if not dynamodb.condition_failed(error):
+            raise
+        try:  # a count-only item: nothing else is on it
+            dynamodb.client().delete_item(
+                TableName=table, Key=key, ConditionExpression="attribute_not_exists(user_id)"
+            )
+        except ClientError as again:
+            if not dynamodb.condition_failed(again):
+                raise
 
 
 def finish_login(login: str, session: TransactWriteItemTypeDef) -> None:

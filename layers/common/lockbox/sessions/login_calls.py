@@ -17,14 +17,21 @@ from lockbox.accounts.passwords import verify_password
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import metrics
 from lockbox.core.responses import Success, express_user
-from lockbox.core.validation import is_valid_unicode
 from lockbox.sessions import attempt_records, session_records
 from lockbox.sessions.login_inputs import TokenInput, UsersLoginInput
 from lockbox.sessions.session_calls import StartedSession, session_tokens, start_session
 from lockbox.signing.tokens import issue_access_token
 
-# Longer login names cannot belong to any account (usernames <= 32, emails <= 254).
-_MAX_LOGIN_LENGTH = 254
+
+def counted_attempt(login: str) -> attempt_records.CountedAttempt:
+    """Count an attempt for the name before its password is checked; TOO_MANY_REQUESTS
+    (with Retry-After) while the name is locked out."""
+    try:
+        return attempt_records.count_attempt(login)
+    except attempt_records.LockedOutError as locked:
+        metrics.add_metric(name="LoginLockouts", unit=MetricUnit.Count, value=1)
+        headers = {"Retry-After": str(locked.retry_after)}
+        raise ApiError(ErrorCode.TOO_MANY_REQUESTS, headers=headers) from None
 
 
 def log_in(
@@ -35,19 +42,10 @@ def log_in(
     Raises ApiError INVALID_CREDENTIALS, or TOO_MANY_REQUESTS (with Retry-After) without
     checking the password while the name is locked out.
     """
-    plausible = len(login) <= _MAX_LOGIN_LENGTH and is_valid_unicode(login)
-    try:
-        # A name no account can have is not stored: it only costs its bcrypt check.
-        record = attempt_records.count_attempt(login) if plausible else None
-    except attempt_records.LockedOutError as locked:
-        metrics.add_metric(name="LoginLockouts", unit=MetricUnit.Count, value=1)
-        headers = {"Retry-After": str(locked.retry_after)}
-        raise ApiError(ErrorCode.TOO_MANY_REQUESTS, headers=headers) from None
-    password_hash = record.password_hash if record else None
-    matched = verify_password(password, password_hash)
-    if not (matched and record and record.user_id):
-        if record is not None:
-            attempt_records.record_failure(login)
+    record = counted_attempt(login)  # every name is counted, whatever its length
+    matched = verify_password(password, record.password_hash)
+    if not (matched and record.user_id):
+        attempt_records.record_failure(login)
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
         raise ApiError(ErrorCode.INVALID_CREDENTIALS)
     session = start_session(record.user_id, refreshable=refreshable)

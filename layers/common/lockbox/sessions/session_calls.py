@@ -1,9 +1,13 @@
 """Business logic of the session calls, POST /api/token/refresh and POST /api/logout, and
 the tokens every session start hands out.
 
-A refresh token is `<user_id>.<created_at>.<session_id>.<secret>`: the first three name
-the session (so a refresh is one conditional write, without a read first), the secret
-carries 256 random bits and is stored only as its SHA-256 (lockbox.sessions.session_records).
+A refresh token is `<user_id>.<created_at>.<session_id>.<generation>.<chain>.<secret>`:
+the first three name the session (so a refresh is one conditional write, without a read
+first); the generation counts the session's rotations; the chain secret is the same in
+every token of the session and the secret is new in each, both 256 random bits stored
+only as their SHA-256 (lockbox.sessions.session_records). A token of the format before
+chains, `<user_id>.<created_at>.<session_id>.<secret>`, is still refreshed once, into the
+new format.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from lockbox.signing.tokens import TOKEN_LIFETIME_SECONDS, issue_access_token
 _SECRET_BYTES = 32  # 256 random bits
 _REFRESH_TOKEN = re.compile(
     r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
-    r"\.([0-9]{1,20})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})"
+    r"\.([0-9]{1,20})\.([A-Za-z0-9_-]{22})"
+    r"(?:\.([0-9]{1,9})\.([A-Za-z0-9_-]{43}))?\.([A-Za-z0-9_-]{43})"
 )
 
 
@@ -36,24 +41,33 @@ class StartedSession:
 
     record: session_records.NewSession
     secret: str | None
+    chain: str | None = None  # the session's chain secret, in each of its refresh tokens
+    generation: int = 0
 
     @property
     def refresh_token(self) -> str:
         assert self.secret is not None, "a /users session has no refresh token"
+        assert self.chain is not None
         record = self.record
-        return f"{record.user_id}.{record.created_at}.{record.session_id}.{self.secret}"
+        return (
+            f"{record.user_id}.{record.created_at}.{record.session_id}"
+            f".{self.generation}.{self.chain}.{self.secret}"
+        )
 
 
 def start_session(user_id: str, *, refreshable: bool = True) -> StartedSession:
-    """A new session of the user: an id, and for /api logins a refresh token secret."""
+    """A new session of the user: an id, and for /api logins a refresh token secret and
+    the session's chain secret."""
     secret = secrets.token_urlsafe(_SECRET_BYTES) if refreshable else None
+    chain = secrets.token_urlsafe(_SECRET_BYTES) if refreshable else None
     record = session_records.NewSession(
         session_id=secrets.token_urlsafe(16),
         user_id=user_id,
         created_at=session_records.now_microseconds(),
         refresh_hash=session_records.refresh_hash(secret) if secret else None,
+        chain_hash=session_records.refresh_hash(chain) if chain else None,
     )
-    return StartedSession(record, secret)
+    return StartedSession(record, secret, chain)
 
 
 def session_tokens(session: StartedSession) -> dict[str, Any]:
@@ -72,15 +86,22 @@ def token_refresh(request: RefreshInput) -> Success:
     match = _REFRESH_TOKEN.fullmatch(request.refresh_token)
     if match is None:
         raise ApiError(ErrorCode.INVALID_REFRESH_TOKEN)
-    user_id, created_at, session_id, secret = match.groups()
+    user_id, created_at, session_id, generation, chain, secret = match.groups()
+    presented = session_records.PresentedToken(
+        user_id=user_id,
+        session_id=session_id,
+        created_at=int(created_at),
+        secret_hash=session_records.refresh_hash(secret),
+        generation=None if generation is None else int(generation),
+        chain_hash=None if chain is None else session_records.refresh_hash(chain),
+    )
     replacement = secrets.token_urlsafe(_SECRET_BYTES)
+    next_chain = chain or secrets.token_urlsafe(_SECRET_BYTES)  # a chain starts, if none
     try:
         session_records.rotate_session(
-            user_id=user_id,
-            session_id=session_id,
-            created_at=int(created_at),
-            presented=session_records.refresh_hash(secret),
+            presented,
             replacement=session_records.refresh_hash(replacement),
+            chain_hash=session_records.refresh_hash(next_chain),
         )
     except session_records.ReuseDetectedError:
         # A second request, only now: a rotated token came back, so it may be stolen.
@@ -91,9 +112,10 @@ def token_refresh(request: RefreshInput) -> Success:
     except session_records.RefreshRefusedError:
         raise ApiError(ErrorCode.INVALID_REFRESH_TOKEN) from None
     record = session_records.NewSession(session_id, user_id, int(created_at), None)
+    next_generation = 1 if presented.generation is None else presented.generation + 1
     return Success(
         message="Access token refreshed successfully.",
-        data=session_tokens(StartedSession(record, replacement)),
+        data=session_tokens(StartedSession(record, replacement, next_chain, next_generation)),
     )
 
 

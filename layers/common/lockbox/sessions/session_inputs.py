@@ -40,9 +40,7 @@ class LogoutInput:
 
 
 def check_all(value: object) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
+    if not isinstance(value, bool):  # null included: only a JSON boolean
         raise RuleViolation(ErrorCode.INVALID_REQUEST, "all must be true or false.")
     return value
 
@@ -58,8 +56,10 @@ def logout_input(event: ApiEvent) -> LogoutInput:
     if not has_body(event):
         return LogoutInput(caller, everywhere=False)
     body = json_body(event)
+    if "all" not in body:
+        return LogoutInput(caller, everywhere=False)
     try:
-        everywhere = check_all(body.get("all"))
+        everywhere = check_all(body["all"])
     except RuleViolation as violation:
         raise ApiError(violation.code, [Detail("all", violation.reason)]) from None
     return LogoutInput(caller, everywhere=everywhere)

@@ -2,9 +2,15 @@
 
 A session is one item, `SESSION#<sid>`:
 - `user_id`, `created_at` (Unix microseconds, never changes);
-- `current_hash` / `previous_hash`: SHA-256 of the current refresh token and of the one
-  it replaced, `rotated_at` (Unix milliseconds) when that happened, and
+- `current_hash` / `previous_hash`: SHA-256 of the current refresh token's secret and of
+  the one it replaced, `rotated_at` (Unix milliseconds) when that happened, and
   `refresh_expires_at` (Unix seconds) until which the current one may be used;
+- `chain_hash`: SHA-256 of the session's chain secret, which every refresh token of the
+  session carries, and `generation`, the number of rotations so far, which each token
+  carries too. A token of an earlier generation with the session's chain secret was
+  issued by this session and has been rotated, however long ago: it ends the session.
+  Someone who never held a token of the session cannot know its chain secret, so a
+  made-up token never ends a session, and no hash of any earlier token is kept;
 - `ended` once it was ended (logout, reuse detected);
 - `expires_at`: the table's TTL attribute, so dead sessions remove themselves.
 Sessions of the /users flavour carry no refresh token hash: they cannot be refreshed.
@@ -20,6 +26,7 @@ profile in one TransactGetItems.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,11 +40,17 @@ from lockbox.signing.tokens import TOKEN_LIFETIME_SECONDS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
+        TransactGetItemTypeDef,
         TransactWriteItemTypeDef,
     )
 
 # Two tabs refreshing with one token at once: the loser is refused, the session lives.
 REUSE_GRACE_MILLISECONDS = 10_000
+# The profile's condition that it has not ended the session `:sid` created at `:created`.
+SPARES_SESSION = (
+    "(attribute_not_exists(sessions_valid_after) OR sessions_valid_after < :created"
+    " OR spared_session = :sid)"
+)
 # A session item outlives its last token by this much before TTL removes it, so that a
 # rotated token presented late is still recognized (and ends nothing: it is already dead).
 _TTL_MARGIN_SECONDS = 86_400
@@ -58,6 +71,7 @@ class NewSession:
     user_id: str
     created_at: int  # Unix microseconds
     refresh_hash: str | None  # None: a /users session, never refreshed
+    chain_hash: str | None = None  # with refresh_hash: the hash of its chain secret
 
 
 def put_session(session: NewSession) -> TransactWriteItemTypeDef:
@@ -72,6 +86,9 @@ def put_session(session: NewSession) -> TransactWriteItemTypeDef:
     if session.refresh_hash is not None:
         refresh_expires_at = int(now) + get_settings().refresh_token_lifetime
         item["current_hash"] = {"S": session.refresh_hash}
+        if session.chain_hash is not None:
+            item["chain_hash"] = {"S": session.chain_hash}
+            item["generation"] = {"N": "0"}
         item["refresh_expires_at"] = {"N": str(refresh_expires_at)}
         last_use = max(last_use, refresh_expires_at)
     item["expires_at"] = {"N": str(int(last_use) + _TTL_MARGIN_SECONDS)}
@@ -92,18 +109,48 @@ class ReuseDetectedError(RefreshRefusedError):
     """A rotated refresh token came back after the grace window: the session must end."""
 
 
-def rotate_session(
-    *, user_id: str, session_id: str, created_at: int, presented: str, replacement: str
-) -> None:
-    """Replace the session's current refresh token hash `presented` by `replacement`.
+@dataclass(frozen=True, slots=True)
+class PresentedToken:
+    """What a refresh token names and proves, hashed: its session, and its place in the
+    session's chain (`generation` and `chain_hash` are None for a token of the format
+    before chains, which carries neither)."""
 
-    One TransactWriteItems: the session's rotation, conditional on `presented` being its
-    current hash, on the session not being ended or expired, and (a ConditionCheck) on the
-    profile not having ended every session since this one began. Of any number of
-    simultaneous rotations with one token exactly one wins. Raises ReuseDetectedError when
-    `presented` is the previous hash and was rotated more than the grace window ago,
+    user_id: str
+    session_id: str
+    created_at: int
+    secret_hash: str
+    generation: int | None
+    chain_hash: str | None
+
+
+def rotate_session(presented: PresentedToken, *, replacement: str, chain_hash: str) -> None:
+    """Replace the session's current refresh token hash by `replacement`, the hash of the
+    secret of generation `presented.generation + 1`, whose chain secret hashes to
+    `chain_hash` (the presented one's; a fresh one for a token of the format before chains).
+
+    One TransactWriteItems: the session's rotation, conditional on the presented token
+    being its current one (secret, chain and generation), on the session not being ended
+    or expired, and (a ConditionCheck) on the profile not having ended every session since
+    this one began. Of any number of simultaneous rotations with one token exactly one
+    wins. Raises ReuseDetectedError when the presented token was rotated (any earlier
+    generation of the chain, except the last one within the grace window),
     RefreshRefusedError for every other refusal.
     """
+    user_id, session_id, created_at = (
+        presented.user_id,
+        presented.session_id,
+        presented.created_at,
+    )
+    if presented.generation is None:  # the format before chains: the chain starts now
+        chain_condition, chain_values = "attribute_not_exists(chain_hash)", {}
+        next_generation = 1
+    else:
+        chain_condition = "chain_hash = :chain AND generation = :generation"
+        chain_values = {
+            ":chain": {"S": chain_hash},
+            ":generation": {"N": str(presented.generation)},
+        }
+        next_generation = presented.generation + 1
     settings = get_settings()
     now = time.time()
     refresh_expires_at = int(now) + settings.refresh_token_lifetime
@@ -112,10 +159,7 @@ def rotate_session(
             "ConditionCheck": {
                 "TableName": settings.users_table,
                 "Key": {"pk": {"S": user_pk(user_id)}},
-                "ConditionExpression": (
-                    "attribute_exists(pk) AND (attribute_not_exists(sessions_valid_after)"
-                    " OR sessions_valid_after < :created OR spared_session = :sid)"
-                ),
+                "ConditionExpression": f"attribute_exists(pk) AND {SPARES_SESSION}",
                 "ExpressionAttributeValues": {
                     ":created": {"N": str(created_at)},
                     ":sid": {"S": session_id},
@@ -129,16 +173,20 @@ def rotate_session(
                 "UpdateExpression": (
                     "SET previous_hash = current_hash, current_hash = :replacement,"
                     " rotated_at = :now_ms, refresh_expires_at = :refresh_expires_at,"
-                    " expires_at = :expires_at"
+                    " expires_at = :expires_at, chain_hash = :next_chain,"
+                    " generation = :next_generation"
                 ),
                 "ConditionExpression": (
                     "user_id = :user_id AND created_at = :created"
                     " AND current_hash = :presented AND attribute_not_exists(ended)"
-                    " AND refresh_expires_at > :now"
+                    f" AND refresh_expires_at > :now AND {chain_condition}"
                 ),
                 "ExpressionAttributeValues": {
+                    **chain_values,
+                    ":next_chain": {"S": chain_hash},
+                    ":next_generation": {"N": str(next_generation)},
                     ":replacement": {"S": replacement},
-                    ":presented": {"S": presented},
+                    ":presented": {"S": presented.secret_hash},
                     ":user_id": {"S": user_id},
                     ":created": {"N": str(created_at)},
                     ":now": {"N": str(int(now))},
@@ -169,15 +217,34 @@ def rotate_session(
         raise RefreshRefusedError(",".join(codes)) from None
 
 
-def _judge_refusal(reasons: list[Any], presented: str, now: float) -> None:
+def _judge_refusal(reasons: list[Any], presented: PresentedToken, now: float) -> None:
+    """A refused rotation: was the token presented one this session issued and rotated?
+
+    The session's item as it was (ALL_OLD) says. A token of an earlier generation with the
+    session's chain secret was rotated: it ends the session, unless it is the one rotated
+    last (its secret is the previous hash) and came within the grace window. A token of
+    the format before chains is judged by the previous hash alone.
+    """
     session_reason = reasons[1] if len(reasons) > 1 else {}
     old = session_reason.get("Item") or {}
-    if dynamodb.is_condition_reason(session_reason) and old:
-        reused = old.get("previous_hash", {}).get("S") == presented
-        rotated_at = int(old.get("rotated_at", {}).get("N", "0"))
-        if reused and now * 1000 - rotated_at > REUSE_GRACE_MILLISECONDS:
+    if not (dynamodb.is_condition_reason(session_reason) and old):
+        raise RefreshRefusedError("ConditionalCheckFailed")
+    last_rotated = old.get("previous_hash", {}).get("S") == presented.secret_hash
+    rotated_at = int(old.get("rotated_at", {}).get("N", "0"))
+    within_grace = now * 1000 - rotated_at <= REUSE_GRACE_MILLISECONDS
+    if presented.generation is None:
+        if last_rotated and not within_grace:
             raise ReuseDetectedError
-    raise RefreshRefusedError("ConditionalCheckFailed")
+        raise RefreshRefusedError("ConditionalCheckFailed")
+    stored_chain = old.get("chain_hash", {}).get("S")
+    if stored_chain is None or not hmac.compare_digest(stored_chain, presented.chain_hash or ""):
+        raise RefreshRefusedError("ConditionalCheckFailed")  # not a token of this session
+    generation = int(old.get("generation", {}).get("N", "0"))
+    if presented.generation >= generation:
+        raise RefreshRefusedError("ConditionalCheckFailed")  # not rotated (or never issued)
+    if presented.generation == generation - 1 and last_rotated and within_grace:
+        raise RefreshRefusedError("ConditionalCheckFailed")  # two tabs racing
+    raise ReuseDetectedError
 
 
 def end_session(session_id: str, user_id: str) -> None:
@@ -210,22 +277,48 @@ def end_all_sessions(user_id: str) -> None:
             raise
 
 
+def session_get(session_id: str) -> TransactGetItemTypeDef:
+    """The Get of a session's item for a TransactGetItems with its user's profile."""
+    return {
+        "Get": {
+            "TableName": get_settings().users_table,
+            "Key": {"pk": {"S": session_pk(session_id)}},
+            "ProjectionExpression": "user_id, created_at, ended, expires_at",
+        }
+    }
+
+
+def alive_since(
+    session: dict[str, Any] | None,
+    profile: dict[str, Any] | None,
+    user_id: str,
+    session_id: str,
+) -> int | None:
+    """The session's `created_at` if it is alive (read with its user's profile, which
+    must still be there and must not have ended it), None if it is not."""
+    if not session or not profile:
+        return None
+    if session.get("user_id", {}).get("S") != user_id or "ended" in session:
+        return None
+    if int(session.get("expires_at", {}).get("N", "0")) <= time.time():
+        return None  # past its TTL, not yet removed
+    created_at = int(session["created_at"]["N"])
+    valid_after = profile.get("sessions_valid_after", {}).get("N")
+    if valid_after is None or created_at > int(valid_after):
+        return created_at
+    spared = profile.get("spared_session", {}).get("S") == session_id
+    return created_at if spared else None
+
+
 def session_is_alive(user_id: str, session_id: str) -> bool:
     """Whether the session exists, belongs to the user, has not ended, and the user's
     profile (still there) has not ended it: one TransactGetItems of both items."""
-    table = get_settings().users_table
     response = dynamodb.transact_get(
         [
+            session_get(session_id),
             {
                 "Get": {
-                    "TableName": table,
-                    "Key": {"pk": {"S": session_pk(session_id)}},
-                    "ProjectionExpression": "user_id, created_at, ended, expires_at",
-                }
-            },
-            {
-                "Get": {
-                    "TableName": table,
+                    "TableName": get_settings().users_table,
                     "Key": {"pk": {"S": user_pk(user_id)}},
                     "ProjectionExpression": "pk, sessions_valid_after, spared_session",
                 }
@@ -233,13 +326,23 @@ def session_is_alive(user_id: str, session_id: str) -> bool:
         ]
     )
     session, profile = (entry.get("Item") for entry in response["Responses"])
-    if not session or not profile:
-        return False
-    if session.get("user_id", {}).get("S") != user_id or "ended" in session:
-        return False
-    if int(session.get("expires_at", {}).get("N", "0")) <= time.time():
-        return False  # past its TTL, not yet removed
-    valid_after = profile.get("sessions_valid_after", {}).get("N")
-    if valid_after is None or int(session["created_at"]["N"]) > int(valid_after):
-        return True
-    return bool(profile.get("spared_session", {}).get("S") == session_id)
+    return alive_since(session, profile, user_id, session_id) is not None
+
+
+def still_alive(user_id: str, session_id: str, created_at: int) -> TransactWriteItemTypeDef:
+    """A ConditionCheck, for a transaction of the session's own call, that the session has
+    not ended since it was read (the profile's side is the write's own condition:
+    `spares_session`)."""
+    return {
+        "ConditionCheck": {
+            "TableName": get_settings().users_table,
+            "Key": {"pk": {"S": session_pk(session_id)}},
+            "ConditionExpression": (
+                "user_id = :user_id AND created_at = :created AND attribute_not_exists(ended)"
+            ),
+            "ExpressionAttributeValues": {
+                ":user_id": {"S": user_id},
+                ":created": {"N": str(created_at)},
+            },
+        }
+    }

@@ -20,6 +20,7 @@ through the extension: there is no other system to set it in (setSecret does not
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,13 @@ CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
 # HS256 needs a key of at least the hash's 256 bits (RFC 7518, section 3.2).
 MIN_KEY_LENGTH = 32
+PREVIOUS = "AWSPREVIOUS"
+# Verifiers accept the current and the previous key; a signer may sign with a key up to its
+# cache age late (SigningKeyCacheSeconds, at most 3600 s, plus the extension's 300 s), and
+# the token it signs lives an hour. A rotation sooner than that after the one before could
+# drop a key that signed a valid token (or that a container still signs with), so it is
+# refused: the key stays current, and the next scheduled rotation makes the change.
+MIN_SECONDS_BETWEEN_ROTATIONS = 3 * 3600
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 # The user guide lists the Step values as create_secret, ...; AWS's rotation templates and
 # moto send createSecret, ...: both are accepted.
@@ -91,19 +99,43 @@ def rotate_signing_key(
 
 
 def create_secret(client: SecretsManagerClient, secret_id: str, token: str) -> None:
-    """A new random key as the pending version (unless a retry finds it already there)."""
+    """A new random key as the pending version (unless a retry finds it already there);
+    refused while the previous rotation is less than MIN_SECONDS_BETWEEN_ROTATIONS old."""
     client.get_secret_value(SecretId=secret_id, VersionStage=CURRENT)  # the secret works
     try:
         client.get_secret_value(SecretId=secret_id, VersionId=token, VersionStage=PENDING)
         return
     except client.exceptions.ResourceNotFoundException:
         pass
+    _refuse_if_too_soon(client, secret_id)
     client.put_secret_value(
         SecretId=secret_id,
         ClientRequestToken=token,
         SecretString=new_signing_key(),
         VersionStages=[PENDING],
     )
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _refuse_if_too_soon(client: SecretsManagerClient, secret_id: str) -> None:
+    """The current version was made by the last rotation when a previous version exists
+    (before the first rotation, the one key is the only key any container can sign with)."""
+    versions = client.list_secret_version_ids(SecretId=secret_id).get("Versions", [])
+    stages = {stage for version in versions for stage in version.get("VersionStages", [])}
+    if PREVIOUS not in stages:
+        return
+    for version in versions:
+        created = version.get("CreatedDate")
+        if CURRENT in version.get("VersionStages", []) and created is not None:
+            age = _now() - created.timestamp()
+            if age < MIN_SECONDS_BETWEEN_ROTATIONS:
+                raise RotationError(
+                    f"the last rotation was {int(age)} s ago: rotations must be at least "
+                    f"{MIN_SECONDS_BETWEEN_ROTATIONS} s apart"
+                )
 
 
 def set_secret(client: SecretsManagerClient, secret_id: str, token: str) -> None:

@@ -69,6 +69,12 @@ def signing_key() -> SigningKey:
         return _key_set(time.monotonic()).current
 
 
+def verification_keys() -> list[SigningKey]:
+    """The keys that verify: the current one and the previous one (if any), from the cache."""
+    with _lock:
+        return list(_key_set(time.monotonic()).accepted.values())
+
+
 def verification_key(kid: str) -> SigningKey | None:
     """The key named kid if it is the current or the previous one; None for any other."""
     with _lock:
