@@ -5,7 +5,6 @@ input rules of logout, If-Match and login names."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections import Counter
@@ -18,42 +17,11 @@ import pytest
 
 from lockbox.core.errors import ErrorCode
 from lockbox.sessions import session_records
-from tests.handlers.calls import (
-    USER,
-    as_caller,
-    authorized,
-    call,
-    delete_account_handler,
-    delete_handler,
-    error,
-    event_for_key,
-    get_handler,
-    list_handler,
-    load_event,
-    logout_handler,
-    password_handler,
-    refresh_handler,
-    register,
-    store_handler,
-    token,
-    with_body,
-    with_user,
-)
-
-
-def log_in(context: Any, password: str = USER["password"]) -> dict[str, Any]:
-    status, body = token(context, USER["username"], password)
-    assert status == 200, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
-def refresh(context: Any, refresh_token: object) -> tuple[int, dict[str, Any]]:
-    return call(
-        refresh_handler,
-        with_body("token_refresh_success", {"refresh_token": refresh_token}),
-        context,
-    )
+from lockbox_local.events import load_event
+from tests.handlers.accounts import USER
+from tests.handlers.calls import answer, call, error, handler, with_body, with_user
+from tests.handlers.items import ALICE, event_for_key
+from tests.handlers.sessions import as_caller, authorized, log_in, refresh, token
 
 
 def refreshed(context: Any, refresh_token: str) -> dict[str, Any]:
@@ -68,13 +36,6 @@ def session_of(data: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def account(aws_tables: Any, lambda_context: Any) -> str:
-    status, body = register(lambda_context)
-    assert status == 200
-    return str(body["data"]["user_id"])
-
-
-@pytest.fixture
 def no_grace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(session_records, "REUSE_GRACE_MILLISECONDS", 0)
 
@@ -82,7 +43,7 @@ def no_grace(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- reuse detection over the whole chain -------------------------------------------------
 
 
-@pytest.mark.usefixtures("account", "no_grace")
+@pytest.mark.usefixtures("user_id", "no_grace")
 def test_a_token_rotated_two_rotations_ago_ends_the_session(lambda_context: Any) -> None:
     """Given a thief who refreshed twice with a stolen token, the victim's original token
     (rotated two rotations ago) ends the whole session: the thief's tokens die too."""
@@ -96,7 +57,7 @@ def test_a_token_rotated_two_rotations_ago_ends_the_session(lambda_context: Any)
     assert authorized(lambda_context, third["access_token"]) is None
 
 
-@pytest.mark.usefixtures("account", "no_grace")
+@pytest.mark.usefixtures("user_id", "no_grace")
 @pytest.mark.parametrize("rotations", [3, 5])
 def test_any_earlier_token_of_a_long_chain_ends_the_session(
     lambda_context: Any, rotations: int
@@ -111,7 +72,7 @@ def test_any_earlier_token_of_a_long_chain_ends_the_session(
     assert refresh(lambda_context, chain[-1]["refresh_token"])[0] == 401
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 def test_the_last_rotated_token_within_the_grace_window_spares_the_session(
     lambda_context: Any,
 ) -> None:
@@ -124,7 +85,7 @@ def test_the_last_rotated_token_within_the_grace_window_spares_the_session(
     assert refreshed(lambda_context, third["refresh_token"])["refresh_token"]
 
 
-@pytest.mark.usefixtures("account", "no_grace")
+@pytest.mark.usefixtures("user_id", "no_grace")
 def test_made_up_tokens_never_end_a_session(lambda_context: Any) -> None:
     """Given tokens that name a live session but were never issued (another secret, another
     chain secret, a changed generation), each is refused and the session lives."""
@@ -148,7 +109,7 @@ def test_made_up_tokens_never_end_a_session(lambda_context: Any) -> None:
     assert refreshed(lambda_context, third["refresh_token"])["refresh_token"]
 
 
-@pytest.mark.usefixtures("account", "no_grace")
+@pytest.mark.usefixtures("user_id", "no_grace")
 def test_a_stale_token_costs_two_requests_and_a_refresh_one(
     lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
@@ -172,15 +133,15 @@ def change_password(
 ) -> tuple[int, dict[str, Any]]:
     body = {"current_password": current, "new_password": new}
     event = as_caller("change_password_success", access_token, context, body)
-    return call(password_handler, event, context)
+    return call(handler("change_password"), event, context)
 
 
 def delete_account(context: Any, access_token: str, password: str) -> tuple[int, dict[str, Any]]:
     event = as_caller("delete_account_success", access_token, context, {"password": password})
-    return call(delete_account_handler, event, context)
+    return call(handler("delete_account"), event, context)
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 @pytest.mark.parametrize("check", ["password", "delete"])
 def test_password_checks_behind_a_token_count_in_the_names_lockout(
     lambda_context: Any, check: str
@@ -201,8 +162,8 @@ def test_password_checks_behind_a_token_count_in_the_names_lockout(
     name = "change_password_success" if check == "password" else "delete_account_success"
     body = event_body if check == "password" else {"password": USER["password"]}
     event = as_caller(name, access_token, lambda_context, body)
-    handler = password_handler if check == "password" else delete_account_handler
-    response = handler(event, lambda_context)
+    function = handler("change_password" if check == "password" else "delete_account")
+    response = function(event, lambda_context)
     assert response["statusCode"] == 429
     assert int(response["headers"]["Retry-After"]) >= 1
     assert token(lambda_context, USER["username"], USER["password"]) == error(
@@ -210,7 +171,7 @@ def test_password_checks_behind_a_token_count_in_the_names_lockout(
     )
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 def test_a_right_password_behind_a_token_clears_the_count(lambda_context: Any) -> None:
     access_token = log_in(lambda_context)["access_token"]
     for _ in range(4):
@@ -223,7 +184,7 @@ def test_a_right_password_behind_a_token_clears_the_count(lambda_context: Any) -
     assert token(lambda_context, USER["username"], "another_pw_42")[0] == 200
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 def test_password_change_and_deletion_make_three_requests(
     lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
@@ -236,14 +197,14 @@ def test_password_change_and_deletion_make_three_requests(
     )
     three = {"TransactGetItems": 1, "UpdateItem": 1, "TransactWriteItems": 1}
     dynamodb_requests.clear()
-    assert call(password_handler, change, lambda_context)[0] == 200
+    assert call(handler("change_password"), change, lambda_context)[0] == 200
     assert dict(dynamodb_requests) == three
     dynamodb_requests.clear()
-    assert call(delete_account_handler, delete, lambda_context)[0] == 200
+    assert call(handler("delete_account"), delete, lambda_context)[0] == 200
     assert dict(dynamodb_requests) == three
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 def test_every_name_counts_whatever_its_length(lambda_context: Any) -> None:
     long_name = "x" * 300 + "@example.com"
     for _ in range(5):
@@ -252,7 +213,7 @@ def test_every_name_counts_whatever_its_length(lambda_context: Any) -> None:
     assert token(lambda_context, "y" * 300, "wrong-password")[0] == 401  # another name
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 def test_a_reset_can_clear_a_strangers_lockout(lambda_context: Any) -> None:
     """What a password reset calls: the name's count and lockout are gone at once."""
     from lockbox.sessions import attempt_records
@@ -274,7 +235,7 @@ def test_a_reset_can_clear_a_strangers_lockout(lambda_context: Any) -> None:
 # --- ended sessions never come back --------------------------------------------------------
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 def test_an_ended_session_cannot_change_the_password_nor_come_back(
     lambda_context: Any,
 ) -> None:
@@ -290,16 +251,18 @@ def test_an_ended_session_cannot_change_the_password_nor_come_back(
         {"current_password": USER["password"], "new_password": "another_pw_42"},
     )
     logout = as_caller("logout_all", other["access_token"], lambda_context)
-    assert call(logout_handler, logout, lambda_context)[0] == 200
+    assert call(handler("logout"), logout, lambda_context)[0] == 200
 
-    assert call(password_handler, cached, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+    assert call(handler("change_password"), cached, lambda_context) == error(
+        ErrorCode.INVALID_TOKEN
+    )
 
     assert refresh(lambda_context, ended["refresh_token"]) == error(ErrorCode.INVALID_REFRESH_TOKEN)
     assert authorized(lambda_context, ended["access_token"]) is None
     assert token(lambda_context, USER["username"], USER["password"])[0] == 200  # unchanged
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 def test_a_session_ended_alone_cannot_change_the_password(lambda_context: Any) -> None:
     mine = log_in(lambda_context)
     cached = as_caller(
@@ -309,13 +272,15 @@ def test_a_session_ended_alone_cannot_change_the_password(lambda_context: Any) -
         {"current_password": USER["password"], "new_password": "another_pw_42"},
     )
     logout = as_caller("logout_success", mine["access_token"], lambda_context)
-    assert call(logout_handler, logout, lambda_context)[0] == 200
+    assert call(handler("logout"), logout, lambda_context)[0] == 200
 
-    assert call(password_handler, cached, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+    assert call(handler("change_password"), cached, lambda_context) == error(
+        ErrorCode.INVALID_TOKEN
+    )
     assert authorized(lambda_context, mine["access_token"]) is None
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 def test_a_password_change_keeps_the_callers_session_only(lambda_context: Any) -> None:
     mine, other = log_in(lambda_context), log_in(lambda_context)
 
@@ -330,7 +295,7 @@ def test_a_password_change_keeps_the_callers_session_only(lambda_context: Any) -
 # --- retried and simultaneous deletions -------------------------------------------------
 
 
-@pytest.mark.usefixtures("account", "atomic_moto")
+@pytest.mark.usefixtures("user_id", "atomic_moto")
 def test_simultaneous_deletions_never_say_the_password_is_wrong(lambda_context: Any) -> None:
     access_token = log_in(lambda_context)["access_token"]
     events = [
@@ -341,7 +306,9 @@ def test_simultaneous_deletions_never_say_the_password_is_wrong(lambda_context: 
     ]
 
     with ThreadPoolExecutor(5) as pool:
-        answers = list(pool.map(lambda e: call(delete_account_handler, e, lambda_context), events))
+        answers = list(
+            pool.map(lambda e: call(handler("delete_account"), e, lambda_context), events)
+        )
 
     codes = sorted(body.get("code", "OK") for _, body in answers)
     assert codes.count("OK") >= 1
@@ -351,7 +318,7 @@ def test_simultaneous_deletions_never_say_the_password_is_wrong(lambda_context: 
             assert (status, body) == error(ErrorCode.INVALID_TOKEN)
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 def test_a_deletion_that_lost_to_another_answers_invalid_token(
     lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -372,22 +339,15 @@ def test_a_deletion_that_lost_to_another_answers_invalid_token(
     def other_deletion_first(account: Any) -> None:
         if not done:
             done.append(True)
-            assert call(delete_account_handler, second, lambda_context)[0] == 200
+            assert call(handler("delete_account"), second, lambda_context)[0] == 200
         real_remove(account)
 
     monkeypatch.setattr(account_records, "remove_account", other_deletion_first)
 
-    assert call(delete_account_handler, first, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+    assert call(handler("delete_account"), first, lambda_context) == error(ErrorCode.INVALID_TOKEN)
 
 
 # --- keys that are not UTF-8 ---------------------------------------------------------------
-
-ALICE = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
-
-
-def raw(handler: Any, event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any]]:
-    response = handler(event, context)
-    return int(response["statusCode"]), json.loads(response["body"])
 
 
 @pytest.mark.usefixtures("no_dynamodb")
@@ -395,17 +355,15 @@ def raw(handler: Any, event: dict[str, Any], context: Any) -> tuple[int, dict[st
 def test_a_replacement_character_in_a_key_is_invalid_key(lambda_context: Any, key: str) -> None:
     """Given a key a gateway decoded from bytes that are not UTF-8 (U+FFFD in their place),
     every call refuses it with INVALID_KEY before DynamoDB is asked."""
-    for name, handler in (
-        ("get_item_success", get_handler),
-        ("delete_item_success", delete_handler),
-    ):
-        status, body = raw(handler, event_for_key(name, key, ALICE), lambda_context)
+    for key_name in ("get_item", "delete_item"):
+        event = event_for_key(f"{key_name}_success", key, ALICE)
+        status, body = answer(handler(key_name), event, lambda_context)
         assert (status, body["code"]) == (400, "INVALID_KEY")
     store = with_user(with_body("store_item_success", {"key": key, "value": 1}), ALICE)
-    assert raw(store_handler, store, lambda_context)[1]["code"] == "INVALID_KEY"
+    assert answer(handler("store_item"), store, lambda_context)[1]["code"] == "INVALID_KEY"
     listing = with_user(load_event("list_items_success"), ALICE)
     listing["queryStringParameters"] = {"prefix": key}
-    status, body = raw(list_handler, listing, lambda_context)
+    status, body = answer(handler("list_items"), listing, lambda_context)
     assert (status, body["code"], body["details"][0]["field"]) == (400, "INVALID_KEY", "prefix")
 
 
@@ -442,12 +400,12 @@ def test_a_cursor_survives_a_key_rotation_and_not_two(
 
     for key in ("a1", "a2", "a3"):
         store = with_user(with_body("store_item_success", {"key": key, "value": 1}), ALICE)
-        assert raw(store_handler, store, lambda_context)[0] == 200
+        assert answer(handler("store_item"), store, lambda_context)[0] == 200
 
     def page(cursor: str | None = None) -> tuple[int, dict[str, Any]]:
         event = with_user(load_event("list_items_success"), ALICE)
         event["queryStringParameters"] = {"limit": "1", **({"cursor": cursor} if cursor else {})}
-        return raw(list_handler, event, lambda_context)
+        return answer(handler("list_items"), event, lambda_context)
 
     before = page()[1]["data"]["cursor"]
     stale_cache = signing_keys._cached
@@ -467,12 +425,12 @@ def test_a_cursor_survives_a_key_rotation_and_not_two(
 # --- small input rules ------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("user_id")
 def test_logout_with_all_null_is_invalid_request(lambda_context: Any) -> None:
     data = log_in(lambda_context)
     event = as_caller("logout_success", data["access_token"], lambda_context, {"all": None})
 
-    status, body = call(logout_handler, event, lambda_context)
+    status, body = call(handler("logout"), event, lambda_context)
 
     assert (status, body["code"], body["details"][0]["field"]) == (400, "INVALID_REQUEST", "all")
     assert authorized(lambda_context, data["access_token"]) is not None  # not logged out
@@ -482,13 +440,13 @@ def test_if_match_over_two_header_lines_counts_every_line(
     aws_tables: Any, lambda_context: Any
 ) -> None:
     store = with_user(with_body("store_item_success", {"key": "k", "value": 1}), ALICE)
-    status = store_handler(store, lambda_context)
+    status = handler("store_item")(store, lambda_context)
     etag = status["headers"]["ETag"]
     event = event_for_key("delete_item_success", "k", ALICE)
     event["headers"]["If-Match"] = '"other"'  # API Gateway's headers: the last line only
     event["multiValueHeaders"]["If-Match"] = [etag, '"other"']
 
-    assert raw(delete_handler, event, lambda_context)[0] == 200
+    assert answer(handler("delete_item"), event, lambda_context)[0] == 200
 
 
 # --- rotations close together ---------------------------------------------------------------
