@@ -151,6 +151,7 @@ validate: $(STAMP)
 	$(BIN)/sam validate --lint --region us-east-1
 	@test -n "$(MAPPED_REGIONS)" || { echo "no regions in the SecretsExtension mapping"; exit 1; }
 	$(BIN)/cfn-lint --regions $(MAPPED_REGIONS) -- template.yaml
+	$(BIN)/cfn-lint -- deploy/apigateway-logging-role.yaml
 
 # The template as CloudFormation receives it (SAM's own translator, offline).
 deploy-checks: $(STAMP)
