@@ -453,6 +453,8 @@ def render(
             "not per call), X-Ray trace retrieval, data transfer out, SNS alarm e-mails, CodeDeploy",
             "(free for Lambda). The users table's stream is read by Lambda's event source mapping",
             "for free; the purge runs only when an account is deleted, not part of this mix.",
+            "The template has no SQS queue and no customer managed KMS key (the secret uses",
+            "aws/secretsmanager: its decryptions are in the Secrets Manager line).",
             "",
             "## Production defaults chosen for cost",
             "",
