@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help venv node java check test lint typecheck validate unit build run e2e clean fuzz load fault bench bench-core \
-  deploy-checks sam-local-env sam-local-secrets rotate-key chromium browser invoke
+  deploy-checks sam-local-env sam-local-secrets rotate-key chromium browser invoke cost
 
 help:
 	@echo "make run        serve the API on http://127.0.0.1:3000 (DynamoDB Local, set up on first use)"
@@ -34,6 +34,7 @@ help:
 	@echo "make invoke FUNCTION=GetItemFunction EVENT=events/get_item_success.json"
 	@echo "               one function on an event file, on make run's DynamoDB Local (no Docker);"
 	@echo "               FUNCTION: logical id or folder (get_item); prints the function's answer"
+	@echo "make cost       the monthly AWS bill at 1 M and 100 M calls, into docs/cost.md"
 	@echo "make fuzz       schemathesis: 1000+ requests from docs/openapi.yaml, no 5xx, nothing undocumented"
 	@echo "make load       locust: 20 users, 5000+ mixed requests, no errors, no lost write"
 	@echo "make fault      DynamoDB Local stopped, restarted, frozen mid-burst and during DELETEs and stores:"
@@ -151,6 +152,7 @@ validate: $(STAMP)
 	$(BIN)/sam validate --lint --region us-east-1
 	@test -n "$(MAPPED_REGIONS)" || { echo "no regions in the SecretsExtension mapping"; exit 1; }
 	$(BIN)/cfn-lint --regions $(MAPPED_REGIONS) -- template.yaml
+	$(BIN)/cfn-lint -- deploy/apigateway-logging-role.yaml
 
 # The template as CloudFormation receives it (SAM's own translator, offline).
 deploy-checks: $(STAMP)
@@ -200,6 +202,11 @@ load: $(STAMP) java $(NODE_STAMP)
 fault: $(STAMP) java $(NODE_STAMP)
 	$(PY) -m bench.fault $(ARGS)
 	$(PY) -m bench.fault_sessions
+
+# The monthly bill of the prod configuration at 1 M and 100 M calls (docs/cost.md), from the
+# template, bench/results.json and bench/prices.toml: seconds, no stack, no network.
+cost: $(STAMP)
+	PYTHONPATH=layers/common:. $(PY) -m bench.cost
 
 # Everything the Performance and Reliability section of the README shows, in one file.
 bench: bench-core load fuzz

@@ -1,7 +1,7 @@
-"""`make bench`: cold start, warm overhead, DynamoDB requests per call, listing pages and
-bcrypt cost, merged with the latest load and fuzz figures into bench/results.json.
+"""`make bench`: cold start, warm overhead, log bytes and DynamoDB requests per call, listing
+pages and bcrypt cost, merged with the latest load and fuzz figures into bench/results.json.
 
-Usage: python -m bench [--deps DIR]   (the Makefile installs DIR with the layer's
+Usage: python -m bench [--deps DIR] [--log-bytes-only]   (the Makefile installs DIR with the layer's
 requirements for this machine, the way `sam build` does for Lambda)
 """
 
@@ -122,6 +122,11 @@ def create_bench_account(user_id: str, username: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--deps", type=Path, default=WORK_DIR / "deps")
+    parser.add_argument(
+        "--log-bytes-only",
+        action="store_true",
+        help="measure only the log bytes per call (the cost model's input), keep the rest",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -141,6 +146,9 @@ def main() -> None:
         os.environ.update(environments["RegisterFunction"])
         os.environ.update({"POWERTOOLS_TRACE_DISABLED": "true", "BCRYPT_COST": "4"})
         access_token = seed_caller()
+        if args.log_bytes_only:
+            update_results({"log_bytes_per_call": warm.log_bytes_per_call(access_token)})
+            return
         prepare = Preparer(access_token)
 
         print("DynamoDB requests per call ...", file=sys.stderr)
@@ -158,6 +166,8 @@ def main() -> None:
         listing_pages = listing.measure(environments["ListItemsFunction"]["ITEMS_TABLE"])
         print("warm overhead ...", file=sys.stderr)
         warm_overhead = warm.measure(access_token)
+        print("log bytes per call ...", file=sys.stderr)
+        log_bytes = warm.log_bytes_per_call(access_token)
     finally:
         services.stop()
 
@@ -168,6 +178,7 @@ def main() -> None:
         {
             "cold_start": cold_start,
             "warm_overhead_us": warm_overhead,
+            "log_bytes_per_call": log_bytes,
             "dynamodb_requests_per_call": requests,
             "listing": listing_pages,
             "bcrypt_ms": bcrypt_cost.measure(configured_cost),

@@ -18,12 +18,13 @@ import time
 from contextlib import redirect_stdout
 from typing import Any
 
-from bench.common import FUNCTIONS, TOKEN_PLACEHOLDER, bench_context
+from bench.common import FUNCTIONS, TOKEN_PLACEHOLDER, BenchFunction, bench_context
 from lockbox_local.events import load_event
 
 WARMUP_CALLS = 300
 BATCHES = 7
 CALLS_PER_BATCH = 500
+LOG_CALLS = 50
 _STORED_VALUE = '{"text":"buy milk","tags":["home","errands"],"done":false}'
 _ETAG = "5f0c3b1e8d4a4c6b9e2f7a1d5c3b8e60"
 # A page as full as the listing event asks (limit 2) with more to follow: a cursor is signed.
@@ -108,6 +109,44 @@ def _install_fakes() -> None:
         setattr(module, name, replacement)
 
 
+def _bench_event(function: BenchFunction, access_token: str) -> dict[str, Any]:
+    event = load_event(function.event)
+    if event.get("authorizationToken") == f"Bearer {TOKEN_PLACEHOLDER}":
+        event["authorizationToken"] = f"Bearer {access_token}"
+    if function.name == "token_refresh":  # a well-formed token: the fake rotates anything
+        fake_token = f"{_SESSION_USER}.1795340234000000.{'s' * 22}.{'r' * 43}"
+        event["body"] = json.dumps({"refresh_token": fake_token})
+    return event
+
+
+def log_bytes_per_call(access_token: str) -> dict[str, float]:
+    """Bytes each warm call writes to its log (the logger's JSON lines and the EMF metric
+    lines), by function name: what CloudWatch Logs ingests from the code, before Lambda's
+    own platform lines."""
+    _install_fakes()
+    from lockbox.core.observability import logger
+
+    handler_stream = logger.registered_handler
+    assert isinstance(handler_stream, logging.StreamHandler)
+    context = bench_context()
+    results: dict[str, float] = {}
+    for function in FUNCTIONS:
+        handler = importlib.import_module(function.module).lambda_handler
+        event = _bench_event(function, access_token)
+        sink = io.StringIO()
+        with redirect_stdout(io.StringIO()):  # the first call's one-time warnings
+            handler(event, context)
+        previous = handler_stream.setStream(sink)
+        try:
+            with redirect_stdout(sink):
+                for _ in range(LOG_CALLS):
+                    handler(event, context)
+        finally:
+            handler_stream.setStream(previous)
+        results[function.name] = round(len(sink.getvalue().encode()) / LOG_CALLS, 1)
+    return results
+
+
 def measure(access_token: str) -> dict[str, float]:
     """Median microseconds per warm call, by function name."""
     _install_fakes()
@@ -116,12 +155,7 @@ def measure(access_token: str) -> dict[str, float]:
     context = bench_context()
     for function in FUNCTIONS:
         handler = importlib.import_module(function.module).lambda_handler
-        event = load_event(function.event)
-        if event.get("authorizationToken") == f"Bearer {TOKEN_PLACEHOLDER}":
-            event["authorizationToken"] = f"Bearer {access_token}"
-        if function.name == "token_refresh":  # a well-formed token: the fake rotates anything
-            fake_token = f"{_SESSION_USER}.1795340234000000.{'s' * 22}.{'r' * 43}"
-            event["body"] = json.dumps({"refresh_token": fake_token})
+        event = _bench_event(function, access_token)
         sink = io.StringIO()
         with redirect_stdout(sink):  # metrics are flushed to stdout as EMF lines
             for _ in range(WARMUP_CALLS):

@@ -51,7 +51,8 @@ def _function_id(function_arn: Any, name: str) -> str:
             target = function_arn["Fn::GetAtt"]
             return str(target.split(".")[0] if isinstance(target, str) else target[0])
         if "Ref" in function_arn:
-            return str(function_arn["Ref"])
+            # !Ref AuthorizerFunction.Alias names the function's published alias (AutoPublishAlias).
+            return str(function_arn["Ref"]).split(".")[0]
     raise TemplateError(f"authorizer {name}: FunctionArn must name a function of this template")
 
 

@@ -47,16 +47,8 @@ def packaged_template() -> dict[str, Any]:
 
 @cache
 def transformed() -> dict[str, Any]:
-    """The CloudFormation template SAM produces from template.yaml."""
-    # The region only names things (ARNs, pseudo parameters): a session makes no call.
-    session = boto3.session.Session(region_name=REGION)
-    translator = Translator(
-        managed_policy_map=None, sam_parser=Parser(), plugins=[], boto_session=session
-    )
-    output: dict[str, Any] = translator.translate(
-        sam_template=packaged_template(), parameter_values={}, get_managed_policy_map=dict
-    )
-    return output
+    """The CloudFormation template SAM produces from template.yaml (parameter defaults)."""
+    return transformed_with({})
 
 
 def resources(resource_type: str) -> dict[str, dict[str, Any]]:
@@ -126,3 +118,19 @@ class Evaluator:
         if isinstance(value, list):
             return [item for item in map(self.evaluate, value) if item is not NO_VALUE]
         return value
+
+
+def transformed_with(parameters: Mapping[str, str]) -> dict[str, Any]:
+    """The transform given parameter values, as CloudFormation passes a deploy's values to
+    SAM's transform (it resolves some of them, e.g. in DeploymentPreference, there)."""
+    # The region only names things (ARNs, pseudo parameters): a session makes no call.
+    session = boto3.session.Session(region_name=REGION)
+    translator = Translator(
+        managed_policy_map=None, sam_parser=Parser(), plugins=[], boto_session=session
+    )
+    output: dict[str, Any] = translator.translate(
+        sam_template=packaged_template(),
+        parameter_values=dict(parameters),
+        get_managed_policy_map=dict,
+    )
+    return output

@@ -211,7 +211,10 @@ def test_tables_are_retained() -> None:
 
 def test_functions_log_json() -> None:
     for logical_id, function in resources("AWS::Lambda::Function").items():
-        assert function["Properties"]["LoggingConfig"] == {"LogFormat": "JSON"}, logical_id
+        assert function["Properties"]["LoggingConfig"] == {
+            "LogFormat": "JSON",
+            "SystemLogLevel": "WARN",  # no platform.start/report lines on every invocation
+        }, logical_id
 
 
 def test_bcrypt_functions_are_sized_by_parameter() -> None:
@@ -296,16 +299,13 @@ def test_dashboard_body_is_json_once_substituted() -> None:
     assert len(json.loads(text)["widgets"]) >= 5
 
 
-@pytest.mark.parametrize(
-    ("setting", "logs", "creates_role"),
-    [("off", False, False), ("existing-role", True, False), ("create-role", True, True)],
-)
-def test_access_logs_follow_the_parameter(setting: str, logs: bool, creates_role: bool) -> None:
+@pytest.mark.parametrize(("setting", "logs"), [("off", False), ("existing-role", True)])
+def test_access_logs_follow_the_parameter(setting: str, logs: bool) -> None:
     (stage,) = resources("AWS::ApiGateway::Stage").values()
     evaluator = Evaluator(transformed(), "us-east-1", {"ApiAccessLogs": setting})
     access_log = evaluator.evaluate(stage["Properties"]["AccessLogSetting"])
 
-    assert evaluator.condition("CreateApiGatewayAccountRole") is creates_role
+    assert evaluator.condition("AccessLogsEnabled") is logs
     if not logs:
         assert access_log is NO_VALUE
         return
@@ -317,12 +317,10 @@ def test_access_logs_follow_the_parameter(setting: str, logs: bool, creates_role
     assert {"requestId", "ip", "status", "resourcePath", "responseLatency"} <= set(fields)
 
 
-def test_access_log_resources_are_conditional() -> None:
+def test_access_log_group_is_conditional_and_off_by_default() -> None:
     template = transformed()["Resources"]
 
     assert template["ApiAccessLogGroup"]["Condition"] == "AccessLogsEnabled"
-    assert template["ApiGatewayAccount"]["Condition"] == "CreateApiGatewayAccountRole"
-    assert template["ApiGatewayCloudWatchRole"]["Condition"] == "CreateApiGatewayAccountRole"
     assert sam_template()["Parameters"]["ApiAccessLogs"]["Default"] == "off"
 
 
