@@ -14,9 +14,9 @@ REQUEST_BUDGETS = {
     "users_login": 2,
     "change_password": 2,  # read the profile; one transaction
     "delete_account": 2,
-    # Per page of the purge: a Query, a BatchWriteItem per 25 keys; the bench event's user
-    # has one key, so a page, its delete and the empty page that ends it.
-    "purge_items": 3,
+    # The purge's recheck marker (a PutItem), then per page a Query and a BatchWriteItem per
+    # 25 keys; the bench event's user has one key, so a page, its delete and the empty page.
+    "purge_items": 4,
 }
 
 

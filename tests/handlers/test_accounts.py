@@ -215,12 +215,14 @@ def recheck_marker(client: Any, owner: str) -> dict[str, Any] | None:
 
 
 def test_purge_leaves_a_recheck_marker_expiring_after_the_authorizer_cache(
-    aws_tables: Any, lambda_context: Any
+    aws_tables: Any, lambda_context: Any, dynamodb_requests: Counter[str]
 ) -> None:
     """Given a removed profile, the purge writes PURGE#<user_id>, whose expires_at (TTL) is
-    AuthorizerCacheTtl + ErasureRecheckMargin (60 + 60 by default) from now."""
+    AuthorizerCacheTtl + ErasureRecheckMargin (60 + 60 by default) from now: one PutItem
+    besides the pages (a Query, its BatchWriteItem, the empty Query that ends it)."""
     store_keys(aws_tables, "gone-user", 3)
     before = int(time.time())
+    dynamodb_requests.clear()
 
     answer = handler("purge_items")(removed_profile_record("gone-user"), lambda_context)
 
@@ -230,6 +232,7 @@ def test_purge_leaves_a_recheck_marker_expiring_after_the_authorizer_cache(
     assert marker is not None
     assert marker["user_id"] == {"S": "gone-user"}
     assert before + 120 <= int(marker["expires_at"]["N"]) <= int(time.time()) + 120
+    assert dict(dynamodb_requests) == {"PutItem": 1, "Query": 2, "BatchWriteItem": 1}
 
 
 def test_second_pass_removes_keys_stored_after_the_first(
