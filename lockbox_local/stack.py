@@ -25,6 +25,7 @@ from lockbox_local.server import (
 from lockbox_local.services import LocalServices
 from lockbox_local.streams import StreamPoller, read_stream_sources
 from lockbox_local.template import PROJECT_ROOT, load_template
+from lockbox_local.ttl import ServiceRemovals, TtlSweeper, read_ttl_tables
 from lockbox_local.workers import Workers
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class LocalStack:
         self._function_log: IO[bytes] | None = None
         self._workers: Workers | None = None
         self._streams: StreamPoller | None = None
+        self._ttl: TtlSweeper | None = None
         self._server: HttpServer | None = None
 
     @property
@@ -117,8 +119,22 @@ class LocalStack:
             options.workers_per_function,
             output=self._function_log,
         )
+        sources = read_stream_sources(template)
+        removals = ServiceRemovals()
         self._streams = StreamPoller(
-            read_stream_sources(template), services.tables, self._workers, services.client
+            sources,
+            services.tables,
+            self._workers,
+            services.client,
+            removals=removals,
+            failures_dir=options.data_dir,  # the failure queues' stand-ins
+        ).start()
+        # DynamoDB Local has no TTL deletes: swept here, for the tables a stream reads.
+        self._ttl = TtlSweeper(
+            read_ttl_tables(template, {source.table_id for source in sources}),
+            services.tables,
+            removals,
+            services.client,
         ).start()
         self._server = HttpServer(
             options.host,
@@ -134,6 +150,9 @@ class LocalStack:
         server, self._server = self._server, None
         if server is not None:
             server.stop()
+        ttl, self._ttl = self._ttl, None
+        if ttl is not None:
+            ttl.stop()
         streams, self._streams = self._streams, None
         if streams is not None:
             streams.stop()

@@ -30,10 +30,12 @@ def log_groups_by_function() -> Counter[str]:
 
 
 def lambda_alarms() -> dict[str, dict[str, Any]]:
+    """The alarms on the functions' Errors and Throttles (IteratorAge: test_deploy_failures)."""
     return {
         logical_id: alarm
         for logical_id, alarm in resources("AWS::CloudWatch::Alarm").items()
         if alarm["Properties"].get("Namespace") == "AWS/Lambda"
+        and alarm["Properties"].get("MetricName") in LAMBDA_METRICS
     }
 
 

@@ -104,6 +104,25 @@ def test_rejected_tokens_answer_invalid_token(
     assert_error(response, 401, "INVALID_TOKEN")
 
 
+def test_a_denied_token_answers_exactly_what_a_missing_token_answers(
+    http: requests.Session, api_url: str, user: User, stored_key: str
+) -> None:
+    """Given a token the authorizer denies (an explicit Deny, API Gateway's ACCESS_DENIED)
+    and no token at all (API Gateway's own 401), the answers are the same 401
+    INVALID_TOKEN: status, body, Content-Type and CORS headers."""
+    expired = with_payload(user.token, iat=now() - 7200, exp=now() - 3600)
+    denied = http.get(data_url(api_url, stored_key), headers=auth_headers(expired))
+    denied_again = http.get(data_url(api_url, stored_key), headers=auth_headers(expired))
+    missing = http.get(data_url(api_url, stored_key))
+
+    def shape(response: requests.Response) -> tuple[int, bytes, dict[str, str | None]]:
+        names = ("Content-Type", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers")
+        return response.status_code, response.content, {n: response.headers.get(n) for n in names}
+
+    assert_error(denied, 401, "INVALID_TOKEN")
+    assert shape(denied) == shape(denied_again) == shape(missing)
+
+
 ROUTES = [
     ("GET", "/api/data"),
     ("POST", "/api/data"),

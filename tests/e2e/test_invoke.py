@@ -202,9 +202,9 @@ def test_a_running_stack_lends_its_dynamodb_and_signing_key(tmp_path: Path) -> N
         stack.stop()
 
 
-def test_an_authorizer_refusal_is_printed_as_the_function_error(tmp_path: Path) -> None:
-    """Given a token that is no JWT, then the authorizer's Unauthorized is printed as
-    Lambda's function error (what API Gateway turns into 401), and the run exits 0."""
+def test_an_authorizer_refusal_is_printed_as_its_deny_policy(tmp_path: Path) -> None:
+    """Given a token that is no JWT, then the authorizer's explicit Deny over the stage is
+    printed (what API Gateway turns into 401), with no user in it, and the run exits 0."""
     result = make_invoke(
         "authorizer",
         "events/authorizer_valid.json",
@@ -213,7 +213,12 @@ def test_an_authorizer_refusal_is_printed_as_the_function_error(tmp_path: Path) 
         variables={"ACCESS_TOKEN": "not-a-jwt"},
     )
 
-    assert answer(result) == {"errorType": "UnauthorizedError", "errorMessage": "Unauthorized"}
+    policy = answer(result)
+    assert result.returncode == 0
+    assert policy["principalId"] == "anonymous"
+    assert [statement["Effect"] for statement in policy["policyDocument"]["Statement"]] == ["Deny"]
+    assert policy["policyDocument"]["Statement"][0]["Resource"].endswith("/*")
+    assert "context" not in policy
 
 
 def test_an_unknown_function_lists_the_valid_names() -> None:

@@ -4,6 +4,7 @@ user's items, against moto."""
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from typing import Any
 
@@ -215,6 +216,72 @@ def test_purge_failure_is_retried_not_lost(
 
     assert answer["batchItemFailures"]
     assert keys_of(aws_tables, "gone-user") == 10
+
+
+def recheck_marker(client: Any, owner: str) -> dict[str, Any] | None:
+    found = client.get_item(TableName="UsersTable", Key={"pk": {"S": f"PURGE#{owner}"}})
+    item: dict[str, Any] | None = found.get("Item")
+    return item
+
+
+def test_purge_leaves_a_recheck_marker_expiring_after_the_authorizer_cache(
+    aws_tables: Any, lambda_context: Any, dynamodb_requests: Counter[str]
+) -> None:
+    """Given a removed profile, the purge writes PURGE#<user_id>, whose expires_at (TTL) is
+    AuthorizerCacheTtl + ErasureRecheckMargin (60 + 60 by default) from now: one PutItem
+    besides the pages (a Query, its BatchWriteItem, the empty Query that ends it)."""
+    store_keys(aws_tables, "gone-user", 3)
+    before = int(time.time())
+    dynamodb_requests.clear()
+
+    answer = handler("purge_items")(removed_profile_record("gone-user"), lambda_context)
+
+    marker = recheck_marker(aws_tables, "gone-user")
+    assert answer == {"batchItemFailures": []}
+    assert keys_of(aws_tables, "gone-user") == 0
+    assert marker is not None
+    assert marker["user_id"] == {"S": "gone-user"}
+    assert before + 120 <= int(marker["expires_at"]["N"]) <= int(time.time()) + 120
+    assert dict(dynamodb_requests) == {"PutItem": 1, "Query": 2, "BatchWriteItem": 1}
+
+
+def test_second_pass_removes_keys_stored_after_the_first(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given a purged user whose cached token stored more keys afterwards, the TTL removal
+    of the recheck marker purges them too, and leaves no new marker behind."""
+    owner = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"  # the user of the events/ files
+    handler("purge_items")(removed_profile_record(owner), lambda_context)
+    store_keys(aws_tables, owner, 30)  # through an authorizer decision still cached
+    store_keys(aws_tables, "kept-user", 2)
+    aws_tables.delete_item(TableName="UsersTable", Key={"pk": {"S": f"PURGE#{owner}"}})
+
+    answer = handler("purge_items")(load_event("purge_items_recheck_expired"), lambda_context)
+
+    assert answer == {"batchItemFailures": []}
+    assert keys_of(aws_tables, owner) == 0
+    assert keys_of(aws_tables, "kept-user") == 2
+    assert recheck_marker(aws_tables, owner) is None
+
+
+def test_failed_second_pass_is_reported_for_another_delivery(
+    aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the second pass failing, its record is reported (retried, then queued)."""
+    owner = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
+    store_keys(aws_tables, owner, 5)
+
+    def failing(_: list[Any]) -> None:
+        raise item_records.PurgeStalledError
+
+    monkeypatch.setattr(item_records, "purge_keys", failing)
+    event = load_event("purge_items_recheck_expired")
+
+    answer = handler("purge_items")(event, lambda_context)
+
+    sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
+    assert answer == {"batchItemFailures": [{"itemIdentifier": sequence}]}
+    assert keys_of(aws_tables, owner) == 5
 
 
 def test_purge_ignores_other_records(aws_tables: Any, lambda_context: Any) -> None:

@@ -153,10 +153,82 @@ def test_authorizer_logs_no_token(
     refused["authorizationToken"] = f"Bearer {tampered}"
 
     handler("authorizer")(accepted, lambda_context)
-    with pytest.raises(Exception, match=r"^Unauthorized$"):
-        handler("authorizer")(refused, lambda_context)
+    denied = handler("authorizer")(refused, lambda_context)
 
+    assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     lines = log_lines()
     assert any(line.get("reason") == "InvalidSignatureError" for line in lines)
     for segment in access_token.split(".") + tampered.split("."):
         assert_absent(lines, segment)
+
+
+def internal_errors(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The EMF lines that count InternalErrors."""
+    return [
+        line
+        for line in lines
+        if any(
+            metric["Name"] == "InternalErrors"
+            for directive in line.get("_aws", {}).get("CloudWatchMetrics", [])
+            for metric in directive["Metrics"]
+        )
+    ]
+
+
+def test_a_500_is_counted_as_an_internal_error_of_its_function(
+    aws_tables: Any,
+    lambda_context: Any,
+    log_lines: LogLines,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a store whose DynamoDB call fails, the 500 it answers is one InternalErrors
+    in LockboxApi with dimensions service and function (its alarm's metric)."""
+
+    def failing(**_: Any) -> None:
+        raise RuntimeError("simulated")
+
+    monkeypatch.setattr(dynamodb.client(), "put_item", failing)
+    event = load_event("store_item_success")
+
+    status, _ = call(handler("store_item"), event, lambda_context)
+
+    counted = internal_errors(log_lines())
+    assert status == 500
+    assert len(counted) == 1
+    directive = counted[0]["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "LockboxApi"
+    assert sorted(directive["Dimensions"][0]) == ["function", "service"]
+    assert (counted[0]["service"], counted[0]["function"]) == ("lockbox-api", "test-function")
+    assert counted[0]["InternalErrors"] in (1, [1], 1.0, [1.0])
+
+
+def test_a_refusal_is_no_internal_error(
+    aws_tables: Any, lambda_context: Any, log_lines: LogLines
+) -> None:
+    """Given a refused registration (400), no InternalErrors is counted."""
+    status, _ = call(handler("register"), load_event("register_common_password"), lambda_context)
+
+    assert status == 400
+    assert internal_errors(log_lines()) == []
+
+
+def test_an_authorizer_that_cannot_decide_counts_an_internal_error(
+    lambda_context: Any, jwt_signing_key: str, log_lines: LogLines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the signing key unavailable, the authorizer fails (API Gateway's 500) and
+    counts one InternalErrors; a refused token counts none."""
+    from lockbox.core.settings import get_settings
+    from tests.handlers.test_authorizer import authorizer_event
+
+    refused = load_event("authorizer_garbage")
+    handler("authorizer")(refused, lambda_context)
+    assert internal_errors(log_lines()) == []
+
+    monkeypatch.setenv("JWT_SECRET_ID", "lockbox/test/no-such-secret")
+    get_settings.cache_clear()
+    failing = authorizer_event("authorizer_valid", jwt_signing_key)
+
+    with pytest.raises(Exception):  # noqa: B017, PT011 (a 500 from API Gateway)
+        handler("authorizer")(failing, lambda_context)
+
+    assert len(internal_errors(log_lines())) == 1

@@ -49,6 +49,7 @@ def test_tunables_default_to_the_templates_defaults(monkeypatch: pytest.MonkeyPa
         signing_key_cache_seconds=300,
         allowed_origin="*",
         refresh_token_lifetime=2592000,
+        erasure_recheck_seconds=120,  # AuthorizerCacheTtl 60 + ErasureRecheckMargin 60
     )
 
 
@@ -82,6 +83,8 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "2999")
     monkeypatch.setenv("SIGNING_KEY_CACHE_SECONDS", "0")
     monkeypatch.setenv("ALLOWED_ORIGIN", "https://app.example.com")
+    monkeypatch.setenv("AUTHORIZER_CACHE_TTL", "5")
+    monkeypatch.setenv("ERASURE_RECHECK_MARGIN", "2")
 
     settings = Settings.from_environment()
 
@@ -98,6 +101,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         signing_key_cache_seconds=0,
         allowed_origin="https://app.example.com",
         refresh_token_lifetime=86400,
+        erasure_recheck_seconds=7,
     )
 
 

@@ -308,6 +308,42 @@ def test_authorizer_refusal_is_401(app: LocalApp) -> None:
     assert [called for called, _ in invoker.calls] == ["AuthorizerFunction"]
 
 
+DENY_ALL = {
+    "principalId": "anonymous",
+    "policyDocument": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": "arn:aws:execute-api:*"}
+        ],
+    },
+}
+
+
+def test_an_explicit_deny_answers_what_a_missing_token_answers_and_is_cached(
+    app: LocalApp,
+) -> None:
+    """Given the authorizer's explicit Deny, the answer is 401 INVALID_TOKEN with the same
+    body and headers as API Gateway's own 401 for a missing token (only its
+    x-amzn-ErrorType names the response type), and the Deny is cached like an Allow."""
+    invoker = FakeInvoker(AuthorizerFunction=lambda event: Completed(DENY_ALL))
+    gateway = Gateway(app, invoker)
+    headers = [("Authorization", "Bearer t.o.k")]
+
+    denied = gateway.handle(request("GET", "/api/data/k", headers=headers), "req-1")
+    again = gateway.handle(request("DELETE", "/api/data/other", headers=headers), "req-2")
+    missing = gateway.handle(request("GET", "/api/data/k"), "req-3")
+
+    def shape(response: HttpResponse) -> tuple[int, bytes, dict[str, str]]:
+        kept = {
+            k: v for k, v in response.headers if k not in {"x-amzn-RequestId", "x-amzn-ErrorType"}
+        }
+        return response.status, response.body, kept
+
+    assert json.loads(denied.body) == INVALID_TOKEN
+    assert shape(denied) == shape(again) == shape(missing)
+    assert [called for called, _ in invoker.calls] == ["AuthorizerFunction"]
+
+
 def test_authorizer_context_reaches_the_function_and_is_cached(app: LocalApp) -> None:
     invoker = FakeInvoker(
         AuthorizerFunction=lambda event: Completed(ALLOW_ALL),

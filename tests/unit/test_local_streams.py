@@ -4,12 +4,14 @@ Lambda's event filtering as far as the template uses it."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lockbox_local.streams import StreamPoller, StreamSource, matches, read_stream_sources
 from lockbox_local.template import load_template
+from lockbox_local.ttl import SERVICE_IDENTITY, ServiceRemovals, TtlSweeper, TtlTable
 from lockbox_local.workers import Completed
 
 
@@ -20,16 +22,29 @@ def removal(pk: str, sequence: str = "1", event_name: str = "REMOVE") -> dict[st
     }
 
 
+def passes(source: StreamSource, record: dict[str, Any]) -> bool:
+    return any(matches(pattern, record) for pattern in source.patterns)
+
+
+def by_ttl(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "userIdentity": dict(SERVICE_IDENTITY)}
+
+
 def test_the_purge_function_reads_the_users_table_stream_filtered_to_removed_profiles() -> None:
+    """Removed profiles, and recheck markers removed by DynamoDB's TTL, pass the filter;
+    the retries and record age are bounded, with the failure queue as destination."""
     (source,) = read_stream_sources(load_template())
 
     assert (source.function_id, source.table_id) == ("PurgeItemsFunction", "UsersTable")
     assert source.view_type == "KEYS_ONLY"
-    (pattern,) = source.patterns
-    assert matches(pattern, removal("USER#u-1"))
-    assert not matches(pattern, removal("SESSION#s-1"))  # a session's TTL removal
-    assert not matches(pattern, removal("USERNAME#ghost"))  # a count's TTL removal
-    assert not matches(pattern, removal("USER#u-1", event_name="MODIFY"))
+    assert passes(source, removal("USER#u-1"))
+    assert passes(source, by_ttl(removal("PURGE#u-1")))
+    assert not passes(source, removal("PURGE#u-1"))  # a caller's delete, not the TTL's
+    assert not passes(source, by_ttl(removal("SESSION#s-1")))  # a session's TTL removal
+    assert not passes(source, by_ttl(removal("USERNAME#ghost")))  # a count's TTL removal
+    assert not passes(source, removal("USER#u-1", event_name="MODIFY"))
+    assert (source.max_retries, source.max_record_age) == (20, 21600)
+    assert source.on_failure == "PurgeFailuresQueue"
 
 
 @pytest.mark.parametrize(
@@ -73,3 +88,109 @@ def test_a_reported_failure_is_delivered_again_from_that_record_on() -> None:
     poller._deliver(source, "arn:stream", records)
 
     assert invoker.batches == [["1", "2", "3"], ["2", "3"]]
+
+
+class FailingInvoker:
+    """Reports the first record of every batch as failed."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def invoke(self, function_id: str, event: dict[str, Any], request_id: str) -> Completed:
+        sequences = [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+        self.batches.append(sequences)
+        return Completed({"batchItemFailures": [{"itemIdentifier": sequences[0]}]})
+
+
+def bounded(**changes: Any) -> StreamSource:
+    return StreamSource(
+        "PurgeItemsFunction",
+        "T",
+        "KEYS_ONLY",
+        10,
+        (),
+        **{"max_retries": 2, "on_failure": "PurgeFailuresQueue", **changes},
+    )
+
+
+def test_a_batch_failing_past_its_retries_goes_to_the_failure_queue(tmp_path: Path) -> None:
+    """Given MaximumRetryAttempts 2 and a record that always fails, it is tried 3 times,
+    then the batch's description (shard, sequence numbers) is queued, as Lambda sends it."""
+    invoker = FailingInvoker()
+    poller = StreamPoller([bounded()], {"T": "T"}, invoker, lambda _: None, failures_dir=tmp_path)
+
+    poller._deliver(
+        bounded(), "arn:stream", [removal("USER#1", "7"), removal("USER#2", "8")], "shard-1"
+    )
+
+    (line,) = (tmp_path / "PurgeFailuresQueue.jsonl").read_text().splitlines()
+    message = json.loads(line)
+    assert invoker.batches == [["7", "8"]] * 3
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert message["DDBStreamBatchInfo"] | {"approximateArrivalOfFirstRecord": None} == {
+        "shardId": "shard-1",
+        "startSequenceNumber": "7",
+        "endSequenceNumber": "8",
+        "approximateArrivalOfFirstRecord": None,
+        "approximateArrivalOfLastRecord": None,
+        "batchSize": 2,
+        "streamArn": "arn:stream",
+    }
+
+
+def test_a_record_older_than_its_age_limit_is_not_delivered(tmp_path: Path) -> None:
+    """Given MaximumRecordAgeInSeconds 60 and a record 61 s old, it goes to the queue."""
+    invoker = RecordingInvoker(fail_at=None)
+    source = bounded(max_record_age=60)
+    poller = StreamPoller(
+        [source], {"T": "T"}, invoker, lambda _: None, failures_dir=tmp_path, clock=lambda: 1061.0
+    )
+    old = removal("USER#1", "7")
+    old["dynamodb"]["ApproximateCreationDateTime"] = 1000
+
+    poller._deliver(source, "arn:stream", [old], "shard-1")
+
+    (line,) = (tmp_path / "PurgeFailuresQueue.jsonl").read_text().splitlines()
+    assert json.loads(line)["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert invoker.batches == []
+
+
+def test_the_ttl_sweeper_deletes_expired_items_as_the_dynamodb_service() -> None:
+    """Given an expired item and a live one, the sweeper deletes the expired one, and its
+    REMOVE record reaches the function with DynamoDB's service userIdentity."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="T",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for pk, expires_at in (("PURGE#gone", 1000), ("PURGE#later", 5000)):
+            client.put_item(
+                TableName="T", Item={"pk": {"S": pk}, "expires_at": {"N": str(expires_at)}}
+            )
+        removals = ServiceRemovals()
+        sweeper = TtlSweeper(
+            [TtlTable("T", "expires_at")],
+            {"T": "T"},
+            removals,
+            lambda _: client,
+            clock=lambda: 2000.0,
+        )
+
+        assert sweeper.sweep(client, TtlTable("T", "expires_at")) == 1
+        left = [item["pk"]["S"] for item in client.scan(TableName="T")["Items"]]
+
+    invoker = RecordingInvoker(fail_at=None)
+    source = StreamSource(
+        "F", "T", "KEYS_ONLY", 10, (json.loads('{"userIdentity": {"type": ["Service"]}}'),)
+    )
+    poller = StreamPoller([source], {"T": "T"}, invoker, lambda _: None, removals=removals)
+    poller._deliver(source, "arn:stream", [removal("PURGE#gone", "1"), removal("PURGE#gone", "2")])
+
+    assert left == ["PURGE#later"]
+    assert invoker.batches == [["1"]]  # the sweeper's delete; a second REMOVE is someone else's

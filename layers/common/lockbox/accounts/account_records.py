@@ -17,6 +17,7 @@ from lockbox.accounts.user_keys import (
     USERNAME_MARKER,
     email_pk,
     login_pk,
+    recheck_pk,
     user_pk,
     username_pk,
 )
@@ -336,3 +337,16 @@ def _transact_account(items: list[TransactWriteItemTypeDef], account: Account) -
         if profile and profile.get("password_hash", {}).get("S") != account.password_hash:
             raise AccountChangedError from None
         raise AccountGoneError from None
+
+
+def put_recheck_marker(user_id: str, expires_at: int) -> None:
+    """The deleted account's recheck marker; its TTL removal starts the second purge pass.
+    Written again by a purge delivered again: the later expiry only delays that pass."""
+    dynamodb.client().put_item(
+        TableName=get_settings().users_table,
+        Item={
+            "pk": {"S": recheck_pk(user_id)},
+            "user_id": {"S": user_id},
+            "expires_at": {"N": str(expires_at)},
+        },
+    )

@@ -8,7 +8,10 @@ One table holds four kinds of item, each keyed by `pk`:
   address as sent and the name (for the /users login's answer), and the name's login
   attempt count (lockbox.sessions.attempt_records), which may exist before any account
   has the name;
-- `SESSION#<sid>`: sessions (lockbox.sessions.session_records).
+- `SESSION#<sid>`: sessions (lockbox.sessions.session_records);
+- `PURGE#<user_id>`: a deleted account's recheck marker, written by the purge; DynamoDB's
+  TTL removes it once no cached authorizer decision of the account can still store a key,
+  and that removal purges the user's items a second time (lockbox.items.purge).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ PROFILE = "USER#"
 USERNAME_MARKER = "USERNAME#"
 EMAIL_MARKER = "EMAIL#"
 SESSION = "SESSION#"
+RECHECK_MARKER = "PURGE#"
 
 
 def user_pk(user_id: str) -> str:
@@ -40,6 +44,15 @@ def login_pk(login: str) -> str:
 
 def session_pk(session_id: str) -> str:
     return f"{SESSION}{session_id}"
+
+
+def recheck_pk(user_id: str) -> str:
+    return f"{RECHECK_MARKER}{user_id}"
+
+
+def recheck_owner(pk: str) -> str | None:
+    """The user id of a recheck marker's key; None for any other kind of item."""
+    return pk.removeprefix(RECHECK_MARKER) if pk.startswith(RECHECK_MARKER) else None
 
 
 def profile_owner(pk: str) -> str | None:

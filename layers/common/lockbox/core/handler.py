@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lockbox.core.errors import ApiError, ErrorCode
-from lockbox.core.observability import logger, metrics, tracer
+from lockbox.core.observability import count_internal_error, logger, metrics, tracer
 from lockbox.core.proxy import ApiEvent
 from lockbox.core.responses import ContractEnvelope, ExpressFormat, ResponseFormat, Success
 
@@ -26,7 +26,7 @@ def handler_for[Input](
 
     `parse` checks the whole input in the contract's order and raises ApiError; `act` is
     the call's business function. Refusals answer their code; anything unexpected is
-    logged with its cause and answered as INTERNAL_ERROR. Neither the event nor the
+    logged with its cause, counted (`InternalErrors`) and answered as INTERNAL_ERROR. Neither the event nor the
     response is logged or traced: they carry passwords and tokens.
     """
 
@@ -44,6 +44,7 @@ def handler_for[Input](
             return response_format.refusal(error)
         except Exception:
             logger.exception("Request failed")
+            count_internal_error(context)  # the 500 the Errors alarm cannot see
             return response_format.refusal(ApiError(ErrorCode.INTERNAL_ERROR))
 
     return lambda_handler
