@@ -62,6 +62,16 @@ def test_issued_token_carries_every_claim(jwt_signing_key: str) -> None:
     assert abs(payload["iat"] - time.time()) < 60
 
 
+def test_issued_token_is_what_pyjwt_writes_for_its_claims(jwt_signing_key: str) -> None:
+    """Given a new token, it is byte for byte the token PyJWT encodes from the same claims,
+    key and kid: the same header, the same compact JSON, the same HS256 signature."""
+    token = issue_access_token(USER_ID, SESSION_ID)
+    payload = jwt.decode(token, jwt_signing_key, algorithms=["HS256"], audience=AUDIENCE)
+
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "kid": JWT_KEY_ID, "typ": "JWT"}
+    assert token == jwt.encode(payload, jwt_signing_key, algorithm="HS256", headers=KID)
+
+
 def test_each_token_has_a_unique_jti(jwt_signing_key: str) -> None:
     """Given two tokens for one user, their jti differ."""
     first, second = issue_access_token(USER_ID, SESSION_ID), issue_access_token(USER_ID, SESSION_ID)
