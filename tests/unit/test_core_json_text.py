@@ -97,3 +97,28 @@ def test_values_without_an_exact_json_form_are_refused(value: object) -> None:
     """Given a non-finite float or an unknown type, encoding refuses it."""
     with pytest.raises(UnstorableJsonError):
         json_text.encode([value])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(
+            {"status": "success", "data": {"age": 30, "ok": True, "none": None}}, id="body"
+        ),
+        pytest.param(["é", "\u2028", "\x00\x1f\x7f", '"\\/', "jo\ud800", "🔒"], id="characters"),
+        pytest.param([10**40, -(10**40), 0, -1, False, [], {}, [[{}]]], id="scalars-and-empties"),
+        pytest.param({"": {"a": [1, {"b": None}]}, "z": "y"}, id="nested"),
+    ],
+)
+def test_plain_values_encode_as_the_iterative_encoder_writes_them(value: object) -> None:
+    """Given a plain value (what responses hold), encoding gives exactly the text the
+    iterative encoder writes."""
+    assert json_text.encode(value) == json_text.encode_iteratively(value)
+
+
+def test_a_duplicated_member_name_inside_a_plain_value_is_still_refused() -> None:
+    """Given objects that named a member twice, nested in plain ones, encoding refuses them."""
+    value = {"data": [json_text.parse('{"a": 1, "a": 2}')]}
+
+    with pytest.raises(UnstorableJsonError):
+        json_text.encode(value)
