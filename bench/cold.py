@@ -7,12 +7,15 @@ Lambda runtime sets (LAMBDA_TASK_ROOT, a trace header, ...). The floor is a proc
 imports boto3, creates a DynamoDB client and makes one GetItem against the same DynamoDB
 Local. Runs of all functions and the floor are interleaved, so load on the machine
 touches them alike; the figure is the median wall time from spawn to the handler's return.
+The child's CPU time (user and system) is recorded too: on a shared machine, wall times
+grow with other work and their ratio with it; the CPU time ratio hardly moves.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -65,8 +68,10 @@ sys.stdout.flush()
 """
 
 
-def _timed_run(code: str, args: list[str], env: Mapping[str, str]) -> tuple[float, str]:
-    """Milliseconds from spawn until the child reports, and what it reported."""
+def _timed_run(code: str, args: list[str], env: Mapping[str, str]) -> tuple[float, float, str]:
+    """Milliseconds from spawn until the child reports, the CPU milliseconds (user and
+    system) the child used in all, and what it reported."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.Popen(  # noqa: S603 (this interpreter, the bench's own code)
         [sys.executable, "-S", "-c", code, *args],
@@ -81,9 +86,14 @@ def _timed_run(code: str, args: list[str], env: Mapping[str, str]) -> tuple[floa
         line = child.stdout.readline()
     elapsed = (time.perf_counter() - started) * 1000
     _, stderr = child.communicate(timeout=30)
+    # The child's own CPU time (user and system), counted once it has been waited for:
+    # unlike wall time it hardly grows when other work shares the machine, so its ratio
+    # to the floor's stays comparable between runs on a busy machine.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_ms = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
     if not line.startswith("DONE"):
         raise RuntimeError(f"cold-start child failed: {stderr[-2000:]}")
-    return elapsed, line.split()[1]
+    return elapsed, cpu_ms, line.split()[1]
 
 
 def _lambda_environment(
@@ -112,11 +122,15 @@ def measure(
 ) -> dict[str, Any]:
     """Median cold start per function and of the floor; `prepare` readies each run's event."""
     samples: dict[str, list[float]] = {f.name: [] for f in FUNCTIONS}
+    cpu_samples: dict[str, list[float]] = {f.name: [] for f in FUNCTIONS}
     floor: list[float] = []
+    floor_cpu: list[float] = []
     floor_env = {**floor_environment, "PYTHONPATH": str(deps_dir)}
     with tempfile.TemporaryDirectory() as scratch:
         for _ in range(RUNS):
-            floor.append(_timed_run(FLOOR_CHILD, [items_table], floor_env)[0])
+            floor_ms, floor_cpu_ms, _ = _timed_run(FLOOR_CHILD, [items_table], floor_env)
+            floor.append(floor_ms)
+            floor_cpu.append(floor_cpu_ms)
             for function in FUNCTIONS:
                 event = prepare(function, load_event(function.event))
                 event_path = Path(scratch) / f"{uuid.uuid4().hex}.json"
@@ -128,20 +142,25 @@ def measure(
                     deps_dir,
                 )
                 module = "app"
-                elapsed, status = _timed_run(
+                elapsed, cpu_ms, status = _timed_run(
                     FUNCTION_CHILD, [module, str(event_path), CONTEXT_MODULE], env
                 )
                 if status not in {"200", "201"}:
                     raise RuntimeError(f"{function.name} cold run answered {status}")
                 samples[function.name].append(elapsed)
+                cpu_samples[function.name].append(cpu_ms)
     floor_ms = statistics.median(floor)
+    floor_cpu_ms = statistics.median(floor_cpu)
     return {
         "floor_ms": round(floor_ms, 1),
+        "floor_cpu_ms": round(floor_cpu_ms, 1),
         "runs": RUNS,
         "functions": {
             name: {
                 "ms": round(statistics.median(values), 1),
                 "ratio": round(statistics.median(values) / floor_ms, 2),
+                "cpu_ms": round(statistics.median(cpu_samples[name]), 1),
+                "cpu_ratio": round(statistics.median(cpu_samples[name]) / floor_cpu_ms, 2),
             }
             for name, values in samples.items()
         },
