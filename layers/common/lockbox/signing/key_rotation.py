@@ -14,7 +14,15 @@ longer verifies (lockbox/signing/signing_keys.py)
 (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html).
 
 The key is used only by this service's functions, which read it from Secrets Manager
-through the extension: there is no other system to set it in (setSecret does nothing).
+themselves: there is no other system to set it in (setSecret does nothing).
+
+Setting rotation up without rotating (the RotationSchedule's RotateImmediatelyOnUpdate:
+false, so on a stack's first deploy too) runs testSecret alone: Secrets Manager makes an
+AWSPENDING version holding a copy of the current value, invokes testSecret on it, then
+removes it. testSecret therefore accepts a pending key equal to the current one; createSecret
+is what makes each rotation's key new
+(https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html,
+RotateImmediately).
 """
 
 from __future__ import annotations
@@ -111,13 +119,11 @@ def set_secret(client: SecretsManagerClient, secret_id: str, token: str) -> None
 
 
 def test_secret(client: SecretsManagerClient, secret_id: str, token: str) -> None:
-    """The pending key is long enough for HS256 and is not the current key."""
+    """The pending key is long enough for HS256. It may equal the current key: that is
+    Secrets Manager testing the rotation set up without rotating (module docstring)."""
     pending = _value(client, secret_id, VersionId=token, VersionStage=PENDING)
-    current = _value(client, secret_id, VersionStage=CURRENT)
     if len(pending) < MIN_KEY_LENGTH:
         raise RotationError(f"the pending key is shorter than {MIN_KEY_LENGTH} characters")
-    if pending == current:
-        raise RotationError("the pending key equals the current key")
 
 
 def finish_secret(client: SecretsManagerClient, secret_id: str, token: str) -> None:
