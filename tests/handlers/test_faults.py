@@ -1,4 +1,4 @@
-"""Faults: DynamoDB failing after the SDK's retries, the secrets extension down, surprises.
+"""Faults: DynamoDB failing after the SDK's retries, Secrets Manager unreachable, surprises.
 
 Each answers 500 INTERNAL_ERROR in the envelope and leaves no partial write behind.
 """
