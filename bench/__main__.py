@@ -130,8 +130,8 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
 
-    # DynamoDB Local (in memory, with the template's tables) and the secrets extension
-    # stand-in: the local stack's services, without its gateway and workers.
+    # DynamoDB Local (in memory, with the template's tables) and the Secrets Manager
+    # emulator: the local stack's services, without its gateway and workers.
     services = LocalServices(free_port())
     try:
         services.start_dynamodb()  # Java boots while the template is read

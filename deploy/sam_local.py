@@ -5,10 +5,9 @@ stack's services on this machine instead of AWS.
 - env.json (sam's --env-vars): the tables and the secret under the names the local stack
   gives them (a table or secret is named after its logical id), for every function.
 - parameter-overrides.txt (sam's --parameter-overrides): LocalDynamoDBEndpoint points the
-  functions at DynamoDB Local, SecretsExtensionLayerArn=none leaves out the extension layer
-  (it would be downloaded from AWS); the secrets stand-in below answers its requests instead.
-- serve-secrets: the Parameters and Secrets extension's endpoint on port 2773 of the host,
-  with the local stack's own JWT signing key (.local/secrets.json), so tokens issued by
+  functions at DynamoDB Local, LocalSecretsManagerEndpoint at the emulator below.
+- serve-secrets: the Secrets Manager emulator (moto's server) on port 4583 of the host, with
+  the local stack's own JWT signing key (.local/secrets.json), so tokens issued by
   `sam local` and by `make run` are interchangeable.
 
 With `--docker-network host` the containers reach both on 127.0.0.1 (Linux Docker).
@@ -26,14 +25,13 @@ from typing import Any
 
 from lockbox_local.intrinsics import Resolver, parameter_values
 from lockbox_local.local_secrets import local_secret_values
-from lockbox_local.secrets_extension import SecretsExtensionServer
+from lockbox_local.secrets_emulator import SecretsEmulator
 from lockbox_local.template import PROJECT_ROOT, load_template, resources_of_type
 
 DEFAULT_OUT_DIR = PROJECT_ROOT / ".local" / "sam"
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".local"
-# The extension's default port: the functions use it when PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
-# is unset, and the template does not set it.
-SECRETS_EXTENSION_PORT = 2773
+# The port serve-secrets listens on, and env.json points the functions at.
+SECRETS_PORT = 4583
 # Resource types whose Ref the local stack turns into the logical id (tables) or accepts
 # under the logical id (secrets).
 _LOCAL_BY_LOGICAL_ID = ("AWS::DynamoDB::Table", "AWS::SecretsManager::Secret")
@@ -59,7 +57,11 @@ def local_names(template: Mapping[str, Any]) -> dict[str, str]:
 
 def env_vars(template: Mapping[str, Any], dynamodb_endpoint: str) -> dict[str, dict[str, str]]:
     """The --env-vars document: the same variables for every function of the template."""
-    variables = {**local_names(template), "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint}
+    variables = {
+        **local_names(template),
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{SECRETS_PORT}",
+    }
     return {
         logical_id: dict(variables)
         for logical_id in sorted(resources_of_type(dict(template), _FUNCTION_TYPE))
@@ -67,7 +69,10 @@ def env_vars(template: Mapping[str, Any], dynamodb_endpoint: str) -> dict[str, d
 
 
 def parameter_overrides(dynamodb_endpoint: str) -> dict[str, str]:
-    return {"SecretsExtensionLayerArn": "none", "LocalDynamoDBEndpoint": dynamodb_endpoint}
+    return {
+        "LocalDynamoDBEndpoint": dynamodb_endpoint,
+        "LocalSecretsManagerEndpoint": f"http://127.0.0.1:{SECRETS_PORT}",
+    }
 
 
 def overrides_text(overrides: Mapping[str, str]) -> str:
@@ -88,23 +93,17 @@ def write_files(out_dir: Path, dynamodb_port: int) -> tuple[Path, Path]:
     return env_file, overrides_file
 
 
-def secrets_server(data_dir: Path, port: int = SECRETS_EXTENSION_PORT) -> SecretsExtensionServer:
-    """The extension's endpoint with the local stack's secrets.
-
-    Under `sam local` a function sends AWS_SESSION_TOKEN as the extension's token; sam sets
-    it only from session credentials, so run sam with plain (fake) keys and it sends none:
-    the stand-in expects exactly that empty token.
-    """
+def secrets_server(data_dir: Path, port: int = SECRETS_PORT) -> SecretsEmulator:
+    """The Secrets Manager emulator with the local stack's secrets (named by logical id,
+    as env.json names them)."""
     template = load_template()
     resolver = Resolver(template, parameter_values(template, {}))
-    return SecretsExtensionServer(
-        local_secret_values(template, resolver, data_dir), session_token="", port=port
-    )
+    return SecretsEmulator(local_secret_values(template, resolver, data_dir), port=port)
 
 
 def _serve_secrets(data_dir: Path, port: int) -> None:
     server = secrets_server(data_dir, port).start()
-    print(f"Secrets extension stand-in on 127.0.0.1:{server.port} (Ctrl-C stops it)")
+    print(f"Secrets Manager emulator on {server.endpoint} (Ctrl-C stops it)")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -121,8 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = commands.add_parser("env", help="write env.json and parameter-overrides.txt")
     env.add_argument("--dynamodb-port", type=int, default=8000)
     env.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR)
-    serve = commands.add_parser("serve-secrets", help="serve the secrets extension endpoint")
-    serve.add_argument("--port", type=int, default=SECRETS_EXTENSION_PORT)
+    serve = commands.add_parser("serve-secrets", help="serve the Secrets Manager emulator")
+    serve.add_argument("--port", type=int, default=SECRETS_PORT)
     serve.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     args = parser.parse_args(argv)
     if args.command == "env":

@@ -44,6 +44,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="DynamoDB Local port (env DYNAMODB_PORT, default 8000)",
     )
     parser.add_argument(
+        "--secrets-port",
+        type=int,
+        default=env_port("SECRETS_PORT", 0),
+        help="Secrets Manager emulator port (env SECRETS_PORT, default a free one)",
+    )
+    parser.add_argument(
         "--data-dir",
         type=Path,
         default=DEFAULT_DATA_DIR,
@@ -132,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         dynamodb_port=args.dynamodb_port,
+        secrets_port=args.secrets_port,
         data_dir=args.data_dir.resolve(),
         in_memory=args.in_memory,
         workers_per_function=max(1, args.workers_per_function),

@@ -3,8 +3,8 @@ template run once on an event file, against the local stack's services, without 
 
 What `sam local invoke` does in a Lambda container, done with the local stack's own pieces:
 the function runs in a worker process (lockbox_local/workers.py) with the environment the
-local stack gives it (the template's variables, DynamoDB Local's endpoint, the secrets
-extension stand-in's port and token), and its answer is printed as JSON on stdout. Its
+local stack gives it (the template's variables, DynamoDB Local's endpoint, the Secrets
+Manager emulator's endpoint), and its answer is printed as JSON on stdout. Its
 log lines go to stderr, as do this command's own messages.
 
 The services:
@@ -13,7 +13,7 @@ The services:
   `make run` starts it (the data dir locked, the template's tables created) and stopped
   when the function has answered. Either way the data is the one `make run` serves
   (--in-memory: a DynamoDB Local of this run's own, in memory).
-- The secrets extension stand-in: one of this command's own, serving the data dir's
+- The Secrets Manager emulator (moto's server): one of this command's own, serving the data dir's
   secrets (secrets.json), so a token that `make run` issued on that data dir is accepted
   here and one issued here is accepted there (--in-memory: a key made for this run).
 - Nothing else: the gateway and its authorizer are not in the path (an API function gets
@@ -37,7 +37,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import signal
 import sys
 import time
@@ -53,7 +52,7 @@ from lockbox_local.intrinsics import REGION, Resolver, TemplateError, parameter_
 from lockbox_local.lambdas import FunctionSpec
 from lockbox_local.local_secrets import local_secret_values
 from lockbox_local.ports import env_port, port_answers
-from lockbox_local.secrets_extension import SecretsExtensionServer
+from lockbox_local.secrets_emulator import SecretsEmulator
 from lockbox_local.services import LOCAL_CREDENTIALS, LocalServices, function_environment
 from lockbox_local.stack import DEFAULT_DATA_DIR, lock_data_dir
 from lockbox_local.template import create_tables, load_template
@@ -87,7 +86,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m lockbox_local.invoke",
         description="Run one function of template.yaml on an event file against the local "
-        "stack's services (DynamoDB Local, the secrets extension stand-in); print its answer.",
+        "stack's services (DynamoDB Local, the Secrets Manager emulator); print its answer.",
     )
     parser.add_argument(
         "function",
@@ -232,7 +231,7 @@ def _dynamodb_client(endpoint: str) -> DynamoDBClient:
 def _running_dynamodb(
     template: Mapping[str, Any], resolver: Resolver, port: int, data_dir: Path | None
 ) -> Iterator[EnvironmentOf]:
-    """The DynamoDB Local on `port` (left running) and a secrets stand-in of our own."""
+    """The DynamoDB Local on `port` (left running) and a Secrets Manager emulator of our own."""
     endpoint = f"http://127.0.0.1:{port}"
     logger.info("Using the DynamoDB Local that answers on port %d (left running)", port)
     try:
@@ -243,13 +242,13 @@ def _running_dynamodb(
             f"Pick the port of a running `make run`, or a free one: DYNAMODB_PORT={port + 1} "
             "make invoke ..."
         ) from None
-    session_token = secrets.token_urlsafe(24)
-    server = SecretsExtensionServer(
-        local_secret_values(template, resolver, data_dir), session_token
-    ).start()
+    server = SecretsEmulator(local_secret_values(template, resolver, data_dir)).start()
     try:
         yield lambda spec: function_environment(
-            spec, dynamodb_endpoint=endpoint, secrets_port=server.port, session_token=session_token
+            spec,
+            dynamodb_endpoint=endpoint,
+            secrets_endpoint=server.endpoint,
+            secret_names=server.secret_names(),
         )
     finally:
         server.stop()
@@ -259,7 +258,7 @@ def _running_dynamodb(
 def _started_services(
     template: Mapping[str, Any], resolver: Resolver, port: int, data_dir: Path | None
 ) -> Iterator[EnvironmentOf]:
-    """DynamoDB Local and the secrets stand-in started as `make run` starts them on the
+    """DynamoDB Local and the secrets emulator started as `make run` starts them on the
     data dir (locked meanwhile; None: in memory), stopped afterwards."""
     lock = None
     if data_dir is not None:

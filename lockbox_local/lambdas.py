@@ -81,8 +81,7 @@ def _layer_dirs(
 ) -> list[Path]:
     """The directories a layer of this template puts on sys.path (Lambda's /opt/python).
 
-    A layer published elsewhere (an ARN) has no local code; the one this project uses,
-    the Parameters and Secrets extension, is stood in for by SecretsExtensionServer.
+    A layer published elsewhere (an ARN) has no local code (the template uses none).
     """
     resources = template.get("Resources", {}) or {}
     name = layer.get("Ref") if isinstance(layer, Mapping) else None

@@ -9,9 +9,10 @@ Each secret has versions labelled as Secrets Manager labels them: AWSCURRENT, an
 rotation AWSPREVIOUS. `rotate_secret` does what a rotation does when it finishes: a new
 version becomes AWSCURRENT, the one it replaces AWSPREVIOUS, and a version left without a
 label is dropped (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html).
-`python -m lockbox_local.rotate_key` (`make rotate-key`) rotates the data dir's secrets; a
-running stack reads secrets.json again whenever the file changes, so the rotation reaches
-its functions without a restart.
+`python -m lockbox_local.rotate_key` (`make rotate-key`) rotates the data dir's secrets with
+the rotation function's steps; a running stack's emulator (lockbox_local/secrets_emulator.py)
+takes each change of secrets.json as it lands, so the rotation reaches its functions without
+a restart.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def new_signing_key() -> str:
 
 
 class LocalSecrets:
-    """The secrets the secrets extension stand-in serves, by Ref (an ARN) or logical id.
+    """The secrets the local Secrets Manager serves, by Ref (an ARN) or logical id.
 
     Generated secrets live in data_dir/secrets.json when there is a data dir; `get` reads
     the file again when it has changed since (a rotation by `make rotate-key`).
@@ -164,6 +165,11 @@ class LocalSecrets:
         """Fixed secrets with one version each (tests, and callers with plain values)."""
         return cls({name: LocalSecret.from_json(value) for name, value in values.items()})
 
+    def aliases(self) -> dict[str, str]:
+        """Each secret's Ref -> its logical id (its name in the emulator); a secret given
+        without a Ref is named by itself."""
+        return {**{name: name for name in self._secrets}, **self._aliases}
+
     def get(self, secret_id: str) -> LocalSecret | None:
         name = self._aliases.get(secret_id, secret_id)
         with self._lock:
@@ -171,7 +177,7 @@ class LocalSecrets:
             return self._secrets.get(name)
 
     def rotate(self, secret_id: str, value: str | None = None) -> LocalSecret:
-        """Rotate one secret in memory (the data dir's file is rotated by rotate_stored)."""
+        """Rotate one secret in memory (the data dir's file is rotated by rotate_key)."""
         name = self._aliases.get(secret_id, secret_id)
         with self._lock:
             rotated = self._secrets[name].rotated(value or new_signing_key())
@@ -218,15 +224,17 @@ def local_secret_values(
     return LocalSecrets(found, aliases, data_dir)
 
 
-def rotate_stored(data_dir: Path, logical_id: str, value: str | None = None) -> LocalSecret:
-    """Rotate a secret kept in data_dir/secrets.json; a running stack picks it up."""
+def stored_secret(data_dir: Path, logical_id: str) -> LocalSecret | None:
+    """The secret kept in data_dir/secrets.json; None if the stack never made it there."""
+    stored = _read_stored(data_dir).get(logical_id)
+    return None if stored is None else LocalSecret.from_json(stored)
+
+
+def store_secret(data_dir: Path, logical_id: str, secret: LocalSecret) -> None:
+    """Keep the secret's versions in data_dir/secrets.json; a running stack picks them up."""
     stored = _read_stored(data_dir)
-    if logical_id not in stored:
-        raise KeyError(logical_id)
-    rotated = LocalSecret.from_json(stored[logical_id]).rotated(value or new_signing_key())
-    stored[logical_id] = rotated.to_json()
+    stored[logical_id] = secret.to_json()
     _write_stored(data_dir, stored)
-    return rotated
 
 
 def _file_state(data_dir: Path | None) -> tuple[int, int] | None:

@@ -1,5 +1,5 @@
 """What the functions call, apart from the gateway: DynamoDB Local with the template's
-tables and the Parameters and Secrets extension stand-in, started and stopped together.
+tables and the Secrets Manager emulator (moto's server), started and stopped together.
 
 The local stack runs these under its gateway; the benchmarks run them alone (calling
 handlers in-process) and the fault tool reaches DynamoDB Local through them to stop,
@@ -9,7 +9,6 @@ restart or freeze it.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from lockbox_local.dynamodb_local import DynamoDBLocal, check_java, install_jar
 from lockbox_local.intrinsics import REGION, Resolver
 from lockbox_local.lambdas import FunctionSpec
 from lockbox_local.local_secrets import local_secret_values
-from lockbox_local.secrets_extension import SecretsExtensionServer
+from lockbox_local.secrets_emulator import SecretsEmulator
 from lockbox_local.template import create_tables
 
 if TYPE_CHECKING:
@@ -29,9 +28,17 @@ LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "loc
 
 
 def function_environment(
-    spec: FunctionSpec, *, dynamodb_endpoint: str, secrets_port: int, session_token: str
+    spec: FunctionSpec,
+    *,
+    dynamodb_endpoint: str,
+    secrets_endpoint: str,
+    secret_names: Mapping[str, str],
 ) -> dict[str, str]:
-    """What Lambda and the template give the function, pointed at the local services."""
+    """What Lambda and the template give the function, pointed at the local services.
+    A variable holding a secret's Ref (an ARN) holds the emulator's name for it."""
+    template_variables = {
+        name: secret_names.get(value, value) for name, value in spec.environment.items()
+    }
     return {
         "PATH": os.environ.get("PATH", os.defpath),
         "LANG": "C.UTF-8",
@@ -48,33 +55,34 @@ def function_environment(
         "LAMBDA_TASK_ROOT": str(spec.code_dir),
         "_HANDLER": spec.handler,
         **LOCAL_CREDENTIALS,
-        "AWS_SESSION_TOKEN": session_token,  # the extension's X-Aws-Parameters-Secrets-Token
         # The developer's own AWS config stays out (profiles, endpoints, retry settings).
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         # The template's variables, resolved to local names.
-        **spec.environment,
-        # The local services: boto3 reads the endpoint itself, no branch in the functions.
+        **template_variables,
+        # The local services: boto3 reads the endpoints itself, no branch in the functions.
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
-        "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(secrets_port),
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": secrets_endpoint,
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         "POWERTOOLS_METRICS_DISABLED": "true",  # no CloudWatch: keep EMF blobs off the console
     }
 
 
 class LocalServices:
-    """DynamoDB Local (in memory without a data dir) and the secrets extension stand-in.
+    """DynamoDB Local (in memory without a data dir) and the Secrets Manager emulator.
 
     Start in two steps so Java boots while the caller reads the template:
     start_dynamodb(), then start(template, resolver), which returns once the tables exist.
     """
 
-    def __init__(self, dynamodb_port: int, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, dynamodb_port: int, data_dir: Path | None = None, secrets_port: int = 0
+    ) -> None:
         self._dynamodb_port = dynamodb_port
+        self._secrets_port = secrets_port
         self._data_dir = data_dir
         self._dynamodb: DynamoDBLocal | None = None
-        self._secrets: SecretsExtensionServer | None = None
-        self._session_token = secrets.token_urlsafe(24)
+        self._secrets: SecretsEmulator | None = None
         self.tables: dict[str, str] = {}  # logical id -> table name
 
     @property
@@ -85,10 +93,10 @@ class LocalServices:
         return self._dynamodb
 
     @property
-    def secrets_port(self) -> int:
+    def secrets(self) -> SecretsEmulator:
         if self._secrets is None:
-            raise RuntimeError("the secrets extension has not been started")
-        return self._secrets.port
+            raise RuntimeError("the Secrets Manager emulator has not been started")
+        return self._secrets
 
     def start_dynamodb(self) -> DynamoDBLocal:
         """Start DynamoDB Local's java (returns at once)."""
@@ -98,11 +106,11 @@ class LocalServices:
         return self._dynamodb
 
     def start(self, template: Mapping[str, Any], resolver: Resolver) -> None:
-        """The secrets stand-in up, DynamoDB Local answering, the template's tables there."""
+        """The secrets emulator up, DynamoDB Local answering, the template's tables there."""
         if self._dynamodb is None:
             self.start_dynamodb()
-        self._secrets = SecretsExtensionServer(
-            local_secret_values(template, resolver, self._data_dir), self._session_token
+        self._secrets = SecretsEmulator(
+            local_secret_values(template, resolver, self._data_dir), self._secrets_port
         ).start()
         self.dynamodb.wait_ready()
         self.tables = create_tables(self.dynamodb_client())
@@ -115,8 +123,8 @@ class LocalServices:
             function_id: function_environment(
                 spec,
                 dynamodb_endpoint=self.dynamodb.endpoint,
-                secrets_port=self.secrets_port,
-                session_token=self._session_token,
+                secrets_endpoint=self.secrets.endpoint,
+                secret_names=self.secrets.secret_names(),
             )
             for function_id, spec in functions.items()
         }

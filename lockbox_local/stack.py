@@ -1,4 +1,4 @@
-"""The whole local stack: DynamoDB Local, the secrets extension stand-in, the function
+"""The whole local stack: DynamoDB Local, the Secrets Manager emulator, the function
 workers and the gateway, started in order and stopped in reverse."""
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class StackOptions:
     host: str = "127.0.0.1"
     port: int = 3000
     dynamodb_port: int = 8000
+    secrets_port: int = 0  # the Secrets Manager emulator's (0: a free one)
     data_dir: Path = DEFAULT_DATA_DIR
     in_memory: bool = False
     workers_per_function: int = 4
@@ -104,7 +105,9 @@ class LocalStack:
         data_dir = None if options.in_memory else options.data_dir
         if data_dir is not None:
             self._lock = lock_data_dir(data_dir)
-        self.services = services = LocalServices(options.dynamodb_port, data_dir)
+        self.services = services = LocalServices(
+            options.dynamodb_port, data_dir, options.secrets_port
+        )
         services.start_dynamodb()  # Java boots while the template is read below
         template = load_template()
         self.app = app = read_app(template, options.parameter_overrides)

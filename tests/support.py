@@ -1,24 +1,22 @@
-"""What the unit and handler suites share: the functions' environment, the secrets
-extension stand-in, moto tables built from template.yaml, events/ files and a Lambda
-context. Each suite's conftest.py applies the environment and re-exports the fixtures."""
+"""What the unit and handler suites share: the functions' environment, moto's Secrets
+Manager holding the signing key, moto tables built from template.yaml, events/ files and a
+Lambda context. Each suite's conftest.py applies the environment and re-exports the fixtures."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lockbox_local.local_secrets import LocalSecret, LocalSecrets, SecretVersion
-from lockbox_local.secrets_extension import SecretsExtensionServer
 from lockbox_local.worker import LambdaContext
 
-SESSION_TOKEN = "test-session-token"
 JWT_SECRET_ID = "lockbox/test/jwt-signing-key"
 JWT_ISSUER = "lockbox-api/test"
 JWT_SIGNING_KEY = secrets.token_urlsafe(48)
@@ -28,7 +26,7 @@ JWT_KEY_ID = str(uuid.uuid4())  # its version id: the kid of the tokens it signs
 FUNCTION_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": SESSION_TOKEN,
+    "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "lockbox-api",
@@ -45,7 +43,12 @@ FUNCTION_ENVIRONMENT = {
     "ALLOWED_ORIGIN": "*",
 }
 # Never a developer's real AWS account or endpoint.
-_UNWANTED = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL", "AWS_PROFILE")
+_UNWANTED = (
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+)
 
 
 def apply_function_environment() -> None:
@@ -90,40 +93,57 @@ def forbid_dynamodb_requests() -> None:
     _on_each_dynamodb_request(forbidden)
 
 
+def secrets_manager_unreachable() -> Callable[[], None]:
+    """From now on every request of the functions' Secrets Manager client fails to connect
+    (after botocore's retries); the returned function ends that."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from lockbox.signing import signing_keys
+    from lockbox_local.ports import free_port
+
+    def refuse(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url=f"http://127.0.0.1:{free_port()}")
+
+    events = signing_keys.secretsmanager_client().meta.events
+    events.register("before-send.secrets-manager", refuse)
+    return lambda: events.unregister("before-send.secrets-manager", refuse)
+
+
 # --- fixtures (re-exported by the suites' conftest.py) ----------------------------------
 
 
-@pytest.fixture(scope="session")
-def secrets_extension() -> Iterator[SecretsExtensionServer]:
-    version = SecretVersion(JWT_KEY_ID, JWT_SIGNING_KEY, ("AWSCURRENT",), time.time())
-    local = LocalSecrets({JWT_SECRET_ID: LocalSecret((version,))})
-    server = SecretsExtensionServer(local, SESSION_TOKEN).start()
-    yield server
-    server.stop()
+def create_signing_key(client: Any, name: str = JWT_SECRET_ID, value: str = JWT_SIGNING_KEY) -> str:
+    """The signing-key secret in moto, its first version named JWT_KEY_ID (the kid)."""
+    client.create_secret(Name=name, SecretString=value, ClientRequestToken=JWT_KEY_ID)
+    return name
 
 
 @pytest.fixture(autouse=True)
-def function_environment(
-    monkeypatch: pytest.MonkeyPatch, secrets_extension: SecretsExtensionServer
-) -> Iterator[None]:
-    """Each test starts from the template's environment and fresh per-container caches."""
+def function_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts from the template's environment, moto (holding the signing key in
+    its Secrets Manager) and fresh per-container caches."""
+    import boto3
+    from moto import mock_aws
+
     from lockbox.core import dynamodb, settings
-    from lockbox.signing import signing_keys as lockbox_secrets
+    from lockbox.signing import signing_keys
 
     for name, value in FUNCTION_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(secrets_extension.port))
     caches = (settings.get_settings.cache_clear, dynamodb.client.cache_clear)
-    for clear in (*caches, lockbox_secrets.forget_cached_key):
+    for clear in (*caches, signing_keys.forget_cached_key):
         clear()
-    yield
-    for clear in (*caches, lockbox_secrets.forget_cached_key):
+    with mock_aws():
+        create_signing_key(boto3.client("secretsmanager", region_name="us-east-1"))
+        yield
+    for clear in (*caches, signing_keys.forget_cached_key):
         clear()
 
 
 @pytest.fixture
 def aws_tables() -> Iterator[Any]:
-    """moto DynamoDB with the template's tables; yields a client to inspect them."""
+    """moto DynamoDB with the template's tables; yields a client to inspect them (inside
+    function_environment's moto: a nested mock_aws keeps its state)."""
     import boto3
     from moto import mock_aws
 
@@ -143,5 +163,15 @@ def lambda_context() -> LambdaContext:
 
 @pytest.fixture
 def jwt_signing_key() -> str:
-    """The key the secrets extension stand-in serves, for minting tokens in tests."""
+    """The key moto's Secrets Manager serves, for minting tokens in tests."""
     return JWT_SIGNING_KEY
+
+
+def age_kept_key(data_dir: Path, seconds: float) -> None:
+    """Given the kept versions were made `seconds` earlier than they were (time passing)."""
+    path = data_dir / "secrets.json"
+    kept = json.loads(path.read_text())
+    for secret in kept.values():
+        for version in secret["versions"]:
+            version["CreatedDate"] = float(version["CreatedDate"]) - seconds
+    path.write_text(json.dumps(kept))

@@ -17,7 +17,7 @@ ROTATION_RESOURCES = (
     "RotateSigningKeyErrorsAlarm",
     "RotateSigningKeyThrottlesAlarm",
 )
-# The functions that read the signing key through the extension.
+# The functions that read the signing key from Secrets Manager.
 KEY_READERS = ("AuthorizerFunction", "TokenFunction", "UsersRegisterFunction")
 
 
@@ -36,8 +36,9 @@ def test_the_signing_key_has_a_rotation_schedule_run_by_the_rotation_function() 
         "AutomaticallyAfterDays": {"Ref": "SigningKeyRotationDays"}
     }
     assert "HostedRotationLambda" not in properties
-    # The schedule waits for the invoke permission, and a deploy never rotates the key.
-    assert rotation["DependsOn"] == "RotateSigningKeyPermission"
+    # Setting the schedule up invokes the function (testSecret): it waits for the invoke
+    # permission and the function's log group; a deploy never rotates the key.
+    assert rotation["DependsOn"] == ["RotateSigningKeyPermission", "RotateSigningKeyLogGroup"]
     assert properties["RotateImmediatelyOnUpdate"] is False
 
 

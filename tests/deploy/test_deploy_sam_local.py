@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 from pathlib import Path
 
@@ -12,7 +11,6 @@ from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 from samcli.local.lambdafn.env_vars import EnvironmentVariables
 
 from deploy.sam_local import main, secrets_server
-from lockbox_local.intrinsics import local_resource
 from lockbox_local.template import TEMPLATE_PATH, load_template, resources_of_type
 
 FUNCTION_IDS = sorted(resources_of_type(load_template(), "AWS::Serverless::Function"))
@@ -40,8 +38,8 @@ def test_overrides_are_template_parameters(written: tuple[dict[str, dict[str, st
     _, text = written
 
     assert overrides(text) == {
-        "SecretsExtensionLayerArn": "none",
         "LocalDynamoDBEndpoint": "http://127.0.0.1:8123",
+        "LocalSecretsManagerEndpoint": "http://127.0.0.1:4583",
     }
     assert set(overrides(text)) <= set(load_template()["Parameters"])
 
@@ -50,7 +48,7 @@ def test_overrides_are_template_parameters(written: tuple[dict[str, dict[str, st
 def test_sam_cli_gives_the_function_the_local_services(
     written: tuple[dict[str, dict[str, str]], str], function_id: str
 ) -> None:
-    """As sam local resolves it: DynamoDB Local, the local table and secret names, no extension layer."""
+    """As sam local resolves it: DynamoDB Local, the emulator, the local table and secret names."""
     env, text = written
     # As `sam local` reads the template: language extensions on (samconfig.toml).
     stacks, _ = SamLocalStackProvider.get_stacks(
@@ -68,32 +66,21 @@ def test_sam_cli_gives_the_function_the_local_services(
     ).resolve()
 
     assert variables["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:8123"
+    assert variables["AWS_ENDPOINT_URL_SECRETS_MANAGER"] == "http://127.0.0.1:4583"
     assert variables["USERS_TABLE"] == "UsersTable"
     assert variables["ITEMS_TABLE"] == "ItemsTable"
     assert variables["JWT_SECRET_ID"] == "JwtSigningKey"
     assert [layer.name for layer in function.layers] == ["CommonLayer"]
 
 
-def test_secrets_stand_in_serves_the_local_key_to_a_call_without_session_token(
-    tmp_path: Path,
-) -> None:
-    """Under sam local with plain keys, AWS_SESSION_TOKEN is unset: the function sends ''."""
+def test_secrets_emulator_serves_the_local_key_under_its_local_name(tmp_path: Path) -> None:
+    """Given the local stack's kept key, the emulator answers GetSecretValue for it under the
+    name env.json gives the functions (the logical id)."""
     (tmp_path / "secrets.json").write_text(json.dumps({"JwtSigningKey": "k" * 64}))
     server = secrets_server(tmp_path, port=0).start()
     try:
-        for secret_id in (
-            "JwtSigningKey",
-            local_resource("JwtSigningKey", "AWS::SecretsManager::Secret").ref,
-        ):
-            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-            connection.request(
-                "GET",
-                f"/secretsmanager/get?secretId={secret_id}",
-                headers={"X-Aws-Parameters-Secrets-Token": ""},
-            )
-            response = connection.getresponse()
-            assert response.status == 200
-            assert json.loads(response.read())["SecretString"] == "k" * 64
-            connection.close()
+        answer = server.client().get_secret_value(SecretId="JwtSigningKey")
+        assert answer["SecretString"] == "k" * 64
+        assert answer["VersionStages"] == ["AWSCURRENT"]
     finally:
         server.stop()

@@ -21,11 +21,6 @@ from tests.deploy.sam_transform import (
     transformed,
 )
 
-SECRETS_LAYER = re.compile(
-    r"arn:aws:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:"
-    r"AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:(?P<version>[1-9]\d*)"
-)
-MAPPED_REGIONS = sorted(sam_template()["Mappings"]["SecretsExtension"])
 ORIGIN = {"Fn::Sub": "'${AllowedOrigin}'"}
 BCRYPT_FUNCTIONS = (
     "RegisterFunction",
@@ -43,8 +38,8 @@ NO_TOKEN_PATHS = {
     "/users/login",
 }
 UNCACHED_PATHS = {"/users/profile", "/users/logout"}
-# Functions that read the signing key through the extension.
-EXTENSION_FUNCTIONS = ("AuthorizerFunction", "TokenFunction", "UsersRegisterFunction")
+# Functions that read the signing key from Secrets Manager.
+KEY_READERS = ("AuthorizerFunction", "TokenFunction", "UsersRegisterFunction")
 
 
 def api_body() -> dict[str, Any]:
@@ -162,40 +157,41 @@ def test_allowed_origin_defaults_to_any_origin() -> None:
     assert sam_template()["Parameters"]["AllowedOrigin"]["Default"] == "*"
 
 
-# --- the Parameters and Secrets extension layer -----------------------------------------------------
+# --- one template for every region: no extension layer, no region table --------------------------
 
 
-def extension_layer(function_id: str, region: str, **parameters: str) -> Any:
-    layers = resources("AWS::Lambda::Function")[function_id]["Properties"]["Layers"]
-    (extension,) = [layer for layer in layers if "Fn::If" in layer]
-    return Evaluator(transformed(), region, parameters).evaluate(extension)
+def test_no_region_table_and_no_layer_from_outside_the_stack() -> None:
+    """Given the transformed template, no Mappings and every function's layers are the
+    stack's own: nothing is looked up per region, so it deploys wherever Lambda runs."""
+    template = transformed()
+
+    assert "Mappings" not in template
+    assert "SecretsExtensionLayerArn" not in template["Parameters"]
+    layer_versions = set(resources("AWS::Lambda::LayerVersion"))
+    for logical_id, function in resources("AWS::Lambda::Function").items():
+        (layer,) = function["Properties"]["Layers"]
+        assert layer["Ref"] in layer_versions, logical_id
+    assert "Parameters-and-Secrets" not in json.dumps(template)
 
 
-@pytest.mark.parametrize("region", MAPPED_REGIONS)
-def test_extension_layer_resolves_in_every_mapped_region(region: str) -> None:
-    """Given a mapped region, each function that reads the key gets that region's arm64 layer."""
-    row = sam_template()["Mappings"]["SecretsExtension"][region]
-    for function_id in EXTENSION_FUNCTIONS:
-        match = SECRETS_LAYER.fullmatch(extension_layer(function_id, region))
-        assert match, function_id
-        assert match["region"] == region
-        assert (match["account"], match["version"]) == (row["Account"], row["Version"])
-
-
-def test_extension_layer_arn_can_be_overridden_or_left_out() -> None:
-    arn = "arn:aws:lambda:ap-south-2:123456789012:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:9"
-    pattern = sam_template()["Parameters"]["SecretsExtensionLayerArn"]["AllowedPattern"]
-
-    assert extension_layer("TokenFunction", "ap-south-2", SecretsExtensionLayerArn=arn) == arn
-    assert (
-        extension_layer("TokenFunction", "us-east-1", SecretsExtensionLayerArn="none") is NO_VALUE
-    )
-    assert all(re.fullmatch(pattern, value) for value in ("", "none", arn))
-
-
-def test_mapping_lists_commercial_regions_only() -> None:
-    assert all(not region.startswith(("cn-", "us-gov-")) for region in MAPPED_REGIONS)
-    assert len(MAPPED_REGIONS) >= 20
+def test_key_readers_may_read_only_the_signing_key() -> None:
+    """Given the functions that read the key, their roles allow GetSecretValue on its ARN
+    (the Ref of the secret) and nothing else of Secrets Manager."""
+    roles = resources("AWS::IAM::Role")
+    for function_id in KEY_READERS:
+        statements = [
+            statement
+            for policy in roles[f"{function_id}Role"]["Properties"]["Policies"]
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+        secrets = [s for s in statements if "secretsmanager" in json.dumps(s["Action"])]
+        assert secrets == [
+            {
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "JwtSigningKey"}}]},
+            }
+        ], function_id
 
 
 # --- data, logs, alarms, WAF ----------------------------------------------------------------------

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +21,9 @@ import pytest
 import requests
 
 from tests.e2e.helpers import assert_error, fetch, jwt_parts, login, new_user, store, unique_key
-from tests.local_stack import PROJECT_ROOT, LocalStackProcess
+from tests.e2e.rotation import rotate_key, run_rotate_key
+from tests.local_stack import LocalStackProcess
+from tests.support import age_kept_key
 
 pytestmark = [
     pytest.mark.skipif(
@@ -31,6 +31,9 @@ pytestmark = [
         reason="rotates the local stack's key; a deployed stack rotates on its schedule",
     ),
 ]
+
+
+FOUR_HOURS = 4 * 3600
 
 
 @pytest.fixture(scope="module")
@@ -57,20 +60,6 @@ def rotating_stack() -> Iterator[LocalStackProcess]:
             stack.stop()
 
 
-def rotate_key(stack: LocalStackProcess) -> str:
-    """`make rotate-key` for this stack's data dir."""
-    result = subprocess.run(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-m", "lockbox_local.rotate_key", "--data-dir", str(stack.data_dir)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def kid(token: str) -> str:
     header, _, _ = jwt_parts(token)
     assert header["alg"] == "HS256"
@@ -95,7 +84,7 @@ def test_tokens_survive_one_rotation_and_not_two(rotating_stack: LocalStackProce
         assert store(http, url, first, key, "kept across rotations").status_code == 200
         assert stored_stages(rotating_stack) == {kid(first): ["AWSCURRENT"]}
 
-        assert "AWSCURRENT" in rotate_key(rotating_stack)
+        assert "AWSCURRENT" in rotate_key(rotating_stack.data_dir)
 
         assert fetch(http, url, first, key).status_code == 200  # the previous key verifies
         second = login(http, url, user.username, user.password)
@@ -106,7 +95,8 @@ def test_tokens_survive_one_rotation_and_not_two(rotating_stack: LocalStackProce
             kid(first): ["AWSPREVIOUS"],
         }
 
-        rotate_key(rotating_stack)
+        age_kept_key(rotating_stack.data_dir, FOUR_HOURS)  # the next rotation is due
+        rotate_key(rotating_stack.data_dir)
 
         assert_error(fetch(http, url, first, key), 401, "INVALID_TOKEN")
         assert fetch(http, url, second, key).status_code == 200
@@ -126,7 +116,7 @@ def test_rotation_is_kept_across_a_restart_of_the_stack(tmp_path: Path) -> None:
             user = new_user(http, stack.url)
             key = unique_key("restart")
             assert store(http, stack.url, user.token, key, 1).status_code == 200
-            rotate_key(stack)
+            rotate_key(stack.data_dir)
     finally:
         stack.stop()
 
@@ -143,14 +133,33 @@ def test_rotation_is_kept_across_a_restart_of_the_stack(tmp_path: Path) -> None:
 
 
 def test_rotate_key_without_a_stored_key_says_what_to_do(tmp_path: Path) -> None:
-    result = subprocess.run(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-m", "lockbox_local.rotate_key", "--data-dir", str(tmp_path)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_rotate_key(tmp_path)
 
     assert result.returncode == 2
     assert "start the local stack once" in result.stderr
+
+
+def test_a_rotation_soon_after_the_last_is_refused_and_changes_nothing(
+    rotating_stack: LocalStackProcess,
+) -> None:
+    """Given a rotation just made, another one at once is refused by the rotation function
+    (a container may still sign with the key it would drop): the kept keys stay as they are,
+    and tokens of the current and the previous key both keep working."""
+    url = rotating_stack.url
+    key = unique_key("spacing")
+    with requests.Session() as http:
+        user = new_user(http, url)
+        before = user.token
+        assert store(http, url, before, key, 1).status_code == 200
+        age_kept_key(rotating_stack.data_dir, FOUR_HOURS)
+        rotate_key(rotating_stack.data_dir)
+        after = login(http, url, user.username, user.password)
+        stages = stored_stages(rotating_stack)
+
+        refused = run_rotate_key(rotating_stack.data_dir)
+
+        assert refused.returncode == 1
+        assert "rotations must be at least" in refused.stderr
+        assert stored_stages(rotating_stack) == stages
+        assert fetch(http, url, before, key).status_code == 200
+        assert fetch(http, url, after, key).status_code == 200

@@ -7,8 +7,6 @@ small input rules of logout, If-Match and login names (SPEC.md, "Sessions", "Acc
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +16,9 @@ import pytest
 import requests
 
 from tests.e2e.helpers import ERRORS, auth_headers, login, new_user, request_token, store
-from tests.local_stack import PROJECT_ROOT, LocalStackProcess
+from tests.e2e.rotation import rotate_key
+from tests.local_stack import LocalStackProcess
+from tests.support import age_kept_key
 
 GRACE_SECONDS = 10
 
@@ -251,6 +251,9 @@ def test_if_match_over_two_header_lines(http: requests.Session, api_url: str) ->
 # --- cursors across a signing-key rotation ------------------------------------------------
 
 
+FOUR_HOURS = 4 * 3600
+
+
 @pytest.mark.skipif(
     bool(os.environ.get("API_URL", "").strip()),
     reason="rotates the local stack's key; a deployed stack rotates on its schedule",
@@ -272,7 +275,7 @@ def test_a_list_cursor_survives_a_key_rotation(tmp_path: Path) -> None:
                 assert store(http, stack.url, user.token, key, 1).status_code == 200
             first = http.get(f"{stack.url}/api/data?limit=1", headers=user.headers)
             cursor = first.json()["data"]["cursor"]
-            rotate_key(stack)
+            rotate_key(stack.data_dir)
             token = login(http, stack.url, user.username, user.password)
 
             after = http.get(
@@ -283,7 +286,8 @@ def test_a_list_cursor_survives_a_key_rotation(tmp_path: Path) -> None:
 
             assert after.status_code == 200, after.text
             assert [k["key"] for k in after.json()["data"]["keys"]] == ["c2"]
-            rotate_key(stack)
+            age_kept_key(stack.data_dir, FOUR_HOURS)  # the next rotation is due
+            rotate_key(stack.data_dir)
             token = login(http, stack.url, user.username, user.password)
             stale = http.get(
                 f"{stack.url}/api/data",
@@ -293,15 +297,3 @@ def test_a_list_cursor_survives_a_key_rotation(tmp_path: Path) -> None:
             assert_error(stale, "INVALID_PARAMETER")
     finally:
         stack.stop()
-
-
-def rotate_key(stack: LocalStackProcess) -> None:
-    result = subprocess.run(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-m", "lockbox_local.rotate_key", "--data-dir", str(stack.data_dir)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr

@@ -16,7 +16,6 @@ from tests.support import (  # noqa: F401 (fixtures this suite uses)
     function_environment,
     jwt_signing_key,
     lambda_context,
-    secrets_extension,
 )
 
 

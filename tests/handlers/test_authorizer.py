@@ -237,7 +237,7 @@ def test_token_from_the_token_endpoint_flows_through_to_the_data_call(
 def test_authorizer_fails_closed_when_the_key_is_unavailable(
     lambda_context: Any, jwt_signing_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Given the secrets extension unable to give the key, no policy is returned."""
+    """Given Secrets Manager unable to give the key, no policy is returned."""
     event = authorizer_event("authorizer_valid", jwt_signing_key)
     monkeypatch.setenv("JWT_SECRET_ID", "lockbox/test/no-such-secret")
     get_settings.cache_clear()

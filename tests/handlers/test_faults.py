@@ -1,4 +1,4 @@
-"""Faults: DynamoDB failing after the SDK's retries, the secrets extension down, surprises.
+"""Faults: DynamoDB failing after the SDK's retries, Secrets Manager unreachable, surprises.
 
 Each answers 500 INTERNAL_ERROR in the envelope and leaves no partial write behind.
 """
@@ -24,6 +24,7 @@ from lockbox_local.ports import free_port
 from tests.handlers.accounts import USER, register
 from tests.handlers.calls import call, conflict_once, error, handler, with_user
 from tests.handlers.items import event_for_key
+from tests.support import secrets_manager_unreachable
 
 INTERNAL_ERROR = error(ErrorCode.INTERNAL_ERROR)
 
@@ -166,13 +167,12 @@ def test_token_lookup_fault_is_internal_error(
     assert call(handler("token"), load_event("token_success"), lambda_context) == INTERNAL_ERROR
 
 
-def test_token_with_secrets_extension_unreachable_is_internal_error(
+def test_token_with_secrets_manager_unreachable_is_internal_error(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Given the secrets extension unreachable, a valid login is 500 INTERNAL_ERROR."""
+    """Given Secrets Manager unreachable, a valid login is 500 INTERNAL_ERROR."""
     register(lambda_context)
-    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(free_port()))
-    get_settings.cache_clear()
+    secrets_manager_unreachable()
 
     assert call(handler("token"), load_event("token_success"), lambda_context) == INTERNAL_ERROR
 

@@ -188,22 +188,18 @@ def test_set_secret_changes_nothing(secret: Secret) -> None:
     assert secret.stages() == before
 
 
-@pytest.mark.parametrize(
-    ("pending", "message"),
-    [("short-key", "shorter than 32"), (FIRST_KEY, "equals the current key")],
-)
-def test_test_secret_refuses_an_unusable_key(secret: Secret, pending: str, message: str) -> None:
-    """Given a pending key too short for HS256, or the current key again, testSecret fails
-    and the current key stays current."""
+def test_test_secret_refuses_a_key_too_short_for_hs256(secret: Secret) -> None:
+    """Given a pending key too short for HS256, testSecret fails and the current key stays
+    current."""
     token = secret.begin_rotation()
     secret.client.put_secret_value(
         SecretId=secret.arn,
         ClientRequestToken=token,
-        SecretString=pending,
+        SecretString="short-key",
         VersionStages=["AWSPENDING"],
     )
 
-    with pytest.raises(RotationError, match=message):
+    with pytest.raises(RotationError, match="shorter than 32"):
         secret.step("testSecret", token)
     assert secret.value(VersionStage="AWSCURRENT") == FIRST_KEY
 
@@ -250,3 +246,71 @@ def test_new_keys_are_random_and_long_enough() -> None:
 
     assert len(keys) == 100
     assert all(len(key) == 64 for key in keys)
+
+
+# --- rotation set up by a first deploy ---------------------------------------------------
+
+
+@pytest.fixture
+def rotation_function(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, list[str]]]:
+    """moto with a rotation function whose invocations run this project's handler in-process
+    (moto's Lambda would need Docker); yields the Lambda ARN and the steps invoked."""
+    import json
+    import zipfile
+    from io import BytesIO
+
+    import boto3
+    from moto import mock_aws
+    from moto.awslambda.models import LambdaBackend
+
+    steps: list[str] = []
+
+    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, **_: Any) -> bytes:
+        event = json.loads(body)
+        steps.append(event["Step"])
+        lambda_handler(event, LambdaContext.for_function("rotate-signing-key"))
+        return b"null"
+
+    monkeypatch.setattr(LambdaBackend, "invoke", invoke)
+    with mock_aws():
+        key_rotation.secretsmanager_client.cache_clear()
+        role = boto3.client("iam", region_name="us-east-1").create_role(
+            RoleName="rotate-signing-key", AssumeRolePolicyDocument="{}"
+        )["Role"]["Arn"]
+        package = BytesIO()
+        with zipfile.ZipFile(package, "w") as archive:
+            archive.writestr("app.py", "def lambda_handler(event, context): pass\n")
+        arn = boto3.client("lambda", region_name="us-east-1").create_function(
+            FunctionName="rotate-signing-key",
+            Runtime="python3.13",
+            Role=role,
+            Handler="app.lambda_handler",
+            Code={"ZipFile": package.getvalue()},
+        )["FunctionArn"]
+        yield arn, steps
+    key_rotation.secretsmanager_client.cache_clear()
+
+
+def test_rotation_set_up_on_create_tests_the_function_and_keeps_the_key(
+    rotation_function: tuple[Any, list[str]],
+) -> None:
+    """Given a new secret and a RotationSchedule with RotateImmediatelyOnUpdate false (a first
+    deploy), Secrets Manager runs only testSecret, on an AWSPENDING copy of the current
+    value it makes itself: the step succeeds, rotation is on, and the key is unchanged."""
+    import boto3
+
+    arn, steps = rotation_function
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    client.create_secret(Name=SECRET_NAME, SecretString=FIRST_KEY)
+
+    client.rotate_secret(
+        SecretId=SECRET_NAME,
+        RotationLambdaARN=arn,
+        RotationRules={"AutomaticallyAfterDays": 30},
+        RotateImmediately=False,
+    )
+
+    assert steps == ["testSecret"]
+    described = client.describe_secret(SecretId=SECRET_NAME)
+    assert described["RotationEnabled"] is True
+    assert client.get_secret_value(SecretId=SECRET_NAME)["SecretString"] == FIRST_KEY

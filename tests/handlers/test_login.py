@@ -1,4 +1,4 @@
-"""POST /api/token through its Lambda handler, against moto and the secrets extension stand-in."""
+"""POST /api/token through its Lambda handler, against moto (DynamoDB and Secrets Manager)."""
 
 from __future__ import annotations
 

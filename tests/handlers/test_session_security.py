@@ -17,6 +17,7 @@ import pytest
 
 from lockbox.core.errors import ErrorCode
 from lockbox.sessions import session_records
+from lockbox.signing.signing_keys import SigningKey
 from lockbox_local.events import load_event
 from tests.handlers.accounts import USER
 from tests.handlers.calls import answer, call, error, handler, with_body, with_user
@@ -370,33 +371,28 @@ def test_a_replacement_character_in_a_key_is_invalid_key(lambda_context: Any, ke
 # --- cursors across a signing-key rotation ------------------------------------------------
 
 
-@pytest.fixture
-def rotatable_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A secrets extension stand-in of this test's own, whose key can be rotated."""
-    from lockbox.core.settings import get_settings
-    from lockbox.signing import signing_keys
-    from lockbox_local.local_secrets import LocalSecret, LocalSecrets, SecretVersion
-    from lockbox_local.secrets_extension import SecretsExtensionServer
-    from tests.support import JWT_SECRET_ID, SESSION_TOKEN
+def rotate_signing_key_in_moto() -> SigningKey:
+    """A new AWSCURRENT version of the signing key in moto, as a rotation leaves it (the one
+    before becomes AWSPREVIOUS, the one before that loses its label)."""
+    import boto3
 
-    version = SecretVersion(str(uuid.uuid4()), "k" * 64, ("AWSCURRENT",), time.time())
-    local = LocalSecrets({JWT_SECRET_ID: LocalSecret((version,))})
-    server = SecretsExtensionServer(local, SESSION_TOKEN).start()
-    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(server.port))
-    get_settings.cache_clear()
-    signing_keys.forget_cached_key()
-    yield local
-    server.stop()
+    from tests.support import JWT_SECRET_ID
+
+    version_id, value = str(uuid.uuid4()), f"rotated-{uuid.uuid4().hex}" * 2
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+        SecretId=JWT_SECRET_ID, ClientRequestToken=version_id, SecretString=value
+    )
+    return SigningKey(version_id, value)
 
 
 def test_a_cursor_survives_a_key_rotation_and_not_two(
-    aws_tables: Any, lambda_context: Any, rotatable_key: Any
+    aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given a cursor signed before a rotation, a container that has seen the rotation
     accepts it (previous key), and one whose cache predates the rotation accepts a cursor
-    signed with the new key; after a second rotation the first cursor is refused."""
+    signed with the new key (it looks the kid up); after a second rotation the first cursor
+    is refused."""
     from lockbox.signing import signing_keys
-    from tests.support import JWT_SECRET_ID
 
     for key in ("a1", "a2", "a3"):
         store = with_user(with_body("store_item_success", {"key": key, "value": 1}), ALICE)
@@ -408,14 +404,14 @@ def test_a_cursor_survives_a_key_rotation_and_not_two(
         return answer(handler("list_items"), event, lambda_context)
 
     before = page()[1]["data"]["cursor"]
-    stale_cache = signing_keys._cached
-    rotatable_key.rotate(JWT_SECRET_ID)
+    rotated = rotate_signing_key_in_moto()
+    with monkeypatch.context() as elsewhere:  # a container that has seen the rotation signs
+        elsewhere.setattr(signing_keys, "signing_key", lambda: rotated)
+        after = page()[1]["data"]["cursor"]
+    assert page(after)[0] == 200  # this container's cache predates the rotation
     signing_keys.forget_cached_key()  # this container sees the rotation
     assert page(before)[0] == 200
-    after = page()[1]["data"]["cursor"]
-    signing_keys._cached = stale_cache  # a container whose cache predates the rotation
-    assert page(after)[0] == 200
-    rotatable_key.rotate(JWT_SECRET_ID)
+    rotate_signing_key_in_moto()
     signing_keys.forget_cached_key()
     assert page(after)[0] == 200
     status, body = page(before)

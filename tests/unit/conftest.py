@@ -8,7 +8,6 @@ from tests.support import (  # noqa: F401 (fixtures this suite uses)
     apply_function_environment,
     function_environment,
     jwt_signing_key,
-    secrets_extension,
 )
 
 

@@ -15,7 +15,6 @@ CONFIGURED = (
     "BCRYPT_COST",
     "MAX_VALUE_BYTES",
     "PASSWORD_POLICY",
-    "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
     "SIGNING_KEY_CACHE_SECONDS",
     "ALLOWED_ORIGIN",
 )
@@ -45,7 +44,6 @@ def test_tunables_default_to_the_templates_defaults(monkeypatch: pytest.MonkeyPa
         bcrypt_cost=12,
         max_value_bytes=65536,
         password_policy=PasswordPolicy.NIST,
-        secrets_extension_port=2773,
         signing_key_cache_seconds=300,
         allowed_origin="*",
         refresh_token_lifetime=2592000,
@@ -80,7 +78,6 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("BCRYPT_COST", "10")
     monkeypatch.setenv("MAX_VALUE_BYTES", "1024")
     monkeypatch.setenv("PASSWORD_POLICY", "strict")
-    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "2999")
     monkeypatch.setenv("SIGNING_KEY_CACHE_SECONDS", "0")
     monkeypatch.setenv("ALLOWED_ORIGIN", "https://app.example.com")
     monkeypatch.setenv("AUTHORIZER_CACHE_TTL", "5")
@@ -97,7 +94,6 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         bcrypt_cost=10,
         max_value_bytes=1024,
         password_policy=PasswordPolicy.STRICT,
-        secrets_extension_port=2999,
         signing_key_cache_seconds=0,
         allowed_origin="https://app.example.com",
         refresh_token_lifetime=86400,
@@ -112,8 +108,6 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         ("BCRYPT_COST", "31", 31),
         ("MAX_VALUE_BYTES", "1", 1),
         ("MAX_VALUE_BYTES", "350000", 350_000),
-        ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "1", 1),
-        ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "65535", 65535),
         ("SIGNING_KEY_CACHE_SECONDS", "0", 0),
         ("SIGNING_KEY_CACHE_SECONDS", "3600", 3600),
     ],
@@ -129,7 +123,6 @@ def test_range_limits_are_inclusive(
     attribute = {
         "BCRYPT_COST": "bcrypt_cost",
         "MAX_VALUE_BYTES": "max_value_bytes",
-        "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "secrets_extension_port",
         "SIGNING_KEY_CACHE_SECONDS": "signing_key_cache_seconds",
     }[name]
     assert getattr(settings, attribute) == expected
@@ -147,8 +140,6 @@ def test_range_limits_are_inclusive(
         ("MAX_VALUE_BYTES", "-1"),
         ("MAX_VALUE_BYTES", "350001"),
         ("MAX_VALUE_BYTES", "64KiB"),
-        ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "0"),
-        ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "65536"),
         ("PASSWORD_POLICY", "lenient"),
         ("PASSWORD_POLICY", ""),
     ],

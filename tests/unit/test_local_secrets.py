@@ -1,16 +1,12 @@
 """The local stack's secrets: versions and staging labels, kept in the data dir, served by
-the secrets extension stand-in the way the extension serves them."""
+the Secrets Manager emulator (moto's server), rotated by the rotation function's steps."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import stat
-from collections.abc import Iterator
+import time
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from lockbox.signing import key_rotation
 from lockbox_local.intrinsics import Resolver, parameter_values
@@ -20,13 +16,22 @@ from lockbox_local.local_secrets import (
     LocalSecrets,
     local_secret_values,
     new_signing_key,
-    rotate_stored,
+    store_secret,
+    stored_secret,
 )
-from lockbox_local.rotate_key import rotated_secrets
-from lockbox_local.secrets_extension import SecretsExtensionServer
+from lockbox_local.rotate_key import rotate, rotated_secrets
+from lockbox_local.secrets_emulator import SecretsEmulator
 from lockbox_local.template import load_template
+from tests.support import age_kept_key
 
-TOKEN = "local-session-token"
+
+def rotate_kept(data_dir: Path, name: str = "JwtSigningKey") -> LocalSecret:
+    """What `make rotate-key` does to the data dir's secret."""
+    kept = stored_secret(data_dir, name)
+    assert kept is not None
+    rotated = rotate(name, kept)
+    store_secret(data_dir, name, rotated)
+    return rotated
 
 
 def template_secrets(data_dir: Path | None) -> LocalSecrets:
@@ -70,7 +75,7 @@ def test_the_key_is_kept_owner_only_and_rotations_persist(tmp_path: Path) -> Non
     path = tmp_path / SECRETS_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
-    rotate_stored(tmp_path, "JwtSigningKey")
+    rotate_kept(tmp_path)
 
     after = template_secrets(tmp_path).get("JwtSigningKey")
     assert before is not None
@@ -85,7 +90,7 @@ def test_a_running_reader_sees_a_rotation_of_the_file(tmp_path: Path) -> None:
     running = template_secrets(tmp_path)
     before = running.get("JwtSigningKey")
 
-    rotate_stored(tmp_path, "JwtSigningKey")
+    rotate_kept(tmp_path)
 
     after = running.get("JwtSigningKey")
     assert after is not None
@@ -134,80 +139,68 @@ def test_local_rotation_makes_keys_as_the_rotation_function_does() -> None:
     )
 
 
-# --- the stand-in -------------------------------------------------------------------------
+# --- the emulator -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[SecretsExtensionServer, LocalSecrets]]:
+def test_emulator_serves_each_kept_version_with_its_id_and_stage(tmp_path: Path) -> None:
+    """Given a kept secret rotated once, moto's server answers its current and previous
+    versions under their kept ids."""
     local = LocalSecrets.of_values({"key": "one"})
     local.rotate("key", "two")
-    server = SecretsExtensionServer(local, TOKEN).start()
-    yield server, local
-    server.stop()
-
-
-def get(server: SecretsExtensionServer, query: str) -> tuple[int, Any]:
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-    try:
-        connection.request(
-            "GET", f"/secretsmanager/get?{query}", headers={"X-Aws-Parameters-Secrets-Token": TOKEN}
-        )
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        connection.close()
-
-
-def test_stand_in_serves_each_stage_with_its_version_id(
-    served: tuple[SecretsExtensionServer, LocalSecrets],
-) -> None:
-    server, local = served
     secret = local.get("key")
     assert secret is not None
     current, previous = secret.find(), secret.find(stage="AWSPREVIOUS")
     assert current is not None
     assert previous is not None
+    emulator = SecretsEmulator(local).start()
+    try:
+        client = emulator.client()
+        answer = client.get_secret_value(SecretId="key")
+        assert (answer["SecretString"], answer["VersionId"]) == ("two", current.version_id)
+        previous_answer = client.get_secret_value(SecretId="key", VersionStage="AWSPREVIOUS")
+        assert (previous_answer["SecretString"], previous_answer["VersionId"]) == (
+            "one",
+            previous.version_id,
+        )
+    finally:
+        emulator.stop()
 
-    status, body = get(server, "secretId=key")
-    assert status == 200
-    assert (body["SecretString"], body["VersionId"], body["VersionStages"]) == (
-        "two",
-        current.version_id,
-        ["AWSCURRENT"],
-    )
-    assert get(server, "secretId=key&versionStage=AWSPREVIOUS")[1]["SecretString"] == "one"
-    assert get(server, f"secretId=key&versionId={previous.version_id}")[1]["SecretString"] == "one"
-    assert get(
-        server, f"secretId=key&versionId={previous.version_id}&versionStage=AWSPREVIOUS"
-    ) == (200, get(server, "secretId=key&versionStage=AWSPREVIOUS")[1])
 
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        "secretId=key&versionStage=AWSPENDING",
-        "secretId=key&versionId=00000000-0000-0000-0000-000000000000",
-        "secretId=nope",
-    ],
-)
-def test_stand_in_answers_400_for_what_does_not_exist(
-    served: tuple[SecretsExtensionServer, LocalSecrets], query: str
+def test_rotate_key_runs_the_rotation_functions_steps_on_the_kept_versions(
+    tmp_path: Path,
 ) -> None:
-    server, _ = served
+    """Given a kept key, a rotation makes a new 64-character current key (the rotation
+    function's), the old one previous under its own id, and twice drops the first."""
+    before = template_secrets(tmp_path).get("JwtSigningKey")
+    first_id, first_value = ident(before)
 
-    assert get(server, query)[0] == 400
+    once = rotate_kept(tmp_path)
+    age_kept_key(tmp_path, 4 * 3600)  # the next rotation is due
+    twice = rotate_kept(tmp_path)
+
+    assert ident(once, "AWSPREVIOUS") == (first_id, first_value)
+    current_id, current_value = ident(once)
+    assert len(current_value) == 64
+    assert current_value != first_value
+    assert stages(twice) == {ident(twice)[0]: ("AWSCURRENT",), current_id: ("AWSPREVIOUS",)}
 
 
-def test_stand_in_answers_400_for_a_version_id_with_another_stage(
-    served: tuple[SecretsExtensionServer, LocalSecrets],
-) -> None:
-    server, local = served
-    secret = local.get("key")
-    assert secret is not None
-    current = secret.find()
-    assert current is not None
+def test_a_running_emulator_takes_rotations_of_the_file(tmp_path: Path) -> None:
+    """Given a running emulator on a data dir, two rotations of the kept file (as
+    `make rotate-key` leaves it) reach it with the file's version ids and labels."""
+    emulator = SecretsEmulator(template_secrets(tmp_path)).start()
+    try:
+        kept = stored_secret(tmp_path, "JwtSigningKey")
+        assert kept is not None
+        rotated = kept.rotated(new_signing_key()).rotated(new_signing_key())
+        store_secret(tmp_path, "JwtSigningKey", rotated)
+        client = emulator.client()
+        deadline = time.monotonic() + 10
+        while client.get_secret_value(SecretId="JwtSigningKey")["VersionId"] != ident(rotated)[0]:
+            assert time.monotonic() < deadline, "the rotation did not reach the emulator"
+            time.sleep(0.05)
 
-    assert (
-        get(server, f"secretId=key&versionId={current.version_id}&versionStage=AWSPREVIOUS")[0]
-        == 400
-    )
+        previous = client.get_secret_value(SecretId="JwtSigningKey", VersionStage="AWSPREVIOUS")
+        assert (previous["VersionId"], previous["SecretString"]) == ident(rotated, "AWSPREVIOUS")
+    finally:
+        emulator.stop()

@@ -56,7 +56,8 @@ def test_globals_are_merged_into_every_function_as_sam_merges_them() -> None:
         assert variables.items() >= global_function["Environment"]["Variables"].items()
     token = template["Resources"]["TokenFunction"]["Properties"]
     assert token["MemorySize"] == {"Ref": "BcryptMemorySize"}  # its own value wins
-    assert len(token["Layers"]) == 2  # the common layer, then its own
+    # No function adds a layer of its own: the common layer alone, in every region.
+    assert token["Layers"] == [{"Ref": "CommonLayer"}]
 
 
 def test_function_keys_name_each_functions_folder() -> None:

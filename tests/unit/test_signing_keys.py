@@ -1,4 +1,4 @@
-"""The JWT signing keys through the Parameters and Secrets Lambda Extension (a local stand-in)."""
+"""The JWT signing keys from Secrets Manager (moto) through Powertools' Parameters utility."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 from lockbox.core.settings import get_settings
 from lockbox.signing import signing_keys
 from lockbox.signing.signing_keys import SecretUnavailableError, SigningKey, forget_cached_key
-from lockbox_local.ports import free_port
-from tests.support import JWT_KEY_ID
+from tests.support import JWT_KEY_ID, JWT_SECRET_ID, secrets_manager_unreachable
 
 
 def test_signing_key_is_the_current_version(jwt_signing_key: str) -> None:
@@ -26,35 +25,34 @@ def test_before_any_rotation_only_the_current_key_verifies(jwt_signing_key: str)
     assert signing_keys.verification_key(str(uuid.uuid4())) is None
 
 
-def counting_fetches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
-    """Record every request to the extension (still answered by the stand-in)."""
+def counting_fetches() -> list[dict[str, str]]:
+    """Record every GetSecretValue the functions' client sends from now on (its selector)."""
     fetched: list[dict[str, str]] = []
-    fetch = signing_keys._fetch_version
 
-    def recording(selector: dict[str, str], *, missing_ok: bool) -> dict[str, Any] | None:
-        fetched.append(selector)
-        return fetch(selector, missing_ok=missing_ok)
+    def record(params: dict[str, Any], **_: Any) -> None:
+        fetched.append({k: v for k, v in params.items() if k in ("VersionStage", "VersionId")})
 
-    monkeypatch.setattr(signing_keys, "_fetch_version", recording)
+    client = signing_keys.secretsmanager_client()
+    client.meta.events.register("provide-client-params.secrets-manager.GetSecretValue", record)
     return fetched
 
 
 def test_keys_are_fetched_once_then_cached(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Given several uses, the extension is asked once for the current and previous keys."""
-    fetched = counting_fetches(monkeypatch)
+    """Given several uses, Secrets Manager is asked once for the current and previous keys."""
+    fetched = counting_fetches()
 
     signing_keys.signing_key()
     signing_keys.signing_key()
     signing_keys.verification_key(JWT_KEY_ID)
 
-    assert fetched == [{"versionStage": "AWSCURRENT"}, {"versionStage": "AWSPREVIOUS"}]
+    assert fetched == [{"VersionStage": "AWSCURRENT"}, {"VersionStage": "AWSPREVIOUS"}]
 
 
 def test_no_cache_fetches_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Given SIGNING_KEY_CACHE_SECONDS=0, every use asks the extension (it has its own cache)."""
+    """Given SIGNING_KEY_CACHE_SECONDS=0, every use asks Secrets Manager."""
     monkeypatch.setenv("SIGNING_KEY_CACHE_SECONDS", "0")
     get_settings.cache_clear()
-    fetched = counting_fetches(monkeypatch)
+    fetched = counting_fetches()
 
     signing_keys.signing_key()
     signing_keys.signing_key()
@@ -63,19 +61,19 @@ def test_no_cache_fetches_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_forgetting_the_keys_fetches_them_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Given the cache dropped, the next call asks the extension again."""
-    fetched = counting_fetches(monkeypatch)
-
+    """Given the cache dropped (a new container), the next call asks Secrets Manager again."""
     signing_keys.signing_key()
     forget_cached_key()
+    fetched = counting_fetches()
+
     signing_keys.signing_key()
 
-    assert len(fetched) == 4
+    assert len(fetched) == 2
 
 
 @pytest.mark.parametrize(
     "kid",
-    ["", "short", "x" * 65, "../../secretsmanager/get", "a b c d e f g h i j k l m n o p q r s"],
+    ["", "short", "x" * 65, "../../secret/../other", "a b c d e f g h i j k l m n o p q r s"],
 )
 def test_a_kid_that_cannot_be_a_version_id_is_never_looked_up(
     monkeypatch: pytest.MonkeyPatch, kid: str
@@ -83,7 +81,7 @@ def test_a_kid_that_cannot_be_a_version_id_is_never_looked_up(
     """Given a kid that is no Secrets Manager version id (32 to 64 letters, digits, dashes),
     it is refused from the cache alone."""
     signing_keys.signing_key()
-    fetched = counting_fetches(monkeypatch)
+    fetched = counting_fetches()
 
     assert signing_keys.verification_key(kid) is None
     assert fetched == []
@@ -95,50 +93,55 @@ def test_unknown_kids_are_looked_up_at_most_once_a_second(
     """Given a burst of tokens naming unknown keys (forged), one round of look-ups: the
     keys again and the version itself; the rest are refused without asking."""
     signing_keys.signing_key()
-    fetched = counting_fetches(monkeypatch)
+    fetched = counting_fetches()
 
     for _ in range(20):
         assert signing_keys.verification_key(str(uuid.uuid4())) is None
 
     assert [sorted(selector) for selector in fetched] == [
-        ["versionStage"],
-        ["versionStage"],
-        ["versionId"],
+        ["VersionStage"],
+        ["VersionStage"],
+        ["VersionId"],
     ]
 
 
-def test_unreachable_extension_raises_secret_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Given nothing listening on the extension port, SecretUnavailableError."""
-    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(free_port()))
-    get_settings.cache_clear()
+def test_unreachable_secrets_manager_raises_secret_unavailable() -> None:
+    """Given Secrets Manager unreachable, SecretUnavailableError."""
+    secrets_manager_unreachable()
 
-    with pytest.raises(SecretUnavailableError, match="unreachable"):
+    with pytest.raises(SecretUnavailableError, match="Secrets Manager unavailable"):
         signing_keys.signing_key()
 
 
 def test_unknown_secret_raises_secret_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Given a secret id the extension does not know, SecretUnavailableError."""
+    """Given a secret id Secrets Manager does not know, SecretUnavailableError."""
     monkeypatch.setenv("JWT_SECRET_ID", "lockbox/test/no-such-secret")
     get_settings.cache_clear()
 
-    with pytest.raises(SecretUnavailableError, match="HTTP 400"):
+    with pytest.raises(SecretUnavailableError, match="no AWSCURRENT version"):
         signing_keys.signing_key()
 
 
-def test_wrong_session_token_raises_secret_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Given a session token the extension does not accept, then SecretUnavailableError."""
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "not-the-session-token")
-
-    with pytest.raises(SecretUnavailableError, match="HTTP 401"):
-        signing_keys.verification_key(JWT_KEY_ID)
-
-
-def test_failure_is_not_cached(monkeypatch: pytest.MonkeyPatch, jwt_signing_key: str) -> None:
-    """Given one failed fetch, the next call tries again and succeeds once the extension is back."""
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "not-the-session-token")
+def test_failure_is_not_cached(jwt_signing_key: str) -> None:
+    """Given one failed fetch, the next call tries again and succeeds once Secrets Manager
+    answers."""
+    reachable_again = secrets_manager_unreachable()
     with pytest.raises(SecretUnavailableError):
         signing_keys.signing_key()
 
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "test-session-token")
+    reachable_again()
 
     assert signing_keys.signing_key().secret == jwt_signing_key
+
+
+def test_each_stage_is_cached_apart(jwt_signing_key: str) -> None:
+    """Given a rotated secret, the current and previous keys are both right: Powertools
+    caches by secret name alone, so each stage has its own provider."""
+    import boto3
+
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+        SecretId=JWT_SECRET_ID, SecretString="n" * 64, VersionStages=["AWSCURRENT"]
+    )
+
+    assert signing_keys.signing_key().secret == "n" * 64
+    assert signing_keys.verification_key(JWT_KEY_ID) == SigningKey(JWT_KEY_ID, jwt_signing_key)

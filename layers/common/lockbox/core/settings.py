@@ -33,7 +33,6 @@ class Settings:
     bcrypt_cost: int
     max_value_bytes: int
     password_policy: PasswordPolicy
-    secrets_extension_port: int
     signing_key_cache_seconds: int
     allowed_origin: str
     refresh_token_lifetime: int  # seconds a refresh token stays valid from its issue
@@ -53,9 +52,6 @@ class Settings:
             bcrypt_cost=_int_in_range(env, "BCRYPT_COST", 12, 4, 31),
             max_value_bytes=_int_in_range(env, "MAX_VALUE_BYTES", 65536, 1, 350_000),
             password_policy=PasswordPolicy(env.get("PASSWORD_POLICY", PasswordPolicy.NIST)),
-            secrets_extension_port=_int_in_range(
-                env, "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773, 1, 65535
-            ),
             signing_key_cache_seconds=_int_in_range(env, "SIGNING_KEY_CACHE_SECONDS", 300, 0, 3600),
             allowed_origin=env.get("ALLOWED_ORIGIN", "*"),  # the contract's default
             refresh_token_lifetime=_int_in_range(

@@ -14,7 +14,15 @@ longer verifies (lockbox/signing/signing_keys.py)
 (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html).
 
 The key is used only by this service's functions, which read it from Secrets Manager
-through the extension: there is no other system to set it in (setSecret does nothing).
+themselves: there is no other system to set it in (setSecret does nothing).
+
+Setting rotation up without rotating (the RotationSchedule's RotateImmediatelyOnUpdate:
+false, so on a stack's first deploy too) runs testSecret alone: Secrets Manager makes an
+AWSPENDING version holding a copy of the current value, invokes testSecret on it, then
+removes it. testSecret therefore accepts a pending key equal to the current one; createSecret
+is what makes each rotation's key new
+(https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html,
+RotateImmediately).
 """
 
 from __future__ import annotations
@@ -122,20 +130,18 @@ def _now() -> float:
 
 def _refuse_if_too_soon(client: SecretsManagerClient, secret_id: str) -> None:
     """The current version was made by the last rotation when a previous version exists
-    (before the first rotation, the one key is the only key any container can sign with)."""
-    versions = client.list_secret_version_ids(SecretId=secret_id).get("Versions", [])
-    stages = {stage for version in versions for stage in version.get("VersionStages", [])}
-    if PREVIOUS not in stages:
+    (before the first rotation, the one key is the only key any container can sign with).
+    Its age is the CreatedDate GetSecretValue answers for it."""
+    stages = client.describe_secret(SecretId=secret_id).get("VersionIdsToStages", {})
+    if not any(PREVIOUS in labels for labels in stages.values()):
         return
-    for version in versions:
-        created = version.get("CreatedDate")
-        if CURRENT in version.get("VersionStages", []) and created is not None:
-            age = _now() - created.timestamp()
-            if age < MIN_SECONDS_BETWEEN_ROTATIONS:
-                raise RotationError(
-                    f"the last rotation was {int(age)} s ago: rotations must be at least "
-                    f"{MIN_SECONDS_BETWEEN_ROTATIONS} s apart"
-                )
+    current = client.get_secret_value(SecretId=secret_id, VersionStage=CURRENT)
+    age = _now() - current["CreatedDate"].timestamp()
+    if age < MIN_SECONDS_BETWEEN_ROTATIONS:
+        raise RotationError(
+            f"the last rotation was {int(age)} s ago: rotations must be at least "
+            f"{MIN_SECONDS_BETWEEN_ROTATIONS} s apart"
+        )
 
 
 def set_secret(client: SecretsManagerClient, secret_id: str, token: str) -> None:
@@ -143,13 +149,11 @@ def set_secret(client: SecretsManagerClient, secret_id: str, token: str) -> None
 
 
 def test_secret(client: SecretsManagerClient, secret_id: str, token: str) -> None:
-    """The pending key is long enough for HS256 and is not the current key."""
+    """The pending key is long enough for HS256. It may equal the current key: that is
+    Secrets Manager testing the rotation set up without rotating (module docstring)."""
     pending = _value(client, secret_id, VersionId=token, VersionStage=PENDING)
-    current = _value(client, secret_id, VersionStage=CURRENT)
     if len(pending) < MIN_KEY_LENGTH:
         raise RotationError(f"the pending key is shorter than {MIN_KEY_LENGTH} characters")
-    if pending == current:
-        raise RotationError("the pending key equals the current key")
 
 
 def finish_secret(client: SecretsManagerClient, secret_id: str, token: str) -> None:

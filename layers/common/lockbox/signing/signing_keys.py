@@ -1,40 +1,45 @@
-"""The JWT signing keys, read through the AWS Parameters and Secrets Lambda Extension.
+"""The JWT signing keys, read from Secrets Manager with Powertools' Parameters utility.
 
-The extension answers on localhost and caches the secret, so neither the token
-function nor the authorizer needs boto3 or a Secrets Manager client to get it.
-The local runner serves the same endpoint, so this code has no local-only branch.
+Each function that signs or verifies tokens asks Secrets Manager itself (GetSecretValue,
+through boto3), so nothing region-specific is attached to it: no extension layer, no
+per-region table. Locally AWS_ENDPOINT_URL_SECRETS_MANAGER points the same client at the
+local stack's emulator, so this code has no local-only branch.
 
 The secret rotates (template.yaml, SigningKeyRotationDays). Each version of it is one
 signing key, named by its Secrets Manager version id: that id is the `kid` of the tokens
 the key signs. New tokens use the version labelled AWSCURRENT; tokens signed with it or
-with the version labelled AWSPREVIOUS verify; no other version does. The extension takes
-`versionStage` or `versionId` alongside `secretId`
-(https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_lambda.html).
+with the version labelled AWSPREVIOUS verify; no other version does.
 
-The two keys are cached here for a few minutes. A token whose kid is not among them is
-either signed with a key newer than the cache (a rotation happened since) or forged: the
-keys are then fetched again, at most once a second per container, and the kid is also
-looked up by version id, which the extension has not cached yet, so a container whose
-cache (or whose extension's cache) predates a rotation still accepts the new key's tokens.
+Powertools caches each stage's answer for SigningKeyCacheSeconds
+(https://docs.aws.amazon.com/powertools/python/latest/utilities/parameters/). A token whose
+kid is not among the cached keys is either signed with a key newer than the cache (a
+rotation happened since) or forged: the keys are then fetched again, at most once a second
+per container, and the kid is also looked up by version id, so a container whose cache
+predates a rotation still accepts the new key's tokens at once.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
-import os
 import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlencode
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from lockbox.core.settings import get_settings
 
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+    from lockbox.signing.secret_versions import VersionProvider
+
 CURRENT = "AWSCURRENT"
 PREVIOUS = "AWSPREVIOUS"
-_TIMEOUT_SECONDS = 2.0
+# Short timeouts and few attempts keep a failing read well inside the function timeout.
+_CONNECT_TIMEOUT_SECONDS = 1
+_READ_TIMEOUT_SECONDS = 2
+_MAX_ATTEMPTS = 2
 # A kid not in the cache makes at most one round of look-ups per second per container.
 _LOOKUP_INTERVAL_SECONDS = 1.0
 # Secrets Manager version ids (ClientRequestToken) are 32 to 64 characters.
@@ -43,7 +48,7 @@ _lock = threading.Lock()
 
 
 class SecretUnavailableError(RuntimeError):
-    """The extension could not give the secret (not running, no permission, no such secret)."""
+    """Secrets Manager could not give the secret (unreachable, no permission, no such secret)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,80 +61,152 @@ class SigningKey:
 class _KeySet:
     current: SigningKey
     accepted: dict[str, SigningKey]  # by kid: the current key and the previous one
-    fetched_at: float
 
 
-_cached: _KeySet | None = None
+@dataclass(frozen=True, slots=True)
+class _Providers:
+    # Powertools' cache key is the secret's name alone, not the SDK options: one provider
+    # (one cache) per stage, or AWSPREVIOUS would be answered with AWSCURRENT's cached value.
+    stages: dict[str, VersionProvider]
+    by_id: VersionProvider  # never cached: the look-up interval below bounds it
+
+    def requests(self) -> int:
+        return self.by_id.requests + sum(p.requests for p in self.stages.values())
+
+
+@cache
+def secretsmanager_client() -> SecretsManagerClient:
+    """The container's Secrets Manager client, created on first use (never at import)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=_READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": _MAX_ATTEMPTS},
+    )
+    # AWS_ENDPOINT_URL_SECRETS_MANAGER (the service id "Secrets Manager", not the client name),
+    # when set, points this client at the local emulator.
+    # https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+    return boto3.client("secretsmanager", config=config)
+
+
+@cache
+def _providers() -> _Providers:
+    # Imported on first use: Powertools' Parameters utility brings boto3, which an import of
+    # the handler (a cold start's first part) need not load.
+    from lockbox.signing.secret_versions import VersionProvider
+
+    client = secretsmanager_client()
+    return _Providers(
+        stages={stage: VersionProvider(client) for stage in (CURRENT, PREVIOUS)},
+        by_id=VersionProvider(client),
+    )
+
+
+# A key found by version id that is newer than the stages answered: the key set it makes,
+# kept while the stages still answer the kids it was made from.
+_learned: tuple[frozenset[str], _KeySet] | None = None
 _last_lookup: float | None = None
 
 
 def signing_key() -> SigningKey:
     """The key new tokens are signed with (AWSCURRENT), from a cache of a few minutes."""
     with _lock:
-        return _key_set(time.monotonic()).current
+        return _key_set().current
 
 
 def verification_keys() -> list[SigningKey]:
     """The keys that verify: the current one and the previous one (if any), from the cache."""
     with _lock:
-        return list(_key_set(time.monotonic()).accepted.values())
+        return list(_key_set().accepted.values())
 
 
 def verification_key(kid: str) -> SigningKey | None:
     """The key named kid if it is the current or the previous one; None for any other."""
     with _lock:
-        now = time.monotonic()
-        known = _key_set(now).accepted.get(kid)
+        requests = _providers().requests()
+        key_set = _key_set()
+        known = key_set.accepted.get(kid)
         if known is not None or not _VERSION_ID.fullmatch(kid):
             return known
         global _last_lookup
+        now = time.monotonic()
         if _last_lookup is not None and now - _last_lookup < _LOOKUP_INTERVAL_SECONDS:
             return None
         _last_lookup = now
-        return _look_up(kid, now)
+        # Fetch both stages again unless this very call just did.
+        just_fetched = _providers().requests() != requests
+        return _look_up(kid, key_set if just_fetched else _key_set(force=True))
 
 
-def _key_set(now: float) -> _KeySet:
-    global _cached
-    cache_seconds = get_settings().signing_key_cache_seconds
-    if _cached is None or now - _cached.fetched_at >= cache_seconds:
-        _cached = _fetch_key_set(now)
-    return _cached
+def _key_set(*, force: bool = False) -> _KeySet:
+    global _learned
+    current = _signing_key(_stage_version(CURRENT, force=force, missing_ok=False))
+    accepted = {current.kid: current}
+    # There is no AWSPREVIOUS before the first rotation.
+    previous_version = _stage_version(PREVIOUS, force=force, missing_ok=True)
+    if previous_version:
+        previous = _signing_key(previous_version)
+        accepted[previous.kid] = previous
+    if _learned is not None:
+        if _learned[0] == frozenset(accepted):
+            return _learned[1]
+        _learned = None  # the stages have moved on: they are the truth again
+    return _KeySet(current=current, accepted=accepted)
 
 
-def _look_up(kid: str, now: float) -> SigningKey | None:
-    """A kid the cache does not know: fetch both keys again (unless just fetched), then the
-    version itself, which the extension cannot have cached under its id."""
-    global _cached
-    if _cached is None or _cached.fetched_at != now:
-        _cached = _fetch_key_set(now)
-    if kid in _cached.accepted:
-        return _cached.accepted[kid]
-    version = _fetch_version({"versionId": kid}, missing_ok=True)
-    stages = set(version.get("VersionStages") or ()) if version is not None else set()
-    if version is None or not {CURRENT, PREVIOUS} & stages:
-        return None
+def _look_up(kid: str, key_set: _KeySet) -> SigningKey | None:
+    """A kid the stages do not show: the version itself, which may be a rotation the
+    stages' answers do not show yet."""
+    global _learned
+    if kid in key_set.accepted:
+        return key_set.accepted[kid]
+    version = _version_by_id(kid)
+    stages = set(version.get("VersionStages") or ())
+    if not version or not {CURRENT, PREVIOUS} & stages:
+        return None  # unknown, or a version that lost its labels: never verifies again
     key = _signing_key(version)
-    if CURRENT in stages:  # a rotation the extension's answers do not show yet
-        accepted = {kid: key, _cached.current.kid: _cached.current}
-        _cached = _KeySet(current=key, accepted=accepted, fetched_at=_cached.fetched_at)
+    if CURRENT in stages:  # the new current key, and the one it replaced as the previous
+        learned = _KeySet(current=key, accepted={kid: key, key_set.current.kid: key_set.current})
     else:
-        accepted = {**_cached.accepted, kid: key}
-        _cached = _KeySet(current=_cached.current, accepted=accepted, fetched_at=_cached.fetched_at)
+        learned = _KeySet(current=key_set.current, accepted={**key_set.accepted, kid: key})
+    _learned = (frozenset(key_set.accepted), learned)
     return key
 
 
-def _fetch_key_set(now: float) -> _KeySet:
-    current_version = _fetch_version({"versionStage": CURRENT}, missing_ok=False)
-    assert current_version is not None  # missing_ok=False raises instead
-    current = _signing_key(current_version)
-    accepted = {current.kid: current}
-    # There is no AWSPREVIOUS before the first rotation.
-    previous_version = _fetch_version({"versionStage": PREVIOUS}, missing_ok=True)
-    if previous_version is not None:
-        previous = _signing_key(previous_version)
-        accepted[previous.kid] = previous
-    return _KeySet(current=current, accepted=accepted, fetched_at=now)
+def _stage_version(stage: str, *, force: bool, missing_ok: bool) -> dict[str, Any]:
+    """The version labelled stage, from Powertools' cache of SigningKeyCacheSeconds."""
+    settings = get_settings()
+    version = _read(
+        _providers().stages[stage],
+        settings.jwt_secret_id,
+        max_age=settings.signing_key_cache_seconds,
+        force=force,
+        VersionStage=stage,
+    )
+    if not version and not missing_ok:
+        raise SecretUnavailableError(f"the secret has no {stage} version")
+    return version
+
+
+def _version_by_id(version_id: str) -> dict[str, Any]:
+    """The version with this id ({} when there is none), asked of Secrets Manager itself."""
+    secret_id = get_settings().jwt_secret_id
+    return _read(_providers().by_id, secret_id, max_age=0, force=True, VersionId=version_id)
+
+
+def _read(
+    provider: VersionProvider, secret_id: str, *, max_age: int, force: bool, **selector: Any
+) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    try:
+        version = provider.get(secret_id, max_age=max_age, force_fetch=force, **selector)
+    except GetParameterError as error:
+        # Powertools keeps only the message; it names the AWS error, never the secret's value.
+        raise SecretUnavailableError(f"Secrets Manager unavailable: {error}") from None
+    return version if isinstance(version, dict) else {}
 
 
 def _signing_key(version: dict[str, Any]) -> SigningKey:
@@ -141,37 +218,11 @@ def _signing_key(version: dict[str, Any]) -> SigningKey:
     return SigningKey(kid=kid, secret=secret)
 
 
-def _fetch_version(selector: dict[str, str], *, missing_ok: bool) -> dict[str, Any] | None:
-    """One version of the secret (by versionStage or versionId); None when missing_ok and
-    there is no such version (the extension passes on Secrets Manager's 4xx answer)."""
-    settings = get_settings()
-    query = urlencode({"secretId": settings.jwt_secret_id, **selector})
-    connection = http.client.HTTPConnection(
-        "localhost", settings.secrets_extension_port, timeout=_TIMEOUT_SECONDS
-    )
-    try:
-        connection.request(
-            "GET",
-            f"/secretsmanager/get?{query}",
-            headers={"X-Aws-Parameters-Secrets-Token": os.environ.get("AWS_SESSION_TOKEN", "")},
-        )
-        response = connection.getresponse()
-        payload = response.read()
-    except OSError as error:
-        raise SecretUnavailableError(f"secrets extension unreachable: {error}") from None
-    finally:
-        connection.close()
-    if response.status in (400, 404) and missing_ok:
-        return None
-    if response.status != 200:
-        raise SecretUnavailableError(f"secrets extension answered HTTP {response.status}")
-    version: dict[str, Any] = json.loads(payload)
-    return version
-
-
 def forget_cached_key() -> None:
-    """Drop the cached keys (tests, and callers that know the key has rotated)."""
-    global _cached, _last_lookup
+    """Drop the cached keys and the client (tests: a new container)."""
+    global _learned, _last_lookup
     with _lock:
-        _cached = None
+        _providers.cache_clear()
+        secretsmanager_client.cache_clear()
+        _learned = None
         _last_lookup = None
