@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from lockbox_local.dynamodb_local import SetupError
-from lockbox_local.intrinsics import TemplateError, parameter_override
+from lockbox_local.intrinsics import TemplateError, add_parameter_option
 from lockbox_local.ports import env_port
 from lockbox_local.server import DEFAULT_HEAD_TIMEOUT_SECONDS, DEFAULT_IDLE_TIMEOUT_SECONDS
 from lockbox_local.stack import DEFAULT_DATA_DIR, LocalStack, StackOptions
@@ -66,14 +66,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=4,
         help="most concurrent invocations of one function (default %(default)s)",
     )
-    parser.add_argument(
-        "--parameter",
-        type=parameter_override,
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a template parameter's default, e.g. --parameter BcryptCost=10",
-    )
+    add_parameter_option(parser)
     parser.add_argument(
         "--idle-timeout",
         type=float,

@@ -85,6 +85,18 @@ def parameter_override(text: str) -> tuple[str, str]:
     return name, value
 
 
+def add_parameter_option(parser: Any) -> None:
+    """The `--parameter NAME=VALUE` option (repeatable) of the local runner's commands."""
+    parser.add_argument(
+        "--parameter",
+        type=parameter_override,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a template parameter's default, e.g. --parameter BcryptCost=10",
+    )
+
+
 def parameter_values(template: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:
     """Every parameter's value: the override if given, else its Default."""
     declared = template.get("Parameters", {}) or {}

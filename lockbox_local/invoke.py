@@ -48,7 +48,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from lockbox_local.api import read_app
 from lockbox_local.dynamodb_local import SetupError
-from lockbox_local.intrinsics import REGION, Resolver, TemplateError, parameter_override
+from lockbox_local.intrinsics import REGION, Resolver, TemplateError, add_parameter_option
 from lockbox_local.lambdas import FunctionSpec
 from lockbox_local.local_secrets import local_secret_values
 from lockbox_local.ports import env_port, port_answers
@@ -113,14 +113,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="no data dir: a DynamoDB Local started in memory, a signing key made for this run",
     )
-    parser.add_argument(
-        "--parameter",
-        type=parameter_override,
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a template parameter's default, e.g. --parameter BcryptCost=10",
-    )
+    add_parameter_option(parser)
     return parser.parse_args(argv)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from functions.rotate_signing_key.app import lambda_handler
-from lockbox.signing import key_rotation
+from lockbox.signing import key_rotation, signing_keys
 from lockbox.signing.key_rotation import STEPS, RotationError
 from lockbox_local.worker import LambdaContext
 
@@ -67,7 +67,7 @@ def secret() -> Iterator[Secret]:
     from moto.secretsmanager.models import secretsmanager_backends
 
     with mock_aws():
-        key_rotation.secretsmanager_client.cache_clear()
+        signing_keys.secretsmanager_client.cache_clear()
         client = boto3.client("secretsmanager", region_name="us-east-1")
         arn = client.create_secret(Name=SECRET_NAME, SecretString=FIRST_KEY)["ARN"]
         stored = secretsmanager_backends["123456789012"]["us-east-1"].secrets[SECRET_NAME]
@@ -76,7 +76,7 @@ def secret() -> Iterator[Secret]:
         stored.rotation_enabled = True
         stored.auto_rotate_after_days = 30
         yield Secret(client, arn, stored)
-    key_rotation.secretsmanager_client.cache_clear()
+    signing_keys.secretsmanager_client.cache_clear()
 
 
 def test_rotation_makes_a_new_current_key_and_the_old_one_previous(secret: Secret) -> None:
@@ -273,7 +273,7 @@ def rotation_function(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, li
 
     monkeypatch.setattr(LambdaBackend, "invoke", invoke)
     with mock_aws():
-        key_rotation.secretsmanager_client.cache_clear()
+        signing_keys.secretsmanager_client.cache_clear()
         role = boto3.client("iam", region_name="us-east-1").create_role(
             RoleName="rotate-signing-key", AssumeRolePolicyDocument="{}"
         )["Role"]["Arn"]
@@ -288,7 +288,7 @@ def rotation_function(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, li
             Code={"ZipFile": package.getvalue()},
         )["FunctionArn"]
         yield arn, steps
-    key_rotation.secretsmanager_client.cache_clear()
+    signing_keys.secretsmanager_client.cache_clear()
 
 
 def test_rotation_set_up_on_create_tests_the_function_and_keeps_the_key(

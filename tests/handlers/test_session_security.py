@@ -455,10 +455,10 @@ def rotating_secret() -> Iterator[tuple[Any, str, Any]]:
     from moto import mock_aws
     from moto.secretsmanager.models import secretsmanager_backends
 
-    from lockbox.signing import key_rotation
+    from lockbox.signing import signing_keys
 
     with mock_aws():
-        key_rotation.secretsmanager_client.cache_clear()
+        signing_keys.secretsmanager_client.cache_clear()
         client = boto3.client("secretsmanager", region_name="us-east-1")
         arn = client.create_secret(Name="lockbox/test/close-rotations", SecretString="f" * 64)[
             "ARN"
@@ -469,7 +469,7 @@ def rotating_secret() -> Iterator[tuple[Any, str, Any]]:
         stored.rotation_requested = True
         stored.rotation_enabled = True
         yield client, arn, stored
-    key_rotation.secretsmanager_client.cache_clear()
+    signing_keys.secretsmanager_client.cache_clear()
 
 
 def rotate(client: Any, arn: str, stored: Any) -> str:

@@ -31,12 +31,6 @@ if TYPE_CHECKING:
         TransactWriteItemTypeDef,
     )
 
-# Short timeouts and a bounded number of attempts keep a failing call well inside
-# the function timeout, so the client gets a 500 envelope instead of a gateway timeout.
-_CONNECT_TIMEOUT_SECONDS = 1
-_READ_TIMEOUT_SECONDS = 2
-_MAX_ATTEMPTS = 3
-
 CONFLICT_RETRIES = 8
 CONFLICT_BACKOFF_SECONDS = 0.02
 CONDITION_FAILED = "ConditionalCheckFailed"
@@ -45,16 +39,11 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 @cache
 def client() -> DynamoDBClient:
     """The container's DynamoDB client, created on first use (never at import)."""
-    import boto3
-    from botocore.config import Config
+    from lockbox.core.aws_clients import new_client
 
-    config = Config(
-        connect_timeout=_CONNECT_TIMEOUT_SECONDS,
-        read_timeout=_READ_TIMEOUT_SECONDS,
-        retries={"mode": "standard", "total_max_attempts": _MAX_ATTEMPTS},
-    )
     # AWS_ENDPOINT_URL_DYNAMODB, when set, points this client at DynamoDB Local.
-    return boto3.client("dynamodb", config=config)
+    dynamodb: DynamoDBClient = new_client("dynamodb")
+    return dynamodb
 
 
 def error_code(error: ClientError) -> str:

@@ -30,10 +30,10 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from lockbox.core.observability import logger
+from lockbox.signing.signing_keys import secretsmanager_client
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -58,17 +58,6 @@ _STEP_ALIASES = {
     "test_secret": "testSecret",
     "finish_secret": "finishSecret",
 }
-
-
-@cache
-def secretsmanager_client() -> SecretsManagerClient:
-    """The rotation function's client, created on first use (never at import)."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "secretsmanager", config=Config(retries={"mode": "standard", "total_max_attempts": 3})
-    )
 
 
 class RotationError(RuntimeError):

@@ -36,9 +36,8 @@ if TYPE_CHECKING:
 
 CURRENT = "AWSCURRENT"
 PREVIOUS = "AWSPREVIOUS"
-# Short timeouts and few attempts keep a failing read well inside the function timeout.
-_CONNECT_TIMEOUT_SECONDS = 1
-_READ_TIMEOUT_SECONDS = 2
+# Fewer attempts than for DynamoDB: a key read comes before the call's own requests, and
+# both must end well inside the function timeout.
 _MAX_ATTEMPTS = 2
 # A kid not in the cache makes at most one round of look-ups per second per container.
 _LOOKUP_INTERVAL_SECONDS = 1.0
@@ -76,19 +75,15 @@ class _Providers:
 
 @cache
 def secretsmanager_client() -> SecretsManagerClient:
-    """The container's Secrets Manager client, created on first use (never at import)."""
-    import boto3
-    from botocore.config import Config
+    """The container's Secrets Manager client, created on first use (never at import): the
+    functions' and the rotation function's."""
+    from lockbox.core.aws_clients import new_client
 
-    config = Config(
-        connect_timeout=_CONNECT_TIMEOUT_SECONDS,
-        read_timeout=_READ_TIMEOUT_SECONDS,
-        retries={"mode": "standard", "total_max_attempts": _MAX_ATTEMPTS},
-    )
     # AWS_ENDPOINT_URL_SECRETS_MANAGER (the service id "Secrets Manager", not the client name),
     # when set, points this client at the local emulator.
     # https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
-    return boto3.client("secretsmanager", config=config)
+    secretsmanager: SecretsManagerClient = new_client("secretsmanager", _MAX_ATTEMPTS)
+    return secretsmanager
 
 
 @cache
