@@ -83,7 +83,11 @@ class Preparer:
             user_id = str(uuid.uuid4())
             if function.name == "delete_account":
                 create_bench_account(user_id, f"gone_{unique}")
-                event["requestContext"]["authorizer"].update(user_id=user_id, principalId=user_id)
+                # The caller's own live session: a deletion checks it with the profile.
+                session_id = start_bench_session(user_id).record.session_id
+                event["requestContext"]["authorizer"].update(
+                    user_id=user_id, principalId=user_id, sid=session_id
+                )
             else:  # one key to purge: a page, its delete, the empty page after it
                 item_records.put_new_item(user_id, STORED_KEY, '{"text":"buy milk"}', None)
                 event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = f"USER#{user_id}"
