@@ -191,7 +191,7 @@ def test_token_with_secret_missing_is_internal_error(
 def test_wrong_password_does_not_need_the_secret(
     aws_tables: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Given the extension down, a wrong password is still INVALID_CREDENTIALS (not a 500)."""
+    """Given Secrets Manager unreachable, a wrong password is still INVALID_CREDENTIALS (not a 500)."""
     register(lambda_context)
     monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", str(free_port()))
     get_settings.cache_clear()

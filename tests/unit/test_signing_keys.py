@@ -14,7 +14,7 @@ from tests.support import JWT_KEY_ID, JWT_SECRET_ID, secrets_manager_unreachable
 
 
 def test_signing_key_is_the_current_version(jwt_signing_key: str) -> None:
-    """Given the extension serving the secret, the key is its SecretString and its kid the
+    """Given Secrets Manager serving the secret, the key is its SecretString and its kid the
     version id."""
     assert signing_keys.signing_key() == SigningKey(kid=JWT_KEY_ID, secret=jwt_signing_key)
 

@@ -44,7 +44,7 @@ PENDING = "AWSPENDING"
 MIN_KEY_LENGTH = 32
 PREVIOUS = "AWSPREVIOUS"
 # Verifiers accept the current and the previous key; a signer may sign with a key up to its
-# cache age late (SigningKeyCacheSeconds, at most 3600 s, plus the extension's 300 s), and
+# cache age late (SigningKeyCacheSeconds, at most 3600 s), and
 # the token it signs lives an hour. A rotation sooner than that after the one before could
 # drop a key that signed a valid token (or that a container still signs with), so it is
 # refused: the key stays current, and the next scheduled rotation makes the change.
