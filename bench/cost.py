@@ -107,6 +107,7 @@ class Configuration:
     dashboards: int
     custom_metrics: int
     secret_functions: tuple[str, ...]  # function keys that read the signing key
+    snapstart: bool = False  # SnapStart=PublishedVersions: cold starts restore a snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +186,10 @@ def configuration(template: Mapping[str, Any], overrides: Mapping[str, str]) -> 
         ),
         dashboards=sum(1 for r in present if r["Type"] == "AWS::CloudWatch::Dashboard"),
         custom_metrics=len(emf_metric_names()),
+        snapstart=resolver.resolve_text(
+            functions["GetItemFunction"]["Properties"].get("SnapStart", {}).get("ApplyOn", "None")
+        )
+        == "PublishedVersions",
         secret_functions=tuple(
             sorted(
                 keys[fid]
@@ -246,6 +251,7 @@ def model(
 
     # Lambda: requests, billed milliseconds (rounded up) and the billed INIT of cold starts.
     gb_seconds = 0.0
+    snapstart = 0.0
     log_bytes = 0.0
     environments: dict[str, int] = {}
     for function, count in invocations.items():
@@ -259,12 +265,21 @@ def model(
         peak_rate = count / SECONDS_PER_MONTH * assumptions.peak_to_average
         environments[function] = max(1, math.ceil(peak_rate * ms / 1000))
         cold = min(count, environments[function] * 730 / assumptions.environment_lifetime_hours)
-        gb_seconds += memory_gb * (count * billed_ms + cold * bench.cold_start_ms[function]) / 1000
+        gb_seconds += memory_gb * count * billed_ms / 1000
+        if config.snapstart:  # a restore per cold start, one snapshot cached all month
+            snapstart += memory_gb * cold * prices["lambda"]["snapstart_restore_per_gb"]
+            snapstart += (
+                memory_gb * SECONDS_PER_MONTH * prices["lambda"]["snapstart_cache_per_gb_second"]
+            )
+        else:  # the INIT of each cold start, billed like the invocation
+            gb_seconds += memory_gb * cold * bench.cold_start_ms[function] / 1000
         platform = assumptions.platform_log_bytes if config.platform_logs else 0.0
         log_bytes += count * (bench.log_bytes[function] + platform)
     lam = prices["lambda"]
     bill.services["Lambda requests"] = sum(invocations.values()) / 1e6 * lam["requests_per_million"]
     bill.services["Lambda duration (arm64)"] = gb_seconds * lam["arm64_per_gb_second"]
+    if config.snapstart:
+        bill.services["Lambda SnapStart"] = snapstart
 
     bill.services["API Gateway (REST)"] = requests / 1e6 * prices["api_gateway"]["rest_per_million"]
 
@@ -317,8 +332,8 @@ def model(
             + requests / 1e6 * waf["requests_per_million"]
         )
 
-    # Each environment asks the secrets extension, which asks Secrets Manager (and it KMS)
-    # once per cache period (SigningKeyCacheSeconds, 300 s).
+    # Each environment asks Secrets Manager (and it KMS) once per cache period
+    # (SigningKeyCacheSeconds, 300 s).
     secret_calls = sum(environments.get(f, 0) for f in config.secret_functions) * (
         SECONDS_PER_MONTH / 300
     )
@@ -370,6 +385,22 @@ def cognito_alternative(
     )
 
 
+# The lines the contract fixes for this mix: every call through the REST API, a function per
+# call (and the authorizer per uncached decision), bcrypt on each login, and the DynamoDB
+# units of strongly consistent reads, conditional writes and transactions.
+CONTRACT_LINES = (
+    "API Gateway (REST)",
+    "Lambda requests",
+    "Lambda duration (arm64)",
+    "DynamoDB (on-demand)",
+)
+
+
+def contract_floor(bill: Bill) -> float:
+    """Per million calls, what no choice of logging, tracing, alarms or WAF takes away."""
+    return sum(bill.services[name] for name in CONTRACT_LINES) / (bill.calls / 1e6)
+
+
 def per_million_line(bill: Bill) -> str:
     return f"per million calls at {bill.calls // 1_000_000}M/month: ${bill.per_million:.2f}"
 
@@ -406,6 +437,15 @@ def render(
         with_waf = [model(b.calls, replace(config, waf=True), bench, prices) for b in bills]
         waf = " | ".join(f"+${w.services['WAF'] / (w.calls / 1e6):.2f}" for w in with_waf)
         compare.append(f"| add-on: WAF per-IP limit (EnableWaf=true) | {waf} |")
+    if not config.snapstart:
+        snap = [model(b.calls, replace(config, snapstart=True), bench, prices) for b in bills]
+        delta = " | ".join(
+            f"+${(s.total - b.total) / (b.calls / 1e6):.2f}"
+            for s, b in zip(snap, bills, strict=True)
+        )
+        compare.append(
+            f"| add-on: SnapStart on every function (SnapStart=PublishedVersions) | {delta} |"
+        )
 
     choices = [
         ("Lambda's platform lines left out (`SystemLogLevel: WARN`)", {"platform_logs": True}),
@@ -453,8 +493,32 @@ def render(
             "not per call), X-Ray trace retrieval, data transfer out, SNS alarm e-mails, CodeDeploy",
             "(free for Lambda). The users table's stream is read by Lambda's event source mapping",
             "for free; the purge runs only when an account is deleted, not part of this mix.",
-            "The template has no SQS queue and no customer managed KMS key (the secret uses",
-            "aws/secretsmanager: its decryptions are in the Secrets Manager line).",
+            "The purge's failure queue (SQS) receives a message only when a purge is given up,",
+            "so it is not part of this mix either. There is no customer managed KMS key (the",
+            "secret uses aws/secretsmanager: its decryptions are in the Secrets Manager line).",
+            "",
+            "## What the contract fixes",
+            "",
+            f"Of the ${big.per_million:.2f} per million calls at {big.calls // 1_000_000} M, "
+            f"${contract_floor(big):.2f} is what this mix costs whatever is logged, traced, "
+            "alarmed or filtered: "
+            + ", ".join(
+                f"{name} ${big.services[name] / (big.calls / 1e6):.2f}" for name in CONTRACT_LINES
+            )
+            + ". Those lines follow from the contract itself: every call passes the REST API (for",
+            "its TOKEN authorizer and gateway responses), a login runs bcrypt at cost 12, reads are",
+            "strongly consistent, the lockout count and the session are conditional writes, and a",
+            "login, a refresh and the authorizer's check of a session are transactions (a transaction item",
+            "costs twice). With WAF on,",
+            f"its ${prices['waf']['requests_per_million']:.2f} per million requests comes on top. "
+            + (
+                f"The goal of ${GOAL_PER_MILLION:.2f} is below this floor, so no trimming of the "
+                "optional lines meets it for this mix: it would take a cheaper gateway (the HTTP "
+                "API row below) or fewer logins and refreshes in the mix."
+                if contract_floor(big) > GOAL_PER_MILLION
+                else f"The goal of ${GOAL_PER_MILLION:.2f} leaves "
+                f"${GOAL_PER_MILLION - contract_floor(big):.2f} for the optional lines."
+            ),
             "",
             "## Production defaults chosen for cost",
             "",

@@ -101,6 +101,19 @@ def test_traffic_shifts_by_stage_unless_the_parameter_names_a_type(
     assert evaluator.evaluate(group["Properties"]["DeploymentConfigName"]) == config
 
 
+@pytest.mark.parametrize("apply_on", ["None", "PublishedVersions"])
+def test_snapstart_applies_to_every_function_as_the_parameter_says(apply_on: str) -> None:
+    """Given the SnapStart parameter, when SAM transforms the template, then every function
+    (and so each version its alias publishes) carries that setting."""
+    parameters = {"SnapStart": apply_on}
+    template = transformed_with(parameters)
+    evaluator = Evaluator(template, "us-east-1", parameters)
+
+    for function_id in FUNCTIONS:
+        properties = template["Resources"][function_id]["Properties"]
+        assert evaluator.evaluate(properties["SnapStart"]["ApplyOn"]) == apply_on
+
+
 def test_every_route_invokes_the_alias() -> None:
     integrations = [
         operation["x-amazon-apigateway-integration"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -110,3 +111,15 @@ def test_other_errors_have_no_cancellation_reasons() -> None:
     throttled = ClientError({"Error": {"Code": "ThrottlingException"}}, "TransactWriteItems")
 
     assert dynamodb.cancellation_reasons(throttled) is None
+
+
+def test_jitter_does_not_follow_the_random_modules_state() -> None:
+    """Given two environments resumed from one snapshot (the same `random` state), when each
+    draws its retry jitter, then the draws differ and stay within 0.5 to 1.5."""
+    random.seed(7)
+    first = [dynamodb.jitter() for _ in range(5)]
+    random.seed(7)
+    second = [dynamodb.jitter() for _ in range(5)]
+
+    assert first != second
+    assert all(0.5 <= factor <= 1.5 for factor in first + second)

@@ -15,7 +15,12 @@ from bench import cost
 from bench.cost import Assumptions, Bill, Configuration, Measured, Route
 
 PRICES = {
-    "lambda": {"requests_per_million": 1.0, "arm64_per_gb_second": 0.00001},
+    "lambda": {
+        "requests_per_million": 1.0,
+        "arm64_per_gb_second": 0.00001,
+        "snapstart_cache_per_gb_second": 0.000001,
+        "snapstart_restore_per_gb": 0.0001,
+    },
     "api_gateway": {"rest_per_million": 3.5, "http_per_million": 1.0},
     "dynamodb": {"read_request_units_per_million": 0.25, "write_request_units_per_million": 1.0},
     "cloudwatch_logs": {
@@ -94,6 +99,34 @@ def test_tracing_waf_and_logs_add_what_they_cost() -> None:
     assert bill.services["CloudWatch Logs"] == pytest.approx(
         platform_gb * 0.5 + 1 * 0.25 + stored_gb * 0.03
     )
+
+
+def test_snapstart_bills_restores_and_the_cached_snapshot_instead_of_the_init() -> None:
+    """Given cold starts of 1 s at 1 GB, when SnapStart is on, then their INIT leaves the
+    duration line and a restore per cold start plus a month of cached snapshot is billed."""
+    measured = replace(MEASURED, cold_start_ms={"get_item": 1000.0, "authorizer": 1000.0})
+    off = cost.model(1_000_000, CONFIG, measured, PRICES, READS_ONLY)
+    on = cost.model(1_000_000, replace(CONFIG, snapstart=True), measured, PRICES, READS_ONLY)
+
+    # One environment each, replaced every 2 h: 365 cold starts a month per function.
+    cold_starts = 2 * 730 / READS_ONLY.environment_lifetime_hours
+    assert off.services["Lambda duration (arm64)"] - on.services["Lambda duration (arm64)"] == (
+        pytest.approx(cold_starts * 1.0 * 0.00001)
+    )
+    assert on.services["Lambda SnapStart"] == pytest.approx(
+        cold_starts * 0.0001 + 2 * cost.SECONDS_PER_MONTH * 0.000001
+    )
+    assert "Lambda SnapStart" not in off.services
+
+
+def test_the_contract_floor_is_the_gateway_functions_and_dynamodb_per_million() -> None:
+    bill = cost.model(
+        1_000_000, replace(CONFIG, waf=True, tracing=True), MEASURED, PRICES, READS_ONLY
+    )
+
+    # 3.50 API Gateway + 1.10 Lambda requests + 0.077 duration + 0.35 DynamoDB: not WAF,
+    # X-Ray, alarms nor the secret.
+    assert cost.contract_floor(bill) == pytest.approx(5.027)
 
 
 @pytest.mark.parametrize(("ttl", "miss"), [(0, 1.0), (15, 1.0), (300, 0.1), (3600, 30 / 3600)])

@@ -78,9 +78,20 @@ def cancelled_by_condition(error: ClientError) -> bool:
     return CONDITION_FAILED in (cancellation_codes(error) or [])
 
 
+# Jitter from the OS's randomness, not the `random` module's state: environments resumed
+# from one SnapStart snapshot (template parameter SnapStart) share that state, and racers
+# that drew the same waits would collide again.
+_JITTER = random.SystemRandom()
+
+
+def jitter() -> float:
+    """A factor from 0.5 to 1.5 that spreads the waits of racing retries."""
+    return _JITTER.uniform(0.5, 1.5)
+
+
 def backoff(attempt: int) -> None:
     """Wait before attempt `attempt + 1`: longer each time, jittered so racers spread out."""
-    time.sleep(CONFLICT_BACKOFF_SECONDS * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not crypto)
+    time.sleep(CONFLICT_BACKOFF_SECONDS * (attempt + 1) * jitter())
 
 
 def _only_conflicts(error: ClientError) -> bool:

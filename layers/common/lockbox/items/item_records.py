@@ -30,7 +30,6 @@ write makes the retry's answer the first attempt's truth, or fails (a 500):
 from __future__ import annotations
 
 import math
-import random
 import time
 import uuid
 from collections.abc import Mapping
@@ -385,6 +384,6 @@ def purge_keys(keys: list[dict[str, Any]]) -> None:
             requests = [{"DeleteRequest": {"Key": r["DeleteRequest"]["Key"]}} for r in unprocessed]
             if not requests:
                 break
-            time.sleep(_UNPROCESSED_BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
+            time.sleep(_UNPROCESSED_BACKOFF_SECONDS * 2**attempt * dynamodb.jitter())
         else:
             raise PurgeStalledError
