@@ -69,8 +69,8 @@ class Assumptions:
         # A transaction of the session's Update and a ConditionCheck.
         Route("token_refresh", 0.05, False, read_units=0, write_units=2 * 2),
     )
-    # The authorizer, on a cache miss: one TransactGetItems of the session and the profile.
-    authorizer_read_units: float = 2 * 2
+    # The authorizer, on a cache miss: one BatchGetItem of the session and the profile.
+    authorizer_read_units: float = 2
     # A signed-in user's calls come this many seconds apart: with the cache TTL, how many of
     # them find the authorizer's decision cached (one miss per token per TTL).
     seconds_between_user_calls: float = 30.0
@@ -508,8 +508,7 @@ def render(
             + ". Those lines follow from the contract itself: every call passes the REST API (for",
             "its TOKEN authorizer and gateway responses), a login runs bcrypt at cost 12, reads are",
             "strongly consistent, the lockout count and the session are conditional writes, and a",
-            "login, a refresh and the authorizer's check of a session are transactions (a transaction item",
-            "costs twice). With WAF on,",
+            "login and a refresh are transactions (a transaction item costs twice). With WAF on,",
             f"its ${prices['waf']['requests_per_million']:.2f} per million requests comes on top. "
             + (
                 f"The goal of ${GOAL_PER_MILLION:.2f} is below this floor, so no trimming of the "

@@ -2,7 +2,7 @@
 
 Each handler runs in this process against DynamoDB Local; a `before-send` hook on the
 functions' own client counts every HTTP request it sends (retries included). The
-authorizer makes one per decision (its session and the profile in one TransactGetItems).
+authorizer makes one per decision (its session and the profile in one BatchGetItem).
 """
 
 from __future__ import annotations

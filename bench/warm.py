@@ -50,15 +50,17 @@ class FakeDynamoDB:
             "expires_at": {"N": "4102444800"},
         }
 
-    def transact_get_items(self, **kwargs: Any) -> dict[str, Any]:
-        """The session and the profile, in the order asked (the authorizer reads the session
-        first, the account calls the profile first)."""
+    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]:
+        """The session and the profile, whichever were asked, in reverse order (DynamoDB
+        promises none): the reader must match them by key."""
         profile = {"pk": {"S": f"USER#{_SESSION_USER}"}, **self._login}
-        answers = []
-        for entry in kwargs["TransactItems"]:
-            pk = entry["Get"]["Key"]["pk"]["S"]
-            answers.append({"Item": profile if pk.startswith("USER#") else self._session})
-        return {"Responses": answers}
+        ((table, request),) = kwargs["RequestItems"].items()
+        answers: list[dict[str, Any]] = []
+        for key in request["Keys"]:
+            pk = key["pk"]["S"]
+            item = profile if pk.startswith("USER#") else self._session
+            answers.insert(0, {**item, "pk": {"S": pk}})
+        return {"Responses": {table: answers}}
 
     def batch_write_item(self, **_: Any) -> dict[str, Any]:
         return {}

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +179,158 @@ def age_kept_key(data_dir: Path, seconds: float) -> None:
         for version in secret["versions"]:
             version["CreatedDate"] = float(version["CreatedDate"]) - seconds
     path.write_text(json.dumps(kept))
+
+
+# --- the template's IAM policies, enforced on the functions' AWS requests ------------------
+#
+# moto checks no permissions, so a function whose policy lacks an action it uses would pass
+# every test and fail in AWS with AccessDenied. While a handler runs (calls.handler marks
+# it), each DynamoDB and Secrets Manager request it makes is checked against its policy in
+# template.yaml, and refused as AWS would refuse it.
+
+RUNNING_FUNCTION: ContextVar[str | None] = ContextVar("running_function", default=None)
+
+# The actions each part of a transaction needs:
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html
+_TRANSACTION_PARTS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+Permission = tuple[str, str]  # ("dynamodb:GetItem", logical id of the table, or "<id>/index")
+
+
+@contextmanager
+def running_function(key: str) -> Iterator[None]:
+    """Mark the handler of function `key` as running: its requests are checked."""
+    _enforce_policies_on_the_functions_clients()
+    token = RUNNING_FUNCTION.set(key)
+    try:
+        yield
+    finally:
+        RUNNING_FUNCTION.reset(token)
+
+
+def _resource_ids() -> dict[str, str]:
+    """The logical id of each table and secret, by the name the functions' environment
+    gives it here (USERS_TABLE=UsersTable, JWT_SECRET_ID=lockbox/test/...)."""
+    from lockbox_local.template import load_template, resources_of_type
+
+    functions = resources_of_type(load_template(), "AWS::Serverless::Function").values()
+    return {
+        os.environ[name]: value["Ref"]
+        for function in functions
+        for name, value in function["Properties"]["Environment"]["Variables"].items()
+        if isinstance(value, dict) and set(value) == {"Ref"} and name in os.environ
+    }
+
+
+def _resource_of(value: Any) -> list[str]:
+    """The logical ids a policy statement's Resource names (an index as "<id>/index")."""
+    if isinstance(value, list):
+        return [r for item in value for r in _resource_of(item)]
+    if value == "*":
+        return ["*"]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        logical_id, attribute = target if isinstance(target, list) else target.split(".", 1)
+        return [logical_id if attribute == "Arn" else f"{logical_id}/{attribute}"]
+    if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+        found = re.fullmatch(r"\$\{(\w+)\.Arn\}(/index/.*)?", value["Fn::Sub"])
+        if found:
+            return [found[1] + ("/index" if found[2] else "")]
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return [value["Ref"]]
+    raise AssertionError(f"a policy resource the test cannot read: {value}")
+
+
+def _statements(function: dict[str, Any], resources: dict[str, Any]) -> list[dict[str, Any]]:
+    properties = function["Properties"]
+    role = properties.get("Role")
+    if role is not None:
+        role_id = role["Fn::GetAtt"][0] if isinstance(role, dict) else str(role).split(".")[0]
+        documents = [p["PolicyDocument"] for p in resources[role_id]["Properties"]["Policies"]]
+        return [s for document in documents for s in document["Statement"]]
+    statements: list[dict[str, Any]] = []
+    for policy in properties.get("Policies", []):
+        if "Statement" in policy:
+            statements += policy["Statement"]
+        elif "AWSSecretsManagerGetSecretValuePolicy" in policy:
+            secret = policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]
+            statements.append({"Action": "secretsmanager:GetSecretValue", "Resource": secret})
+        else:
+            raise AssertionError(f"a SAM policy template the test cannot read: {policy}")
+    return statements
+
+
+@cache
+def function_permissions() -> dict[str, frozenset[Permission]]:
+    """By function key, every (action, resource) its template policy allows."""
+    from lockbox_local.template import function_keys, load_template
+
+    template = load_template()
+    resources = template["Resources"]
+    permissions: dict[str, frozenset[Permission]] = {}
+    for logical_id, key in function_keys(template).items():
+        allowed = set()
+        for statement in _statements(resources[logical_id], resources):
+            if statement.get("Effect", "Allow") != "Allow":
+                continue
+            actions = statement["Action"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                allowed |= {(action, r) for r in _resource_of(statement["Resource"])}
+        permissions[key] = frozenset(allowed)
+    return permissions
+
+
+def needed_permissions(service: str, operation: str, params: dict[str, Any]) -> set[Permission]:
+    """The (action, resource) pairs a request needs, its resources named by logical id."""
+    ids = _resource_ids()
+    if service == "secretsmanager":
+        return {(f"secretsmanager:{operation}", ids.get(params["SecretId"], params["SecretId"]))}
+    needed: set[Permission] = set()
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        for part in params["TransactItems"]:
+            ((kind, request),) = part.items()
+            needed.add((f"dynamodb:{_TRANSACTION_PARTS[kind]}", ids[request["TableName"]]))
+    elif "RequestItems" in params:  # BatchGetItem, BatchWriteItem
+        needed |= {(f"dynamodb:{operation}", ids[table]) for table in params["RequestItems"]}
+    else:
+        table = ids[params["TableName"]]
+        needed.add((f"dynamodb:{operation}", table + ("/index" if "IndexName" in params else "")))
+    return needed
+
+
+def _enforce_policies_on_the_functions_clients() -> None:
+    from lockbox.core import dynamodb
+    from lockbox.signing.signing_keys import secretsmanager_client
+
+    for client in (dynamodb.client(), secretsmanager_client()):
+        if getattr(client.meta, "lockbox_policies_enforced", False):
+            continue
+        client.meta.lockbox_policies_enforced = True
+        # The API parameters, before botocore serializes them (before-call sees the HTTP body).
+        event_name = f"before-parameter-build.{client.meta.service_model.service_id.hyphenize()}"
+        client.meta.events.register(event_name, _enforce)
+
+
+def _enforce(model: Any, params: dict[str, Any], **_: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    key = RUNNING_FUNCTION.get()
+    if key is None:  # a test's own request (setting up or inspecting), not a function's
+        return
+    service = model.service_model.endpoint_prefix
+    allowed = function_permissions()[key]
+    missing = {
+        (action, resource)
+        for action, resource in needed_permissions(service, model.name, params)
+        if not {(action, resource), (action, "*")} & allowed
+    }
+    if missing:
+        message = f"{key} is not authorized to perform {sorted(missing)} (template.yaml policy)"
+        raise ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": message}}, model.name
+        )

@@ -16,14 +16,21 @@ from lockbox.core import dynamodb
 from lockbox.core.errors import ErrorCode
 from lockbox.core.responses import error_body
 from lockbox_local.events import load_event
+from tests.support import running_function
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
 def handler(key: str) -> Handler:
-    """The Lambda handler of a function, by its key: functions.<key>.app.lambda_handler."""
+    """The Lambda handler of a function, by its key: functions.<key>.app.lambda_handler,
+    run under its template policy (tests.support.running_function)."""
     function: Handler = importlib.import_module(f"functions.{key}.app").lambda_handler
-    return function
+
+    def run(event: dict[str, Any], context: Any) -> Any:
+        with running_function(key):
+            return function(event, context)
+
+    return run
 
 
 class Answer(tuple[int, Any]):

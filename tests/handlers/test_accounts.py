@@ -61,7 +61,7 @@ def test_password_change_ends_the_other_sessions_and_the_old_password(
     assert (status, body["message"]) == (200, "Password changed successfully.")
     # The contract counts the password check in the name's login protection: one more.
     assert dict(dynamodb_requests) == {
-        "TransactGetItems": 1,
+        "BatchGetItem": 1,
         "UpdateItem": 1,
         "TransactWriteItems": 1,
     }
@@ -146,7 +146,7 @@ def test_deletion_removes_the_account_and_ends_every_session(
     assert (status, body["message"]) == (200, "Account deleted successfully.")
     # The contract counts the password check in the name's login protection: one more.
     assert dict(dynamodb_requests) == {
-        "TransactGetItems": 1,
+        "BatchGetItem": 1,
         "UpdateItem": 1,
         "TransactWriteItems": 1,
     }

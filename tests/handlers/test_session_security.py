@@ -196,7 +196,7 @@ def test_password_change_and_deletion_make_three_requests(
     delete = as_caller(
         "delete_account_success", access_token, lambda_context, {"password": "another_pw_42"}
     )
-    three = {"TransactGetItems": 1, "UpdateItem": 1, "TransactWriteItems": 1}
+    three = {"BatchGetItem": 1, "UpdateItem": 1, "TransactWriteItems": 1}
     dynamodb_requests.clear()
     assert call(handler("change_password"), change, lambda_context)[0] == 200
     assert dict(dynamodb_requests) == three

@@ -13,6 +13,7 @@ import pytest
 
 from lockbox.accounts import account_records
 from lockbox.accounts.passwords import verify_password
+from lockbox.core import dynamodb
 from lockbox.core.errors import ErrorCode
 from lockbox.sessions import session_records
 from lockbox_local.events import load_event
@@ -20,7 +21,6 @@ from tests.handlers.accounts import USER, register
 from tests.handlers.calls import (
     answer,
     call,
-    conflict_once,
     error,
     handler,
     with_body,
@@ -209,7 +209,7 @@ def test_authorizer_makes_one_request_per_decision(
     dynamodb_requests.clear()
 
     assert authorized(lambda_context, data["access_token"]) is not None
-    assert dict(dynamodb_requests) == {"TransactGetItems": 1}
+    assert dict(dynamodb_requests) == {"BatchGetItem": 1}
 
 
 def test_an_expired_refresh_token_is_refused(
@@ -242,16 +242,31 @@ def test_refresh_lifetime_is_the_deployment_parameter(
     assert data["refresh_expires_in"] == body["data"]["refresh_expires_in"] == 86400
 
 
-def test_authorizer_read_cancelled_by_a_concurrent_refresh_is_tried_again(
+def test_authorizer_asks_again_for_a_key_dynamodb_left_unprocessed(
     user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Given the session read cancelled once (a refresh was writing the session), the
-    decision is still taken, not a 500."""
+    """Given the session left unprocessed once (throttling), the decision is still taken,
+    not a 500, after asking for the session alone."""
     data = log_in(lambda_context)
-    calls = conflict_once(monkeypatch, "transact_get_items", ["TransactionConflict", "None"])
+    client = dynamodb.client()
+    real = client.batch_get_item
+    asked: list[Any] = []
+
+    def session_unprocessed_once(**kwargs: Any) -> Any:
+        asked.append(kwargs["RequestItems"]["UsersTable"]["Keys"])
+        response = real(**kwargs)
+        if len(asked) == 1:
+            keys = kwargs["RequestItems"]["UsersTable"]["Keys"]
+            response["Responses"]["UsersTable"] = [
+                item for item in response["Responses"]["UsersTable"] if item["pk"] != keys[0]["pk"]
+            ]
+            response["UnprocessedKeys"] = {"UsersTable": {"Keys": [keys[0]]}}
+        return response
+
+    monkeypatch.setattr(client, "batch_get_item", session_unprocessed_once)
 
     assert authorized(lambda_context, data["access_token"]) is not None
-    assert len(calls) == 2  # cancelled once, then sent again
+    assert [len(keys) for keys in asked] == [2, 1]
 
 
 TABLE = "UsersTable"

@@ -14,11 +14,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from botocore.exceptions import ClientError
 
+from lockbox.core import dynamodb
 from lockbox.core.errors import ErrorCode
 from lockbox.core.responses import error_body
 from lockbox.signing.tokens import issue_access_token
 from lockbox_local.template import PROJECT_ROOT, function_keys, load_template, resources_of_type
+from tests.support import function_permissions, needed_permissions, running_function
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 EVENTS_DIR = PROJECT_ROOT / "events"
@@ -430,3 +433,34 @@ def test_every_function_folder_is_a_template_function() -> None:
         if path.is_dir() and path.name != "__pycache__"
     }
     assert folders == set(function_keys().values())
+
+
+def test_a_transactions_parts_need_their_own_actions() -> None:
+    """Given a transaction with a ConditionCheck and an Update, it needs ConditionCheckItem
+    and UpdateItem on the table (AWS checks each part), which the suite's policy check asks
+    of the function's template policy."""
+    request = {
+        "TransactItems": [
+            {"ConditionCheck": {"TableName": "UsersTable", "Key": {}}},
+            {"Update": {"TableName": "UsersTable", "Key": {}}},
+        ]
+    }
+
+    assert needed_permissions("dynamodb", "TransactWriteItems", request) == {
+        ("dynamodb:ConditionCheckItem", "UsersTable"),
+        ("dynamodb:UpdateItem", "UsersTable"),
+    }
+
+
+def test_a_request_outside_the_functions_policy_is_refused_as_aws_would(
+    aws_tables: Any, lambda_context: Any
+) -> None:
+    """Given the get_item function, whose policy allows reads of the items table only, when
+    it tries to write there, then AWS's AccessDeniedException is raised."""
+    with running_function("get_item"), pytest.raises(ClientError) as refused:
+        dynamodb.client().put_item(
+            TableName="ItemsTable", Item={"user_id": {"S": "u"}, "key": {"S": "k"}}
+        )
+
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert ("dynamodb:PutItem", "ItemsTable") not in function_permissions()["get_item"]

@@ -27,6 +27,7 @@ class Client:
     def __init__(self, *outcomes: Any) -> None:
         self.outcomes = list(outcomes)
         self.tokens: list[str] = []
+        self.asked: list[Any] = []
 
     def _next(self) -> Any:
         outcome = self.outcomes.pop(0)
@@ -38,7 +39,8 @@ class Client:
         self.tokens.append(ClientRequestToken)
         return self._next()
 
-    def transact_get_items(self, TransactItems: Any) -> Any:  # noqa: N803
+    def batch_get_item(self, RequestItems: Any) -> Any:  # noqa: N803
+        self.asked.append(RequestItems)
         return self._next()
 
 
@@ -99,11 +101,50 @@ def test_conflicts_that_never_end_are_raised_after_the_last_attempt(client: Any)
     assert len(fake.tokens) == dynamodb.CONFLICT_RETRIES + 1
 
 
-def test_a_read_is_tried_again_on_a_conflict(client: Any) -> None:
-    """Given a TransactGetItems cancelled by a conflicting write, it is sent again."""
-    client(cancelled("TransactionConflict"), {"Responses": []})
+SESSION = {"pk": {"S": "SESSION#s"}}
+PROFILE = {"pk": {"S": "USER#u"}}
 
-    assert dynamodb.transact_get([]) == {"Responses": []}
+
+def test_items_come_back_in_the_order_asked_none_where_missing(client: Any) -> None:
+    """Given a BatchGetItem that answers the profile only, the session (asked first) is None
+    and the profile second; the read is strongly consistent."""
+    fake = client({"Responses": {"T": [{**PROFILE, "age": {"N": "3"}}]}})
+
+    assert dynamodb.get_items("T", [SESSION, PROFILE], "pk, age") == [
+        None,
+        {**PROFILE, "age": {"N": "3"}},
+    ]
+    assert fake.asked == [
+        {
+            "T": {
+                "Keys": [SESSION, PROFILE],
+                "ConsistentRead": True,
+                "ProjectionExpression": "pk, age",
+            }
+        }
+    ]
+
+
+def test_only_unprocessed_keys_are_asked_again(client: Any) -> None:
+    """Given the session left unprocessed once, the second request asks for it alone."""
+    fake = client(
+        {"Responses": {"T": [PROFILE]}, "UnprocessedKeys": {"T": {"Keys": [SESSION]}}},
+        {"Responses": {"T": [SESSION]}},
+    )
+
+    assert dynamodb.get_items("T", [SESSION, PROFILE]) == [SESSION, PROFILE]
+    assert [asked["T"]["Keys"] for asked in fake.asked] == [[SESSION, PROFILE], [SESSION]]
+
+
+def test_keys_left_unprocessed_every_time_are_an_error(client: Any) -> None:
+    """Given DynamoDB leaving a key unprocessed on every try, the read fails after the
+    bounded retries rather than answering without it."""
+    unprocessed = {"Responses": {"T": []}, "UnprocessedKeys": {"T": {"Keys": [SESSION]}}}
+    fake = client(*[unprocessed] * (dynamodb.UNPROCESSED_RETRIES + 1))
+
+    with pytest.raises(dynamodb.UnprocessedKeysError):
+        dynamodb.get_items("T", [SESSION])
+    assert len(fake.asked) == dynamodb.UNPROCESSED_RETRIES + 1
 
 
 def test_other_errors_have_no_cancellation_reasons() -> None:

@@ -71,15 +71,15 @@ def test_a_known_configuration_gives_a_known_bill() -> None:
     # 1 ms of code and one 6 ms DynamoDB request, 1 GB: 7 ms on 1.1 M invocations.
     assert bill.services["Lambda duration (arm64)"] == pytest.approx(0.077)
     assert bill.services["API Gateway (REST)"] == pytest.approx(3.50)
-    # 1 M GetItems of 1 RRU, 0.1 M authorizations of 4 RRU.
-    assert bill.services["DynamoDB (on-demand)"] == pytest.approx(0.35)
+    # 1 M GetItems of 1 RRU, 0.1 M authorizations of 2 RRU.
+    assert bill.services["DynamoDB (on-demand)"] == pytest.approx(0.30)
     assert bill.services["CloudWatch Logs"] == 0
     assert bill.services["CloudWatch alarms, metrics, dashboard"] == pytest.approx(1.00)
     assert bill.services["X-Ray"] == 0
     assert "WAF" not in bill.services
     assert bill.services["Secrets Manager and KMS"] == pytest.approx(0.40)
-    assert bill.total == pytest.approx(6.427)
-    assert bill.per_million == pytest.approx(6.427)
+    assert bill.total == pytest.approx(6.377)
+    assert bill.per_million == pytest.approx(6.377)
 
 
 def test_tracing_waf_and_logs_add_what_they_cost() -> None:
@@ -124,9 +124,9 @@ def test_the_contract_floor_is_the_gateway_functions_and_dynamodb_per_million() 
         1_000_000, replace(CONFIG, waf=True, tracing=True), MEASURED, PRICES, READS_ONLY
     )
 
-    # 3.50 API Gateway + 1.10 Lambda requests + 0.077 duration + 0.35 DynamoDB: not WAF,
+    # 3.50 API Gateway + 1.10 Lambda requests + 0.077 duration + 0.30 DynamoDB: not WAF,
     # X-Ray, alarms nor the secret.
-    assert cost.contract_floor(bill) == pytest.approx(5.027)
+    assert cost.contract_floor(bill) == pytest.approx(4.977)
 
 
 @pytest.mark.parametrize(("ttl", "miss"), [(0, 1.0), (15, 1.0), (300, 0.1), (3600, 30 / 3600)])

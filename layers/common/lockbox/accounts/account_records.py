@@ -18,6 +18,7 @@ from lockbox.accounts.user_keys import (
     email_pk,
     login_pk,
     recheck_pk,
+    session_pk,
     user_pk,
     username_pk,
 )
@@ -171,19 +172,12 @@ def read_account(user_id: str) -> Account | None:
 
 def read_account_of_session(user_id: str, session_id: str) -> tuple[Account | None, int | None]:
     """The user's profile and, if the caller's session is alive, its `created_at`: one
-    TransactGetItems of both items (for the calls that change the account)."""
-    response = dynamodb.transact_get(
-        [
-            {
-                "Get": {
-                    "TableName": get_settings().users_table,
-                    "Key": {"pk": {"S": user_pk(user_id)}},
-                }
-            },
-            session_records.session_get(session_id),
-        ]
+    BatchGetItem of both items (for the calls that change the account; their writes check
+    again that the session is alive)."""
+    profile, session = dynamodb.get_items(
+        get_settings().users_table,
+        [{"pk": {"S": user_pk(user_id)}}, {"pk": {"S": session_pk(session_id)}}],
     )
-    profile, session = (entry.get("Item") for entry in response["Responses"])
     if profile is None:
         return None, None
     alive_since = session_records.alive_since(session, profile, user_id, session_id)

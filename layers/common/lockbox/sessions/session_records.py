@@ -20,7 +20,7 @@ holds `sessions_valid_after` (Unix microseconds), and a session created at or be
 is ended, except the one named by `spared_session` (the caller of a password change).
 So "log out everywhere", a password change and an account deletion (which removes the
 profile) are each one write, and every check of a session reads its item and the
-profile in one TransactGetItems.
+profile in one BatchGetItem.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from lockbox.signing.tokens import TOKEN_LIFETIME_SECONDS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
-        TransactGetItemTypeDef,
         TransactWriteItemTypeDef,
     )
 
@@ -277,15 +276,11 @@ def end_all_sessions(user_id: str) -> None:
             raise
 
 
-def session_get(session_id: str) -> TransactGetItemTypeDef:
-    """The Get of a session's item for a TransactGetItems with its user's profile."""
-    return {
-        "Get": {
-            "TableName": get_settings().users_table,
-            "Key": {"pk": {"S": session_pk(session_id)}},
-            "ProjectionExpression": "user_id, created_at, ended, expires_at",
-        }
-    }
+# What a check of a session reads of its item and of its user's profile, in one BatchGetItem
+# (one projection for both items).
+SESSION_CHECK_PROJECTION = (
+    "pk, user_id, created_at, ended, expires_at, sessions_valid_after, spared_session"
+)
 
 
 def alive_since(
@@ -312,20 +307,14 @@ def alive_since(
 
 def session_is_alive(user_id: str, session_id: str) -> bool:
     """Whether the session exists, belongs to the user, has not ended, and the user's
-    profile (still there) has not ended it: one TransactGetItems of both items."""
-    response = dynamodb.transact_get(
-        [
-            session_get(session_id),
-            {
-                "Get": {
-                    "TableName": get_settings().users_table,
-                    "Key": {"pk": {"S": user_pk(user_id)}},
-                    "ProjectionExpression": "pk, sessions_valid_after, spared_session",
-                }
-            },
-        ]
+    profile (still there) has not ended it: one BatchGetItem of both items. Each is read as
+    of its own read; any end of the session changes one item, so the answer is the truth
+    as of one of the two reads."""
+    session, profile = dynamodb.get_items(
+        get_settings().users_table,
+        [{"pk": {"S": session_pk(session_id)}}, {"pk": {"S": user_pk(user_id)}}],
+        SESSION_CHECK_PROJECTION,
     )
-    session, profile = (entry.get("Item") for entry in response["Responses"])
     return alive_since(session, profile, user_id, session_id) is not None
 
 
