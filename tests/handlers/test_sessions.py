@@ -28,6 +28,8 @@ from tests.handlers.calls import (
 )
 from tests.handlers.sessions import as_caller, authorized, log_in, refresh
 
+TABLE = "UsersTable"
+
 
 def test_login_returns_a_refresh_token_and_a_token_with_the_session(
     user_id: str, lambda_context: Any, jwt_signing_key: str, aws_tables: Any
@@ -242,6 +244,63 @@ def test_refresh_lifetime_is_the_deployment_parameter(
     assert data["refresh_expires_in"] == body["data"]["refresh_expires_in"] == 86400
 
 
+def _session_begun(monkeypatch: pytest.MonkeyPatch, lifetime: int, seconds_ago: int) -> None:
+    """SessionMaxLifetime set to `lifetime`, and sessions started from now on dated
+    `seconds_ago` seconds in the past."""
+    from lockbox.core.settings import get_settings
+
+    monkeypatch.setenv("SESSION_MAX_LIFETIME", str(lifetime))
+    get_settings.cache_clear()
+    began = session_records.now_microseconds() - seconds_ago * 1_000_000
+    monkeypatch.setattr(session_records, "now_microseconds", lambda: began)
+
+
+def test_refresh_expires_in_never_reaches_past_the_sessions_end(
+    user_id: str, lambda_context: Any, aws_tables: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a session 3,500 s into a SessionMaxLifetime of 3,600 s, its login and its
+    refresh answer at most the 100 s left, stored and answered alike, and the item's TTL
+    is no later than the session's end plus the margin; expires_in stays 3600."""
+    _session_begun(monkeypatch, 3600, 3500)
+
+    data = log_in(lambda_context)
+    status, body = refresh(lambda_context, data["refresh_token"])
+
+    assert status == 200
+    assert 98 <= body["data"]["refresh_expires_in"] <= data["refresh_expires_in"] <= 100
+    assert body["data"]["expires_in"] == data["expires_in"] == 3600
+    sid = jwt.decode(data["access_token"], options={"verify_signature": False})["sid"]
+    item = aws_tables.get_item(TableName=TABLE, Key={"pk": {"S": f"SESSION#{sid}"}})["Item"]
+    end = int(item["created_at"]["N"]) // 1_000_000 + 3600
+    assert int(item["refresh_expires_at"]["N"]) <= end
+    assert int(item["expires_at"]["N"]) <= end + 86_400
+
+
+def test_a_session_past_its_max_lifetime_is_ended(
+    user_id: str,
+    lambda_context: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    dynamodb_requests: Counter[str],
+) -> None:
+    """Given a session older than SessionMaxLifetime (refreshed or not), its refresh token
+    is refused without a DynamoDB request and the authorizer refuses its access tokens."""
+    from lockbox.core.settings import get_settings
+
+    _session_begun(monkeypatch, 3600, 3590)
+    data = log_in(lambda_context)
+    _, refreshed = refresh(lambda_context, data["refresh_token"])
+    monkeypatch.setenv("SESSION_MAX_LIFETIME", "3500")  # the same session, now past its end
+    get_settings.cache_clear()
+    dynamodb_requests.clear()
+
+    assert refresh(lambda_context, refreshed["data"]["refresh_token"]) == error(
+        ErrorCode.INVALID_REFRESH_TOKEN
+    )
+    assert sum(dynamodb_requests.values()) == 0
+    assert authorized(lambda_context, data["access_token"]) is None
+    assert authorized(lambda_context, refreshed["data"]["access_token"]) is None
+
+
 def test_authorizer_read_cancelled_by_a_concurrent_refresh_is_tried_again(
     user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -252,9 +311,6 @@ def test_authorizer_read_cancelled_by_a_concurrent_refresh_is_tried_again(
 
     assert authorized(lambda_context, data["access_token"]) is not None
     assert len(calls) == 2  # cancelled once, then sent again
-
-
-TABLE = "UsersTable"
 
 
 def test_ending_a_session_that_does_not_exist_writes_nothing(aws_tables: Any) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
 from lockbox.core.responses import Success
-from lockbox.core.settings import get_settings
 from lockbox.sessions import session_records
 from lockbox.sessions.session_inputs import LogoutInput, RefreshInput, SessionCaller
 from lockbox.signing.tokens import TOKEN_LIFETIME_SECONDS, issue_access_token
@@ -71,13 +71,15 @@ def start_session(user_id: str, *, refreshable: bool = True) -> StartedSession:
 
 
 def session_tokens(session: StartedSession) -> dict[str, Any]:
-    """The data of a successful /api/token or /api/token/refresh."""
+    """The data of a successful /api/token or /api/token/refresh; `refresh_expires_in`
+    never reaches past the session's end."""
+    refresh_expires_in = session_records.refresh_seconds(session.record.created_at, time.time())
     return {
         "access_token": issue_access_token(session.record.user_id, session.record.session_id),
         "token_type": "Bearer",
         "expires_in": TOKEN_LIFETIME_SECONDS,
         "refresh_token": session.refresh_token,
-        "refresh_expires_in": get_settings().refresh_token_lifetime,
+        "refresh_expires_in": refresh_expires_in,
     }
 
 

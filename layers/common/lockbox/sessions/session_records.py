@@ -13,6 +13,9 @@ A session is one item, `SESSION#<sid>`:
   made-up token never ends a session, and no hash of any earlier token is kept;
 - `ended` once it was ended (logout, reuse detected);
 - `expires_at`: the table's TTL attribute, so dead sessions remove themselves.
+A session ends `SessionMaxLifetime` seconds after its `created_at` however often it is
+refreshed: the end is computed from `created_at`, which every token of it carries, so a
+refresh past it is refused without a request and no refresh token outlives it.
 Sessions of the /users flavour carry no refresh token hash: they cannot be refreshed.
 
 Ending every session of a user never enumerates them: the profile (`USER#<user_id>`)
@@ -65,6 +68,23 @@ def now_microseconds() -> int:
     return time.time_ns() // 1000
 
 
+def session_end(created_at: int) -> float:
+    """When the session begun at `created_at` (Unix microseconds) ends, in Unix seconds."""
+    return created_at / 1_000_000 + get_settings().session_max_lifetime
+
+
+def refresh_seconds(created_at: int, now: float) -> int:
+    """How long a refresh token issued `now` stays valid: the idle limit, or the whole
+    seconds left before the session's end if fewer (0: the session has ended)."""
+    left = int(session_end(created_at) - now)
+    return max(0, min(get_settings().refresh_token_lifetime, left))
+
+
+def _ttl(created_at: int, last_use: float) -> int:
+    """The item's TTL: its last possible use, never past the session's end, plus the margin."""
+    return int(min(last_use, session_end(created_at))) + _TTL_MARGIN_SECONDS
+
+
 @dataclass(frozen=True, slots=True)
 class NewSession:
     session_id: str
@@ -84,14 +104,14 @@ def put_session(session: NewSession) -> TransactWriteItemTypeDef:
     }
     last_use = now + TOKEN_LIFETIME_SECONDS
     if session.refresh_hash is not None:
-        refresh_expires_at = int(now) + get_settings().refresh_token_lifetime
+        refresh_expires_at = int(now) + refresh_seconds(session.created_at, now)
         item["current_hash"] = {"S": session.refresh_hash}
         if session.chain_hash is not None:
             item["chain_hash"] = {"S": session.chain_hash}
             item["generation"] = {"N": "0"}
         item["refresh_expires_at"] = {"N": str(refresh_expires_at)}
         last_use = max(last_use, refresh_expires_at)
-    item["expires_at"] = {"N": str(int(last_use) + _TTL_MARGIN_SECONDS)}
+    item["expires_at"] = {"N": str(_ttl(session.created_at, last_use))}
     return {
         "Put": {
             "TableName": get_settings().users_table,
@@ -153,7 +173,10 @@ def rotate_session(presented: PresentedToken, *, replacement: str, chain_hash: s
         next_generation = presented.generation + 1
     settings = get_settings()
     now = time.time()
-    refresh_expires_at = int(now) + settings.refresh_token_lifetime
+    seconds = refresh_seconds(created_at, now)
+    if seconds <= 0:  # past the session's end: no request needed to refuse it
+        raise RefreshRefusedError("SessionMaxLifetime")
+    refresh_expires_at = int(now) + seconds
     items: list[TransactWriteItemTypeDef] = [
         {
             "ConditionCheck": {
@@ -194,8 +217,10 @@ def rotate_session(presented: PresentedToken, *, replacement: str, chain_hash: s
                     ":refresh_expires_at": {"N": str(refresh_expires_at)},
                     ":expires_at": {
                         "N": str(
-                            max(refresh_expires_at, int(now) + TOKEN_LIFETIME_SECONDS)
-                            + _TTL_MARGIN_SECONDS
+                            _ttl(
+                                created_at,
+                                max(refresh_expires_at, int(now) + TOKEN_LIFETIME_SECONDS),
+                            )
                         )
                     },
                 },
@@ -303,6 +328,8 @@ def alive_since(
     if int(session.get("expires_at", {}).get("N", "0")) <= time.time():
         return None  # past its TTL, not yet removed
     created_at = int(session["created_at"]["N"])
+    if session_end(created_at) <= time.time():
+        return None  # past SessionMaxLifetime, however often refreshed
     valid_after = profile.get("sessions_valid_after", {}).get("N")
     if valid_after is None or created_at > int(valid_after):
         return created_at
