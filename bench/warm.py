@@ -31,6 +31,7 @@ _ETAG = "5f0c3b1e8d4a4c6b9e2f7a1d5c3b8e60"
 _LISTED = [{"key": {"S": f"note {i}"}, "etag": {"S": _ETAG}} for i in range(2)]
 _NEXT = {"user_id": {"S": "3f9c2b1e"}, "key": {"S": "note 1"}}
 _SESSION_USER = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
+_STARTED = time.time_ns() // 1000  # the fake session's start (Unix microseconds)
 
 
 class FakeDynamoDB:
@@ -44,9 +45,10 @@ class FakeDynamoDB:
             "created_at": {"S": "2026-11-27T06:00:00.000+00:00"},
             "full_name": {"S": "Bench Caller"},
         }
+        # Begun now: a session is alive for SessionMaxLifetime after its start.
         self._session = {
             "user_id": {"S": "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"},
-            "created_at": {"N": "1795340234000000"},
+            "created_at": {"N": str(_STARTED)},
             "expires_at": {"N": "4102444800"},
         }
 
@@ -81,6 +83,14 @@ class FakeDynamoDB:
         return {"Item": {"value": {"S": _STORED_VALUE}, "etag": {"S": _ETAG}}}
 
     def query(self, **kwargs: Any) -> dict[str, Any]:
+        if kwargs.get("IndexName") == "SessionsByOwner":  # two devices' sessions
+            return {
+                "Items": [
+                    {"pk": {"S": f"SESSION#{'d' * 21}{i}"}, "user_agent": {"S": "bench"}}
+                    | self._session
+                    for i in range(2)
+                ]
+            }
         if kwargs.get("ExpressionAttributeNames") == {"#key": "key"}:
             return {"Items": []}  # the purge's page: nothing left to delete
         return {"Items": _LISTED, "LastEvaluatedKey": _NEXT}
@@ -121,7 +131,7 @@ def _bench_event(function: BenchFunction, access_token: str) -> dict[str, Any]:
     if event.get("authorizationToken") == f"Bearer {TOKEN_PLACEHOLDER}":
         event["authorizationToken"] = f"Bearer {access_token}"
     if function.name == "token_refresh":  # a well-formed token: the fake rotates anything
-        fake_token = f"{_SESSION_USER}.1795340234000000.{'s' * 22}.{'r' * 43}"
+        fake_token = f"{_SESSION_USER}.{_STARTED}.{'s' * 22}.{'r' * 43}"
         event["body"] = json.dumps({"refresh_token": fake_token})
     return event
 

@@ -253,6 +253,7 @@ def write_password(account: Account, new_hash: str, caller: Caller, now: int) ->
     table = get_settings().users_table
     condition, values = _unchanged_hash(account)
     counted = login_pk(login_name(account))
+    in_index = session_records.profile_in_index(account.user_id)
     items: list[TransactWriteItemTypeDef] = [
         {
             "Update": {
@@ -260,11 +261,13 @@ def write_password(account: Account, new_hash: str, caller: Caller, now: int) ->
                 "Key": {"pk": {"S": user_pk(account.user_id)}},
                 "UpdateExpression": (
                     "SET password_hash = :new_hash, sessions_valid_after = :now,"
-                    " spared_session = :sid"
+                    f" spared_session = :sid, {session_records.PROFILE_IN_INDEX}"
                 ),
                 "ConditionExpression": f"{condition} AND {session_records.SPARES_SESSION}",
+                "ExpressionAttributeNames": in_index["ExpressionAttributeNames"],
                 "ExpressionAttributeValues": {
                     **values,
+                    **in_index["ExpressionAttributeValues"],
                     ":new_hash": {"S": new_hash},
                     ":now": {"N": str(now)},
                     ":sid": {"S": caller.session_id},

@@ -35,7 +35,7 @@ def counted_attempt(login: str) -> attempt_records.CountedAttempt:
 
 
 def log_in(
-    login: str, password: str, *, refreshable: bool
+    login: str, password: str, *, refreshable: bool, user_agent: str | None
 ) -> tuple[StartedSession, attempt_records.CountedAttempt]:
     """A new session for these credentials; one bcrypt check whatever the outcome.
 
@@ -48,14 +48,16 @@ def log_in(
         attempt_records.record_failure(login)
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
         raise ApiError(ErrorCode.INVALID_CREDENTIALS)
-    session = start_session(record.user_id, refreshable=refreshable)
+    session = start_session(record.user_id, refreshable=refreshable, user_agent=user_agent)
     attempt_records.finish_login(login, session_records.put_session(session.record))
     return session, record
 
 
 def token(request: TokenInput) -> Success:
     """POST /api/token: exchange a username (or email) and password for a new session."""
-    session, _ = log_in(request.username, request.password, refreshable=True)
+    session, _ = log_in(
+        request.username, request.password, refreshable=True, user_agent=request.user_agent
+    )
     return Success(message="Access token generated successfully.", data=session_tokens(session))
 
 
@@ -65,7 +67,9 @@ def users_login(request: UsersLoginInput) -> Success:
     The user object comes from the name's marker, which the login read anyway; only an
     account registered before markers kept the name needs its profile read as well.
     """
-    session, record = log_in(request.email, request.password, refreshable=False)
+    session, record = log_in(
+        request.email, request.password, refreshable=False, user_agent=request.user_agent
+    )
     user_id = session.record.user_id
     names: dict[str, object] = dict(record.names)
     if "email" not in names:

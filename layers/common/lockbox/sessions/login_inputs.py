@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lockbox.accounts.emails import email_reason
 from lockbox.accounts.passwords import check_express_password_length
 from lockbox.core.errors import ErrorCode
-from lockbox.core.proxy import ApiEvent, json_body
+from lockbox.core.proxy import ApiEvent, json_body, user_agent
 from lockbox.core.validation import (
     FieldRule,
     PlainInput,
@@ -32,6 +32,7 @@ def check_express_login_email(value: object) -> str:
 class TokenInput(PlainInput):
     username: str
     password: str
+    user_agent: str | None = None  # the session's, from the header
     rules = (
         FieldRule("username", "username", check_login_text),
         FieldRule("password", "password", check_login_text),
@@ -41,13 +42,14 @@ class TokenInput(PlainInput):
 
 def token_input(event: ApiEvent) -> TokenInput:
     """POST /api/token: the body is a JSON object, then both fields."""
-    return TokenInput.from_body(json_body(event))
+    return replace(TokenInput.from_body(json_body(event)), user_agent=user_agent(event))
 
 
 @dataclass(frozen=True, slots=True)
 class UsersLoginInput(PlainInput):
     email: str
     password: str
+    user_agent: str | None = None  # the session's, from the header
     rules = (
         FieldRule("email", "email", check_express_login_email),
         # Any string of the minimum length is a credential to check.
@@ -58,4 +60,4 @@ class UsersLoginInput(PlainInput):
 
 def users_login_input(event: ApiEvent) -> UsersLoginInput:
     """POST /users/login: the body is a JSON object, then the email and the password."""
-    return UsersLoginInput.from_body(json_body(event))
+    return replace(UsersLoginInput.from_body(json_body(event)), user_agent=user_agent(event))

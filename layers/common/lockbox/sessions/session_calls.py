@@ -1,5 +1,6 @@
-"""Business logic of the session calls, POST /api/token/refresh and POST /api/logout, and
-the tokens every session start hands out.
+"""Business logic of the session calls, POST /api/token/refresh and POST /api/logout, the
+device sessions' GET /api/sessions and DELETE /api/sessions/{session_id}, and the tokens
+every session start hands out.
 
 A refresh token is `<user_id>.<created_at>.<session_id>.<generation>.<chain>.<secret>`:
 the first three name the session (so a refresh is one conditional write, without a read
@@ -16,6 +17,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,7 +26,12 @@ from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
 from lockbox.core.responses import Success
 from lockbox.sessions import session_records
-from lockbox.sessions.session_inputs import LogoutInput, RefreshInput, SessionCaller
+from lockbox.sessions.session_inputs import (
+    DeleteSessionInput,
+    LogoutInput,
+    RefreshInput,
+    SessionCaller,
+)
 from lockbox.signing.tokens import TOKEN_LIFETIME_SECONDS, issue_access_token
 
 _SECRET_BYTES = 32  # 256 random bits
@@ -55,7 +62,9 @@ class StartedSession:
         )
 
 
-def start_session(user_id: str, *, refreshable: bool = True) -> StartedSession:
+def start_session(
+    user_id: str, *, refreshable: bool = True, user_agent: str | None = None
+) -> StartedSession:
     """A new session of the user: an id, and for /api logins a refresh token secret and
     the session's chain secret."""
     secret = secrets.token_urlsafe(_SECRET_BYTES) if refreshable else None
@@ -66,6 +75,7 @@ def start_session(user_id: str, *, refreshable: bool = True) -> StartedSession:
         created_at=session_records.now_microseconds(),
         refresh_hash=session_records.refresh_hash(secret) if secret else None,
         chain_hash=session_records.refresh_hash(chain) if chain else None,
+        user_agent=user_agent,
     )
     return StartedSession(record, secret, chain)
 
@@ -135,3 +145,34 @@ def users_logout(caller: SessionCaller) -> Success:
     """GET /users/logout: end the caller's session."""
     session_records.end_session(caller.session_id, caller.user_id)
     return Success(data={"message": "Logged out successfully"})
+
+
+def _iso(microseconds: int) -> str:
+    moment = datetime.fromtimestamp(microseconds / 1_000_000, UTC)
+    return moment.isoformat(timespec="milliseconds")
+
+
+def list_sessions(caller: SessionCaller) -> Success:
+    """GET /api/sessions: the caller's live sessions, newest first, theirs marked current."""
+    sessions = session_records.read_sessions(caller.user_id)
+    return Success(
+        data={
+            "sessions": [
+                {
+                    "session_id": session.session_id,
+                    "created_at": _iso(session.created_at),
+                    "last_used_at": _iso(session.last_used_at),
+                    "user_agent": session.user_agent,
+                    "current": session.session_id == caller.session_id,
+                }
+                for session in sessions
+            ]
+        }
+    )
+
+
+def delete_session(request: DeleteSessionInput) -> Success:
+    """DELETE /api/sessions/{session_id}: end one live session of the caller's."""
+    if not session_records.end_live_session(request.caller.user_id, request.session_id):
+        raise ApiError(ErrorCode.SESSION_NOT_FOUND)
+    return Success(message="Session ended.")

@@ -1,11 +1,20 @@
-"""The session calls' inputs: POST /api/token/refresh and POST /api/logout."""
+"""The session calls' inputs: POST /api/token/refresh, POST /api/logout and the device
+sessions' GET /api/sessions and DELETE /api/sessions/{session_id}."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lockbox.core.errors import ApiError, Detail, ErrorCode
-from lockbox.core.proxy import ApiEvent, caller_id, caller_session, has_body, json_body
+from lockbox.core.proxy import (
+    ApiEvent,
+    caller_id,
+    caller_session,
+    has_body,
+    json_body,
+    path_parameter,
+)
 from lockbox.core.validation import FieldRule, PlainInput, RuleViolation, present_text
 
 
@@ -63,3 +72,23 @@ def logout_input(event: ApiEvent) -> LogoutInput:
     except RuleViolation as violation:
         raise ApiError(violation.code, [Detail("all", violation.reason)]) from None
     return LogoutInput(caller, everywhere=everywhere)
+
+
+# A session id as start_session makes them (token_urlsafe(16)); nothing else names one.
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSessionInput:
+    caller: SessionCaller
+    session_id: str
+
+
+def delete_session_input(event: ApiEvent) -> DeleteSessionInput:
+    """DELETE /api/sessions/{session_id}: the caller, then the session id; an id no session
+    can have is SESSION_NOT_FOUND at once."""
+    caller = session_caller(event)
+    session_id = path_parameter(event, "session_id")
+    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+        raise ApiError(ErrorCode.SESSION_NOT_FOUND)
+    return DeleteSessionInput(caller, session_id)
