@@ -32,6 +32,17 @@ _LISTED = [{"key": {"S": f"note {i}"}, "etag": {"S": _ETAG}} for i in range(2)]
 _NEXT = {"user_id": {"S": "3f9c2b1e"}, "key": {"S": "note 1"}}
 _SESSION_USER = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
 _STARTED = time.time_ns() // 1000  # the fake session's start (Unix microseconds)
+_EVENTS = [
+    {
+        "pk": {"S": f"EVENT#{_SESSION_USER}#{_STARTED - i}#0000000{i}"},
+        "ordered_at": {"N": str(_STARTED - i)},
+        "event": {"S": "login"},
+        "session_id": {"S": "d" * 22},
+        "user_agent": {"S": "bench"},
+        "source_ip": {"S": "203.0.113.25"},
+    }
+    for i in range(2)
+]
 
 
 class FakeDynamoDB:
@@ -83,7 +94,10 @@ class FakeDynamoDB:
         return {"Item": {"value": {"S": _STORED_VALUE}, "etag": {"S": _ETAG}}}
 
     def query(self, **kwargs: Any) -> dict[str, Any]:
-        if kwargs.get("IndexName") == "SessionsByOwner":  # two devices' sessions
+        owner = kwargs.get("ExpressionAttributeValues", {}).get(":owner", {}).get("S", "")
+        if kwargs.get("IndexName") == "ByOwner" and owner.startswith("EVENT#"):
+            return {"Items": _EVENTS}  # a page of the activity log
+        if kwargs.get("IndexName") == "ByOwner":  # two devices' sessions
             return {
                 "Items": [
                     {"pk": {"S": f"SESSION#{'d' * 21}{i}"}, "user_agent": {"S": "bench"}}

@@ -13,6 +13,7 @@ import pytest
 
 from lockbox.accounts import account_records
 from lockbox.accounts.passwords import verify_password
+from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ErrorCode
 from lockbox.sessions import session_records
 from lockbox_local.events import load_event
@@ -313,16 +314,20 @@ def test_authorizer_read_cancelled_by_a_concurrent_refresh_is_tried_again(
     assert len(calls) == 2  # cancelled once, then sent again
 
 
+def _logout(user_id: str) -> Any:
+    return put_event(user_id, Activity("logout"))
+
+
 def test_ending_a_session_that_does_not_exist_writes_nothing(aws_tables: Any) -> None:
     """Given no such session, ending it is no error and creates no item."""
-    session_records.end_session("no-such-session", "some-user")
+    session_records.end_session("no-such-session", "some-user", _logout("some-user"))
 
     assert aws_tables.scan(TableName=TABLE)["Items"] == []
 
 
 def test_ending_every_session_of_a_deleted_user_writes_nothing(aws_tables: Any) -> None:
     """Given no such profile, ending its sessions is no error and creates no profile."""
-    session_records.end_all_sessions("deleted-user")
+    session_records.end_all_sessions("deleted-user", _logout("deleted-user"))
 
     assert aws_tables.scan(TableName=TABLE)["Items"] == []
 
@@ -334,7 +339,7 @@ def test_a_session_of_another_user_is_not_ended(aws_tables: Any, lambda_context:
         Item={"pk": {"S": session_records.session_pk("s1")}, "user_id": {"S": "owner"}},
     )
 
-    session_records.end_session("s1", "someone-else")
+    session_records.end_session("s1", "someone-else", _logout("someone-else"))
 
     item = aws_tables.get_item(TableName=TABLE, Key={"pk": {"S": session_records.session_pk("s1")}})
     assert "ended" not in item["Item"]

@@ -322,6 +322,7 @@ BEARER_ROUTES = (
     "/users/logout",
     "/api/sessions",
     "/api/sessions/{session_id}",
+    "/api/account/activity",
 )
 
 

@@ -244,12 +244,19 @@ class Caller:
     created_at: int
 
 
-def write_password(account: Account, new_hash: str, caller: Caller, now: int) -> None:
+def write_password(
+    account: Account,
+    new_hash: str,
+    caller: Caller,
+    now: int,
+    event: TransactWriteItemTypeDef,
+) -> None:
     """Set the new hash on the profile and every marker, clear the login protection count
     of the account's name (lockbox.sessions.attempt_records), and end every session but
     the caller's (created before `now`, Unix microseconds): one TransactWriteItems,
     conditional on the password being the one checked and on the caller's session being
-    alive (so that an ended session can never spare, and so revive, itself)."""
+    alive (so that an ended session can never spare, and so revive, itself). `event`, the
+    change's activity record, is written in it too."""
     table = get_settings().users_table
     condition, values = _unchanged_hash(account)
     counted = login_pk(login_name(account))
@@ -294,7 +301,7 @@ def write_password(account: Account, new_hash: str, caller: Caller, now: int) ->
         }
         for pk in account_markers(account)
     ]
-    _transact_account(items, account)
+    _transact_account([*items, event], account)
 
 
 def remove_account(account: Account) -> None:

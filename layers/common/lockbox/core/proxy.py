@@ -68,6 +68,13 @@ def user_agent(event: ApiEvent) -> str | None:
     return value[:USER_AGENT_CHARACTERS] if value else None
 
 
+def source_ip(event: ApiEvent) -> str | None:
+    """The client's address as API Gateway saw it (requestContext.identity.sourceIp)."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    value = identity.get("sourceIp")
+    return value if isinstance(value, str) and value else None
+
+
 def header_values(event: ApiEvent, name: str) -> list[str]:
     """Every line of a request header, in order: API Gateway's multiValueHeaders, or the
     single value of `headers` when the event has no multiValueHeaders for it."""

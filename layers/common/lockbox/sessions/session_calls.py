@@ -17,11 +17,12 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from lockbox.activity.activity_calls import iso_time
+from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
 from lockbox.core.responses import Success
@@ -117,7 +118,8 @@ def token_refresh(request: RefreshInput) -> Success:
         )
     except session_records.ReuseDetectedError:
         # A second request, only now: a rotated token came back, so it may be stolen.
-        session_records.end_session(session_id, user_id)
+        reuse = Activity("refresh_reuse", session_id, request.user_agent, request.source_ip)
+        session_records.end_session(session_id, user_id, put_event(user_id, reuse))
         metrics.add_metric(name="RefreshTokenReuse", unit=MetricUnit.Count, value=1)
         logger.warning("Refresh token reuse: session ended", extra={"user_id": user_id})
         raise ApiError(ErrorCode.INVALID_REFRESH_TOKEN) from None
@@ -131,25 +133,28 @@ def token_refresh(request: RefreshInput) -> Success:
     )
 
 
+def _caller_event(name: str, caller: SessionCaller) -> Any:
+    """The activity record of a call about the caller's own session."""
+    origin = Activity(name, caller.session_id, caller.user_agent, caller.source_ip)
+    return put_event(caller.user_id, origin)
+
+
 def logout(request: LogoutInput) -> Success:
     """POST /api/logout: end the caller's session, or with `all` every session of theirs."""
     caller = request.caller
+    event = _caller_event("logout", caller)
     if request.everywhere:
-        session_records.end_all_sessions(caller.user_id)
+        session_records.end_all_sessions(caller.user_id, event)
     else:
-        session_records.end_session(caller.session_id, caller.user_id)
+        session_records.end_session(caller.session_id, caller.user_id, event)
     return Success(message="Logged out successfully.")
 
 
 def users_logout(caller: SessionCaller) -> Success:
     """GET /users/logout: end the caller's session."""
-    session_records.end_session(caller.session_id, caller.user_id)
+    event = _caller_event("logout", caller)
+    session_records.end_session(caller.session_id, caller.user_id, event)
     return Success(data={"message": "Logged out successfully"})
-
-
-def _iso(microseconds: int) -> str:
-    moment = datetime.fromtimestamp(microseconds / 1_000_000, UTC)
-    return moment.isoformat(timespec="milliseconds")
 
 
 def list_sessions(caller: SessionCaller) -> Success:
@@ -160,8 +165,8 @@ def list_sessions(caller: SessionCaller) -> Success:
             "sessions": [
                 {
                     "session_id": session.session_id,
-                    "created_at": _iso(session.created_at),
-                    "last_used_at": _iso(session.last_used_at),
+                    "created_at": iso_time(session.created_at),
+                    "last_used_at": iso_time(session.last_used_at),
                     "user_agent": session.user_agent,
                     "current": session.session_id == caller.session_id,
                 }
@@ -173,6 +178,10 @@ def list_sessions(caller: SessionCaller) -> Success:
 
 def delete_session(request: DeleteSessionInput) -> Success:
     """DELETE /api/sessions/{session_id}: end one live session of the caller's."""
-    if not session_records.end_live_session(request.caller.user_id, request.session_id):
+    caller = request.caller
+    # The session ended is the one named; the request came from the caller's.
+    ended = Activity("session_ended", request.session_id, caller.user_agent, caller.source_ip)
+    event = put_event(caller.user_id, ended)
+    if not session_records.end_live_session(caller.user_id, request.session_id, event):
         raise ApiError(ErrorCode.SESSION_NOT_FOUND)
     return Success(message="Session ended.")

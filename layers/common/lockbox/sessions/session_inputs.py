@@ -4,7 +4,7 @@ sessions' GET /api/sessions and DELETE /api/sessions/{session_id}."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.proxy import (
@@ -14,6 +14,8 @@ from lockbox.core.proxy import (
     has_body,
     json_body,
     path_parameter,
+    source_ip,
+    user_agent,
 )
 from lockbox.core.validation import FieldRule, PlainInput, RuleViolation, present_text
 
@@ -25,21 +27,27 @@ def check_refresh_token(value: object) -> str:
 @dataclass(frozen=True, slots=True)
 class RefreshInput(PlainInput):
     refresh_token: str
+    user_agent: str | None = None  # for the activity log, from the request
+    source_ip: str | None = None
     rules = (FieldRule("refresh_token", "refresh_token", check_refresh_token),)
     check_order = (ErrorCode.INVALID_REQUEST,)
 
 
 def refresh_input(event: ApiEvent) -> RefreshInput:
     """POST /api/token/refresh: the body is a JSON object, then the refresh token."""
-    return RefreshInput.from_body(json_body(event))
+    refresh = RefreshInput.from_body(json_body(event))
+    return replace(refresh, user_agent=user_agent(event), source_ip=source_ip(event))
 
 
 @dataclass(frozen=True, slots=True)
 class SessionCaller:
-    """A bearer call about the caller's own session: who, and which session."""
+    """A bearer call about the caller's own session: who, which session, and what the
+    request tells of its origin (for the activity log)."""
 
     user_id: str
     session_id: str
+    user_agent: str | None = None
+    source_ip: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +64,12 @@ def check_all(value: object) -> bool:
 
 def session_caller(event: ApiEvent) -> SessionCaller:
     """GET /users/profile and GET /users/logout: the caller and their session."""
-    return SessionCaller(user_id=caller_id(event), session_id=caller_session(event))
+    return SessionCaller(
+        user_id=caller_id(event),
+        session_id=caller_session(event),
+        user_agent=user_agent(event),
+        source_ip=source_ip(event),
+    )
 
 
 def logout_input(event: ApiEvent) -> LogoutInput:

@@ -12,8 +12,8 @@ A session is one item, `SESSION#<sid>`:
   Someone who never held a token of the session cannot know its chain secret, so a
   made-up token never ends a session, and no hash of any earlier token is kept;
 - `ended` once it was ended (logout, reuse detected, ended from another device);
-- `owner` (the user id) and `started_at` (= `created_at`): the keys of the sparse index
-  `SessionsByOwner`, which lists a user's sessions newest first in one Query; `user_agent`
+- `owner` (the user id) and `ordered_at` (= `created_at`): the keys of the sparse index
+  `ByOwner`, which lists a user's sessions newest first in one Query; `user_agent`
   (the login's User-Agent, if any) and `last_used_at` (Unix microseconds: the login, then
   each refresh) for that list;
 - `expires_at`: the table's TTL attribute, so dead sessions remove themselves.
@@ -28,7 +28,7 @@ is ended, except the one named by `spared_session` (the caller of a password cha
 So "log out everywhere", a password change and an account deletion (which removes the
 profile) are each one write, and every check of a session reads its item and the
 profile in one TransactGetItems. A profile that has ended sessions this way is in the
-index too, above every session (`owner`, `started_at` = PROFILE_PLACE), so the listing's
+index too, above every session (`owner`, `ordered_at` = PROFILE_PLACE), so the listing's
 one Query reads it first and applies its `sessions_valid_after`.
 """
 
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from lockbox.accounts.user_keys import SESSION, session_pk, user_pk
+from lockbox.accounts.user_keys import OWNER_INDEX, SESSION, session_pk, user_pk
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
 from lockbox.signing.tokens import TOKEN_LIFETIME_SECONDS
@@ -60,11 +60,10 @@ SPARES_SESSION = (
     "(attribute_not_exists(sessions_valid_after) OR sessions_valid_after < :created"
     " OR spared_session = :sid)"
 )
-SESSIONS_INDEX = "SessionsByOwner"
-# A profile's `started_at` in the index: above any session's (Unix microseconds, year 2286).
+# A profile's `ordered_at` in the index: above any session's (Unix microseconds, year 2286).
 PROFILE_PLACE = 9_999_999_999_999_999
 # The SET clause that puts a profile in the index, with its values (:owner, :profile_place).
-PROFILE_IN_INDEX = "#owner = :owner, started_at = :profile_place"
+PROFILE_IN_INDEX = "#owner = :owner, ordered_at = :profile_place"
 # A session item outlives its last token by this much before TTL removes it, so that a
 # rotated token presented late is still recognized (and ends nothing: it is already dead).
 _TTL_MARGIN_SECONDS = 86_400
@@ -125,7 +124,7 @@ def put_session(session: NewSession) -> TransactWriteItemTypeDef:
         "user_id": {"S": session.user_id},
         "created_at": {"N": str(session.created_at)},
         "owner": {"S": session.user_id},
-        "started_at": {"N": str(session.created_at)},
+        "ordered_at": {"N": str(session.created_at)},
         "last_used_at": {"N": str(session.created_at)},
     }
     if session.user_agent is not None:
@@ -301,40 +300,60 @@ def _judge_refusal(reasons: list[Any], presented: PresentedToken, now: float) ->
     raise ReuseDetectedError
 
 
-def end_session(session_id: str, user_id: str) -> None:
-    """Mark one session ended (one UpdateItem); a session already gone stays gone."""
+def end_session(session_id: str, user_id: str, event: TransactWriteItemTypeDef) -> None:
+    """Mark one session ended and record `event` (one TransactWriteItems); a session
+    already gone stays gone, and nothing is recorded."""
     try:
-        dynamodb.client().update_item(
-            TableName=get_settings().users_table,
-            Key={"pk": {"S": session_pk(session_id)}},
-            UpdateExpression="SET ended = :true",
-            ConditionExpression="attribute_exists(pk) AND user_id = :user_id",
-            ExpressionAttributeValues={":true": {"BOOL": True}, ":user_id": {"S": user_id}},
+        dynamodb.transact_write(
+            [
+                {
+                    "Update": {
+                        "TableName": get_settings().users_table,
+                        "Key": {"pk": {"S": session_pk(session_id)}},
+                        "UpdateExpression": "SET ended = :true",
+                        "ConditionExpression": "attribute_exists(pk) AND user_id = :user_id",
+                        "ExpressionAttributeValues": {
+                            ":true": {"BOOL": True},
+                            ":user_id": {"S": user_id},
+                        },
+                    }
+                },
+                event,
+            ]
         )
     except ClientError as error:
-        if not dynamodb.condition_failed(error):
+        if not dynamodb.cancelled_by_condition(error):
             raise
 
 
-def end_all_sessions(user_id: str) -> None:
-    """End every session of the user (one UpdateItem on the profile, whatever their number)."""
+def end_all_sessions(user_id: str, event: TransactWriteItemTypeDef) -> None:
+    """End every session of the user (one update of the profile, whatever their number)
+    and record `event`, in one TransactWriteItems; a deleted user gets neither."""
     in_index = profile_in_index(user_id)
     try:
-        dynamodb.client().update_item(
-            TableName=get_settings().users_table,
-            Key={"pk": {"S": user_pk(user_id)}},
-            UpdateExpression=(
-                f"SET sessions_valid_after = :now, {PROFILE_IN_INDEX} REMOVE spared_session"
-            ),
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames=in_index["ExpressionAttributeNames"],
-            ExpressionAttributeValues={
-                ":now": {"N": str(now_microseconds())},
-                **in_index["ExpressionAttributeValues"],
-            },
+        dynamodb.transact_write(
+            [
+                {
+                    "Update": {
+                        "TableName": get_settings().users_table,
+                        "Key": {"pk": {"S": user_pk(user_id)}},
+                        "UpdateExpression": (
+                            f"SET sessions_valid_after = :now, {PROFILE_IN_INDEX}"
+                            " REMOVE spared_session"
+                        ),
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": in_index["ExpressionAttributeNames"],
+                        "ExpressionAttributeValues": {
+                            ":now": {"N": str(now_microseconds())},
+                            **in_index["ExpressionAttributeValues"],
+                        },
+                    }
+                },
+                event,
+            ]
         )
     except ClientError as error:
-        if not dynamodb.condition_failed(error):
+        if not dynamodb.cancelled_by_condition(error):
             raise
 
 
@@ -432,8 +451,8 @@ def read_sessions(user_id: str) -> list[DeviceSession]:
     now = time.time()
     response = dynamodb.client().query(
         TableName=get_settings().users_table,
-        IndexName=SESSIONS_INDEX,
-        KeyConditionExpression="#owner = :owner AND started_at > :oldest",
+        IndexName=OWNER_INDEX,
+        KeyConditionExpression="#owner = :owner AND ordered_at > :oldest",
         FilterExpression="attribute_not_exists(ended)",
         ExpressionAttributeNames={"#owner": "owner"},
         ExpressionAttributeValues={
@@ -464,15 +483,15 @@ def read_sessions(user_id: str) -> list[DeviceSession]:
     return sessions
 
 
-def end_live_session(user_id: str, session_id: str) -> bool:
+def end_live_session(user_id: str, session_id: str, event: TransactWriteItemTypeDef) -> bool:
     """End a live session of the user (from any of their sessions); False when it is not
     one (another user's, unknown, ended, past its end).
 
     One TransactWriteItems: the session's `ended`, conditional on it being the user's and
-    alive, and a ConditionCheck that the profile has never ended sessions wholesale (or
-    spared this one). Only when it has, a second request: the same write, conditional on
-    the session being newer than the profile's `sessions_valid_after`, which the refusal
-    returned.
+    alive, a ConditionCheck that the profile has never ended sessions wholesale (or
+    spared this one), and `event`, the activity record. Only when it has, a second
+    request: the same write and record, conditional on the session being newer than the
+    profile's `sessions_valid_after`, which the refusal returned.
     """
     settings = get_settings()
     now = time.time()
@@ -508,6 +527,7 @@ def end_live_session(user_id: str, session_id: str) -> bool:
                     }
                 },
                 {"Update": end},  # type: ignore[typeddict-item]
+                event,
             ]
         )
         return True
@@ -522,9 +542,9 @@ def end_live_session(user_id: str, session_id: str) -> bool:
     values[":valid_after"] = {"N": valid_after}
     end["ConditionExpression"] += " AND created_at > :valid_after"
     try:
-        dynamodb.client().update_item(**end)
+        dynamodb.transact_write([{"Update": end}, event])  # type: ignore[typeddict-item]
     except ClientError as error:
-        if dynamodb.condition_failed(error):
+        if dynamodb.cancelled_by_condition(error):
             return False
         raise
     return True
