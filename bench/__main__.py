@@ -69,6 +69,15 @@ class Preparer:
         elif function.name == "token_refresh":
             body = {"refresh_token": start_bench_session(BENCH_USER_ID).refresh_token}
             event["body"] = json.dumps(body)
+        elif function.name == "delete_session":
+            # A caller of its own, who never ended sessions wholesale, ends another session.
+            user_id = str(uuid.uuid4())
+            create_bench_account(user_id, f"devices_{unique}")
+            caller, other = (start_bench_session(user_id) for _ in range(2))
+            event["requestContext"]["authorizer"].update(
+                user_id=user_id, principalId=user_id, sid=caller.record.session_id
+            )
+            event["pathParameters"] = {"session_id": other.record.session_id}
         elif function.name in {"logout", "users_logout"}:
             # Each run ends a session of its own, never the one the other events use.
             session = start_bench_session(BENCH_USER_ID)

@@ -557,17 +557,18 @@ def check_tables(
     by_pk = {item["pk"]["S"]: item for item in _scan(client, users_table)}
     profiles = {pk: item for pk, item in by_pk.items() if pk.startswith("USER#")}
     sessions = {pk: item for pk, item in by_pk.items() if pk.startswith("SESSION#")}
-    markers = {pk: item for pk, item in by_pk.items() if pk not in profiles and pk not in sessions}
+    events = {pk: item for pk, item in by_pk.items() if pk.startswith("EVENT#")}
+    markers = {
+        pk: item
+        for pk, item in by_pk.items()
+        if pk not in profiles and pk not in sessions and pk not in events
+    }
     report.users, report.markers = len(profiles), len(markers)
     for pk, profile in profiles.items():
         report.problems.extend(_profile_problems(pk, profile, markers))
     for pk, marker in markers.items():
         report.problems.extend(_marker_problems(pk, marker, profiles))
-    for pk, session in sessions.items():  # written with its login or registration, whole
-        if not {"user_id", "created_at", "expires_at"} <= session.keys():
-            report.problems.append(f"{pk}: session lacks attributes: {sorted(session)}")
-        elif f"USER#{session['user_id']['S']}" not in profiles:
-            report.problems.append(f"{pk}: a session of no account")
+    report.problems.extend(_session_and_event_problems(sessions, events, profiles))
     items = _scan(client, items_table)
     report.items = len(items)
     for item in items:
@@ -586,6 +587,25 @@ def check_tables(
             report.notes.append(f"lost in DynamoDB Local's crash: {what}")
         else:
             report.problems.append(what)
+
+
+def _session_and_event_problems(
+    sessions: dict[str, dict[str, Any]],
+    events: dict[str, dict[str, Any]],
+    profiles: dict[str, dict[str, Any]],
+) -> list[str]:
+    """Sessions are written with their login or registration, whole, for an account;
+    activity events with the change they record, whole (an event outlives its account)."""
+    problems = []
+    for pk, session in sessions.items():
+        if not {"user_id", "created_at", "expires_at"} <= session.keys():
+            problems.append(f"{pk}: session lacks attributes: {sorted(session)}")
+        elif f"USER#{session['user_id']['S']}" not in profiles:
+            problems.append(f"{pk}: a session of no account")
+    for pk, event in events.items():
+        if not {"owner", "ordered_at", "event", "expires_at"} <= event.keys():
+            problems.append(f"{pk}: event lacks attributes: {sorted(event)}")
+    return problems
 
 
 def _profile_problems(

@@ -31,6 +31,18 @@ _ETAG = "5f0c3b1e8d4a4c6b9e2f7a1d5c3b8e60"
 _LISTED = [{"key": {"S": f"note {i}"}, "etag": {"S": _ETAG}} for i in range(2)]
 _NEXT = {"user_id": {"S": "3f9c2b1e"}, "key": {"S": "note 1"}}
 _SESSION_USER = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
+_STARTED = time.time_ns() // 1000  # the fake session's start (Unix microseconds)
+_EVENTS = [
+    {
+        "pk": {"S": f"EVENT#{_SESSION_USER}#{_STARTED - i}#0000000{i}"},
+        "ordered_at": {"N": str(_STARTED - i)},
+        "event": {"S": "login"},
+        "session_id": {"S": "d" * 22},
+        "user_agent": {"S": "bench"},
+        "source_ip": {"S": "203.0.113.25"},
+    }
+    for i in range(2)
+]
 
 
 class FakeDynamoDB:
@@ -44,9 +56,10 @@ class FakeDynamoDB:
             "created_at": {"S": "2026-11-27T06:00:00.000+00:00"},
             "full_name": {"S": "Bench Caller"},
         }
+        # Begun now: a session is alive for SessionMaxLifetime after its start.
         self._session = {
             "user_id": {"S": "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"},
-            "created_at": {"N": "1795340234000000"},
+            "created_at": {"N": str(_STARTED)},
             "expires_at": {"N": "4102444800"},
         }
 
@@ -83,6 +96,17 @@ class FakeDynamoDB:
         return {"Item": {"value": {"S": _STORED_VALUE}, "etag": {"S": _ETAG}}}
 
     def query(self, **kwargs: Any) -> dict[str, Any]:
+        owner = kwargs.get("ExpressionAttributeValues", {}).get(":owner", {}).get("S", "")
+        if kwargs.get("IndexName") == "ByOwner" and owner.startswith("EVENT#"):
+            return {"Items": _EVENTS}  # a page of the activity log
+        if kwargs.get("IndexName") == "ByOwner":  # two devices' sessions
+            return {
+                "Items": [
+                    {"pk": {"S": f"SESSION#{'d' * 21}{i}"}, "user_agent": {"S": "bench"}}
+                    | self._session
+                    for i in range(2)
+                ]
+            }
         if kwargs.get("ExpressionAttributeNames") == {"#key": "key"}:
             return {"Items": []}  # the purge's page: nothing left to delete
         return {"Items": _LISTED, "LastEvaluatedKey": _NEXT}
@@ -123,7 +147,7 @@ def _bench_event(function: BenchFunction, access_token: str) -> dict[str, Any]:
     if event.get("authorizationToken") == f"Bearer {TOKEN_PLACEHOLDER}":
         event["authorizationToken"] = f"Bearer {access_token}"
     if function.name == "token_refresh":  # a well-formed token: the fake rotates anything
-        fake_token = f"{_SESSION_USER}.1795340234000000.{'s' * 22}.{'r' * 43}"
+        fake_token = f"{_SESSION_USER}.{_STARTED}.{'s' * 22}.{'r' * 43}"
         event["body"] = json.dumps({"refresh_token": fake_token})
     return event
 

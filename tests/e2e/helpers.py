@@ -59,6 +59,7 @@ ERRORS: dict[str, tuple[int, str]] = {
         412,
         "The key was changed by another request. Read it again and retry.",
     ),
+    "SESSION_NOT_FOUND": (404, "The session does not exist or has ended."),
     "NOT_FOUND": (404, "The requested resource was not found."),
     "TOO_MANY_REQUESTS": (429, "Too many requests. Please try again later."),
     "INTERNAL_ERROR": (500, "An internal server error occurred. Please try again later."),

@@ -154,7 +154,8 @@ def test_deletion_removes_the_account_and_ends_every_session(
     left = {
         item["pk"]["S"].split("#")[0] for item in aws_tables.scan(TableName="UsersTable")["Items"]
     }
-    assert left == {"SESSION"}  # the sessions expire by TTL; nothing else of the account is left
+    # Sessions and the activity log expire by TTL; nothing else of the account is left.
+    assert left == {"SESSION", "EVENT"}
     status, again = register(lambda_context)
     assert status == 200
     assert again["data"]["user_id"] != user_id

@@ -325,7 +325,12 @@ def test_a_login_makes_at_most_two_requests(
     dynamodb_requests.clear()
 
     token(lambda_context, USER["username"], WRONG)
-    assert dict(dynamodb_requests) == {"UpdateItem": 2}
+    # The failure's record and its activity event: one transaction.
+    assert dict(dynamodb_requests) == {"UpdateItem": 1, "TransactWriteItems": 1}
+    dynamodb_requests.clear()
+
+    token(lambda_context, "nobody-has-this-name", WRONG)
+    assert dict(dynamodb_requests) == {"UpdateItem": 2}  # no account: no one to tell
     dynamodb_requests.clear()
 
     for _ in range(5):

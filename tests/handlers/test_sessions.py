@@ -13,6 +13,7 @@ import pytest
 
 from lockbox.accounts import account_records
 from lockbox.accounts.passwords import verify_password
+from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core import dynamodb
 from lockbox.core.errors import ErrorCode
 from lockbox.sessions import session_records
@@ -27,6 +28,8 @@ from tests.handlers.calls import (
     without_details,
 )
 from tests.handlers.sessions import as_caller, authorized, log_in, refresh
+
+TABLE = "UsersTable"
 
 
 def test_login_returns_a_refresh_token_and_a_token_with_the_session(
@@ -242,6 +245,63 @@ def test_refresh_lifetime_is_the_deployment_parameter(
     assert data["refresh_expires_in"] == body["data"]["refresh_expires_in"] == 86400
 
 
+def _session_begun(monkeypatch: pytest.MonkeyPatch, lifetime: int, seconds_ago: int) -> None:
+    """SessionMaxLifetime set to `lifetime`, and sessions started from now on dated
+    `seconds_ago` seconds in the past."""
+    from lockbox.core.settings import get_settings
+
+    monkeypatch.setenv("SESSION_MAX_LIFETIME", str(lifetime))
+    get_settings.cache_clear()
+    began = session_records.now_microseconds() - seconds_ago * 1_000_000
+    monkeypatch.setattr(session_records, "now_microseconds", lambda: began)
+
+
+def test_refresh_expires_in_never_reaches_past_the_sessions_end(
+    user_id: str, lambda_context: Any, aws_tables: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a session 3,500 s into a SessionMaxLifetime of 3,600 s, its login and its
+    refresh answer at most the 100 s left, stored and answered alike, and the item's TTL
+    is no later than the session's end plus the margin; expires_in stays 3600."""
+    _session_begun(monkeypatch, 3600, 3500)
+
+    data = log_in(lambda_context)
+    status, body = refresh(lambda_context, data["refresh_token"])
+
+    assert status == 200
+    assert 98 <= body["data"]["refresh_expires_in"] <= data["refresh_expires_in"] <= 100
+    assert body["data"]["expires_in"] == data["expires_in"] == 3600
+    sid = jwt.decode(data["access_token"], options={"verify_signature": False})["sid"]
+    item = aws_tables.get_item(TableName=TABLE, Key={"pk": {"S": f"SESSION#{sid}"}})["Item"]
+    end = int(item["created_at"]["N"]) // 1_000_000 + 3600
+    assert int(item["refresh_expires_at"]["N"]) <= end
+    assert int(item["expires_at"]["N"]) <= end + 86_400
+
+
+def test_a_session_past_its_max_lifetime_is_ended(
+    user_id: str,
+    lambda_context: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    dynamodb_requests: Counter[str],
+) -> None:
+    """Given a session older than SessionMaxLifetime (refreshed or not), its refresh token
+    is refused without a DynamoDB request and the authorizer refuses its access tokens."""
+    from lockbox.core.settings import get_settings
+
+    _session_begun(monkeypatch, 3600, 3590)
+    data = log_in(lambda_context)
+    _, refreshed = refresh(lambda_context, data["refresh_token"])
+    monkeypatch.setenv("SESSION_MAX_LIFETIME", "3500")  # the same session, now past its end
+    get_settings.cache_clear()
+    dynamodb_requests.clear()
+
+    assert refresh(lambda_context, refreshed["data"]["refresh_token"]) == error(
+        ErrorCode.INVALID_REFRESH_TOKEN
+    )
+    assert sum(dynamodb_requests.values()) == 0
+    assert authorized(lambda_context, data["access_token"]) is None
+    assert authorized(lambda_context, refreshed["data"]["access_token"]) is None
+
+
 def test_authorizer_asks_again_for_a_key_dynamodb_left_unprocessed(
     user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -269,19 +329,20 @@ def test_authorizer_asks_again_for_a_key_dynamodb_left_unprocessed(
     assert [len(keys) for keys in asked] == [2, 1]
 
 
-TABLE = "UsersTable"
+def _logout(user_id: str) -> Any:
+    return put_event(user_id, Activity("logout"))
 
 
 def test_ending_a_session_that_does_not_exist_writes_nothing(aws_tables: Any) -> None:
     """Given no such session, ending it is no error and creates no item."""
-    session_records.end_session("no-such-session", "some-user")
+    session_records.end_session("no-such-session", "some-user", _logout("some-user"))
 
     assert aws_tables.scan(TableName=TABLE)["Items"] == []
 
 
 def test_ending_every_session_of_a_deleted_user_writes_nothing(aws_tables: Any) -> None:
     """Given no such profile, ending its sessions is no error and creates no profile."""
-    session_records.end_all_sessions("deleted-user")
+    session_records.end_all_sessions("deleted-user", _logout("deleted-user"))
 
     assert aws_tables.scan(TableName=TABLE)["Items"] == []
 
@@ -293,7 +354,7 @@ def test_a_session_of_another_user_is_not_ended(aws_tables: Any, lambda_context:
         Item={"pk": {"S": session_records.session_pk("s1")}, "user_id": {"S": "owner"}},
     )
 
-    session_records.end_session("s1", "someone-else")
+    session_records.end_session("s1", "someone-else", _logout("someone-else"))
 
     item = aws_tables.get_item(TableName=TABLE, Key={"pk": {"S": session_records.session_pk("s1")}})
     assert "ended" not in item["Item"]

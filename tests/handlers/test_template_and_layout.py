@@ -317,7 +317,16 @@ PROXY_FILES = [path for path in EVENT_FILES if "httpMethod" in read_event(path)]
 AUTHORIZER_FILES = [path for path in EVENT_FILES if read_event(path).get("type") == "TOKEN"]
 STREAM_FILES = [path for path in EVENT_FILES if "Records" in read_event(path)]
 # Routes behind the authorizer besides /api/data: their events carry user_id and sid.
-BEARER_ROUTES = ("/api/logout", "/api/account", "/api/password", "/users/profile", "/users/logout")
+BEARER_ROUTES = (
+    "/api/logout",
+    "/api/account",
+    "/api/password",
+    "/users/profile",
+    "/users/logout",
+    "/api/sessions",
+    "/api/sessions/{session_id}",
+    "/api/account/activity",
+)
 
 
 def template_routes() -> set[tuple[str, str]]:
@@ -359,14 +368,15 @@ def test_proxy_event_has_the_rest_v1_shape(path: Path) -> None:
 
 @pytest.mark.parametrize("path", PROXY_FILES, ids=lambda path: path.stem)
 def test_path_is_percent_encoded_and_path_parameters_decoded(path: Path) -> None:
-    """Given a {key} event, path is the percent-encoded pathParameters key."""
+    """Given a {key} or {session_id} event, path is the percent-encoded path parameter."""
     event = read_event(path)
-    if event["resource"] != "/api/data/{key}":
+    prefix, braces, name = event["resource"].rpartition("/{")
+    if not braces:
         assert event["pathParameters"] is None
         return
-    key = event["pathParameters"]["key"]
+    value = event["pathParameters"][name.rstrip("}")]
 
-    assert event["path"] == "/api/data/" + quote(key, safe="")
+    assert event["path"] == f"{prefix}/" + quote(value, safe="")
 
 
 @pytest.mark.parametrize("path", PROXY_FILES, ids=lambda path: path.stem)

@@ -47,6 +47,7 @@ def test_tunables_default_to_the_templates_defaults(monkeypatch: pytest.MonkeyPa
         signing_key_cache_seconds=300,
         allowed_origin="*",
         refresh_token_lifetime=2592000,
+        session_max_lifetime=7776000,
         erasure_recheck_seconds=120,  # AuthorizerCacheTtl 60 + ErasureRecheckMargin 60
     )
 
@@ -71,6 +72,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     """Given every variable set, when reading settings, then each is parsed to its type."""
     monkeypatch.setenv("USERS_TABLE", "users-prod")
     monkeypatch.setenv("REFRESH_TOKEN_LIFETIME", "86400")
+    monkeypatch.setenv("SESSION_MAX_LIFETIME", "20")
     monkeypatch.setenv("ITEMS_TABLE", "items-prod")
     monkeypatch.setenv("JWT_SECRET_ID", "arn:aws:secretsmanager:us-east-1:1:secret:k")
     monkeypatch.setenv("JWT_ISSUER", "lockbox-api/prod")
@@ -97,6 +99,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         signing_key_cache_seconds=0,
         allowed_origin="https://app.example.com",
         refresh_token_lifetime=86400,
+        session_max_lifetime=20,
         erasure_recheck_seconds=7,
     )
 

@@ -17,11 +17,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lockbox.accounts import account_records
 from lockbox.accounts.account_inputs import DeleteAccountInput, PasswordInput
 from lockbox.accounts.passwords import hash_password, verify_password
+from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
 from lockbox.core.responses import Success, express_user
 from lockbox.sessions import attempt_records, session_records
-from lockbox.sessions.login_calls import counted_attempt
+from lockbox.sessions.login_calls import counted_attempt, failure_events
 from lockbox.sessions.session_inputs import SessionCaller
 
 
@@ -82,9 +83,10 @@ def _checked_account(
     if account is None or alive_since is None:  # ended since its token was checked
         raise ApiError(ErrorCode.INVALID_TOKEN)
     name = account_records.login_name(account)
-    counted_attempt(name)
+    record = counted_attempt(name)
     if not verify_password(password, _password_hash(account)):
-        attempt_records.record_failure(name)
+        origin = Activity("login_failed", caller.session_id, caller.user_agent, caller.source_ip)
+        attempt_records.record_failure(name, failure_events(record, origin))
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
         raise ApiError(ErrorCode.INVALID_CREDENTIALS)
     return account, account_records.Caller(caller.session_id, alive_since)
@@ -101,8 +103,15 @@ def change_password(request: PasswordInput) -> Success:
     account, session = _checked_account(caller, request.current_password)
     new_hash = hash_password(request.new_password)
     try:
+        changed = Activity(
+            "password_changed", caller.session_id, caller.user_agent, caller.source_ip
+        )
         account_records.write_password(
-            account, new_hash, session, session_records.now_microseconds()
+            account,
+            new_hash,
+            session,
+            session_records.now_microseconds(),
+            put_event(caller.user_id, changed),
         )
     except account_records.AccountChangedError:
         # Its password changed meanwhile: the one checked above is no longer it.

@@ -238,15 +238,23 @@ class Caller:
     created_at: int
 
 
-def write_password(account: Account, new_hash: str, caller: Caller, now: int) -> None:
+def write_password(
+    account: Account,
+    new_hash: str,
+    caller: Caller,
+    now: int,
+    event: TransactWriteItemTypeDef,
+) -> None:
     """Set the new hash on the profile and every marker, clear the login protection count
     of the account's name (lockbox.sessions.attempt_records), and end every session but
     the caller's (created before `now`, Unix microseconds): one TransactWriteItems,
     conditional on the password being the one checked and on the caller's session being
-    alive (so that an ended session can never spare, and so revive, itself)."""
+    alive (so that an ended session can never spare, and so revive, itself). `event`, the
+    change's activity record, is written in it too."""
     table = get_settings().users_table
     condition, values = _unchanged_hash(account)
     counted = login_pk(login_name(account))
+    in_index = session_records.profile_in_index(account.user_id)
     items: list[TransactWriteItemTypeDef] = [
         {
             "Update": {
@@ -254,11 +262,13 @@ def write_password(account: Account, new_hash: str, caller: Caller, now: int) ->
                 "Key": {"pk": {"S": user_pk(account.user_id)}},
                 "UpdateExpression": (
                     "SET password_hash = :new_hash, sessions_valid_after = :now,"
-                    " spared_session = :sid"
+                    f" spared_session = :sid, {session_records.PROFILE_IN_INDEX}"
                 ),
                 "ConditionExpression": f"{condition} AND {session_records.SPARES_SESSION}",
+                "ExpressionAttributeNames": in_index["ExpressionAttributeNames"],
                 "ExpressionAttributeValues": {
                     **values,
+                    **in_index["ExpressionAttributeValues"],
                     ":new_hash": {"S": new_hash},
                     ":now": {"N": str(now)},
                     ":sid": {"S": caller.session_id},
@@ -285,7 +295,7 @@ def write_password(account: Account, new_hash: str, caller: Caller, now: int) ->
         }
         for pk in account_markers(account)
     ]
-    _transact_account(items, account)
+    _transact_account([*items, event], account)
 
 
 def remove_account(account: Account) -> None:

@@ -1,6 +1,6 @@
 """The users table's keys: every kind of item it holds, and the one place that builds them.
 
-One table holds four kinds of item, each keyed by `pk`:
+One table holds five kinds of item, each keyed by `pk`:
 - `USER#<user_id>`: the profile (lockbox.accounts.account_records);
 - `USERNAME#<username, lower-cased>` and `EMAIL#<canonical email>`: markers that make
   usernames (case-insensitively) and mailboxes (lockbox.accounts.emails.canonical_email)
@@ -9,9 +9,14 @@ One table holds four kinds of item, each keyed by `pk`:
   attempt count (lockbox.sessions.attempt_records), which may exist before any account
   has the name;
 - `SESSION#<sid>`: sessions (lockbox.sessions.session_records);
+- `EVENT#<user_id>#<time>#<nonce>`: the user's security activity, kept 90 days
+  (lockbox.activity.activity_records);
 - `PURGE#<user_id>`: a deleted account's recheck marker, written by the purge; DynamoDB's
   TTL removes it once no cached authorizer decision of the account can still store a key,
   and that removal purges the user's items a second time (lockbox.items.purge).
+
+The sparse index OWNER_INDEX (`owner`, `ordered_at`) lists a user's sessions (`owner` = the
+user id) and their activity (`owner` = activity_owner) newest first.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ USERNAME_MARKER = "USERNAME#"
 EMAIL_MARKER = "EMAIL#"
 SESSION = "SESSION#"
 RECHECK_MARKER = "PURGE#"
+ACTIVITY = "EVENT#"
+OWNER_INDEX = "ByOwner"
 
 
 def user_pk(user_id: str) -> str:
@@ -44,6 +51,15 @@ def login_pk(login: str) -> str:
 
 def session_pk(session_id: str) -> str:
     return f"{SESSION}{session_id}"
+
+
+def activity_owner(user_id: str) -> str:
+    """The `owner` of a user's activity events in OWNER_INDEX."""
+    return f"{ACTIVITY}{user_id}"
+
+
+def event_pk(user_id: str, at: int, nonce: str) -> str:
+    return f"{activity_owner(user_id)}#{at}#{nonce}"
 
 
 def recheck_pk(user_id: str) -> str:

@@ -58,6 +58,23 @@ def header(event: ApiEvent, name: str) -> str | None:
     return None
 
 
+# A session's User-Agent is shown back to its user: long enough to tell devices apart.
+USER_AGENT_CHARACTERS = 256
+
+
+def user_agent(event: ApiEvent) -> str | None:
+    """The request's User-Agent, cut to USER_AGENT_CHARACTERS; None without one."""
+    value = header(event, "User-Agent")
+    return value[:USER_AGENT_CHARACTERS] if value else None
+
+
+def source_ip(event: ApiEvent) -> str | None:
+    """The client's address as API Gateway saw it (requestContext.identity.sourceIp)."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    value = identity.get("sourceIp")
+    return value if isinstance(value, str) and value else None
+
+
 def header_values(event: ApiEvent, name: str) -> list[str]:
     """Every line of a request header, in order: API Gateway's multiValueHeaders, or the
     single value of `headers` when the event has no multiValueHeaders for it."""

@@ -36,6 +36,7 @@ class Settings:
     signing_key_cache_seconds: int
     allowed_origin: str
     refresh_token_lifetime: int  # seconds a refresh token stays valid from its issue
+    session_max_lifetime: int  # seconds from a login to its session's end, however refreshed
     # Seconds from a purge to its second pass: the authorizer's cache and a margin over
     # the longest request (template.yaml AuthorizerCacheTtl + ErasureRecheckMargin).
     erasure_recheck_seconds: int
@@ -56,6 +57,9 @@ class Settings:
             allowed_origin=env.get("ALLOWED_ORIGIN", "*"),  # the contract's default
             refresh_token_lifetime=_int_in_range(
                 env, "REFRESH_TOKEN_LIFETIME", 2_592_000, 60, 31_536_000
+            ),
+            session_max_lifetime=_int_in_range(
+                env, "SESSION_MAX_LIFETIME", 7_776_000, 10, 31_536_000
             ),
             erasure_recheck_seconds=_int_in_range(env, "AUTHORIZER_CACHE_TTL", 60, 0, 3600)
             + _int_in_range(env, "ERASURE_RECHECK_MARGIN", 60, 0, 3600),

@@ -75,6 +75,7 @@ class CountedAttempt:
     user_id: str | None
     password_hash: str | None
     names: dict[str, str]  # email (as sent), full_name or firstname/lastname, if recorded
+    attempts: int = 1  # counted attempts since the last success, this one included
 
 
 class LockedOutError(Exception):
@@ -224,27 +225,36 @@ def _login_record(item: dict[str, Any]) -> CountedAttempt:
         for name in ("email", "full_name", "firstname", "lastname")
         if "S" in item.get(name, {})
     }
-    return CountedAttempt(user_id=user_id, password_hash=password_hash, names=names)
+    attempts = int(item.get("attempts", {}).get("N", "1"))
+    return CountedAttempt(user_id, password_hash, names, attempts)
 
 
-def record_failure(login: str) -> None:
+def record_failure(login: str, events: list[TransactWriteItemTypeDef] | None = None) -> None:
     """The password check failed: the lockout runs from now, and the attempt is no longer
-    in flight (the failed login's second request)."""
+    in flight (the failed login's second request). `events` (the activity of a name with an
+    account) are written in the same request, a transaction; should a success have reset
+    the count meanwhile, they are written alone, a third request."""
     now_ms = int(time.time() * 1000)
+    update: dict[str, Any] = {
+        "TableName": get_settings().users_table,
+        "Key": {"pk": {"S": counted_pk(login)}},
+        "UpdateExpression": "SET last_attempt = :now ADD inflight :minus_one",
+        # Unconditional on the time: an attempt counted meanwhile sets it again when its
+        # own check fails; the in-flight count must come down whatever the order.
+        "ConditionExpression": "attribute_exists(attempts)",
+        "ExpressionAttributeValues": {":now": {"N": str(now_ms)}, ":minus_one": {"N": "-1"}},
+    }
     try:
-        dynamodb.client().update_item(
-            TableName=get_settings().users_table,
-            Key={"pk": {"S": counted_pk(login)}},
-            UpdateExpression="SET last_attempt = :now ADD inflight :minus_one",
-            # Unconditional on the time: an attempt counted meanwhile sets it again when its
-            # own check fails; the in-flight count must come down whatever the order.
-            ConditionExpression="attribute_exists(attempts)",
-            ExpressionAttributeValues={":now": {"N": str(now_ms)}, ":minus_one": {"N": "-1"}},
-        )
+        if events:
+            dynamodb.transact_write([{"Update": update}, *events])  # type: ignore[typeddict-item]
+        else:
+            dynamodb.client().update_item(**update)
     except ClientError as error:
-        # A success reset the count meanwhile: nothing to record.
-        if not dynamodb.condition_failed(error):
+        # A success reset the count meanwhile: nothing to record on the count.
+        if not (dynamodb.condition_failed(error) or dynamodb.cancelled_by_condition(error)):
             raise
+        if events:
+            dynamodb.transact_write(events)
 
 
 def reset_count(login: str) -> TransactWriteItemTypeDef:
@@ -284,10 +294,12 @@ def clear_count(login: str) -> None:
                 raise
 
 
-def finish_login(login: str, session: TransactWriteItemTypeDef) -> None:
-    """Start the session and clear the name's count: one TransactWriteItems.
+def finish_login(
+    login: str, session: TransactWriteItemTypeDef, event: TransactWriteItemTypeDef
+) -> None:
+    """Start the session, clear the name's count and record the login: one TransactWriteItems.
 
     A login of the same name counted at that moment makes DynamoDB cancel the transaction
     (TransactionConflict); it is tried again, briefly, rather than answered with a 500.
     """
-    dynamodb.transact_write([session, reset_count(login)])
+    dynamodb.transact_write([session, reset_count(login), event])

@@ -4,20 +4,26 @@ protection"): the attempt is counted for its name before the password is checked
 
 A login makes at most two DynamoDB requests: the UpdateItem that counts the attempt and
 returns the name's login record, then either one TransactWriteItems that starts the
-session and clears the count (the password matched) or one UpdateItem that records the
-failure's time, from which a lockout runs (it did not).
+session, clears the count and records the `login` event (the password matched) or one
+request that records the failure's time, from which a lockout runs, with its
+`login_failed` (and `locked_out`) events for a name with an account (it did not).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lockbox.accounts.account_records import read_account
 from lockbox.accounts.passwords import verify_password
+from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import metrics
 from lockbox.core.responses import Success, express_user
 from lockbox.sessions import attempt_records, session_records
+from lockbox.sessions.attempt_records import FREE_ATTEMPTS
 from lockbox.sessions.login_inputs import TokenInput, UsersLoginInput
 from lockbox.sessions.session_calls import StartedSession, session_tokens, start_session
 from lockbox.signing.tokens import issue_access_token
@@ -34,8 +40,19 @@ def counted_attempt(login: str) -> attempt_records.CountedAttempt:
         raise ApiError(ErrorCode.TOO_MANY_REQUESTS, headers=headers) from None
 
 
+def failure_events(record: attempt_records.CountedAttempt, origin: Activity) -> list[Any]:
+    """The activity of a failed password check: `login_failed` for a name with an account,
+    and `locked_out` too when this failure starts the name's first lock."""
+    if record.user_id is None:
+        return []
+    events = [put_event(record.user_id, replace(origin, event="login_failed"))]
+    if record.attempts == FREE_ATTEMPTS:
+        events.append(put_event(record.user_id, replace(origin, event="locked_out")))
+    return events
+
+
 def log_in(
-    login: str, password: str, *, refreshable: bool
+    login: str, password: str, *, refreshable: bool, origin: Activity
 ) -> tuple[StartedSession, attempt_records.CountedAttempt]:
     """A new session for these credentials; one bcrypt check whatever the outcome.
 
@@ -45,17 +62,21 @@ def log_in(
     record = counted_attempt(login)  # every name is counted, whatever its length
     matched = verify_password(password, record.password_hash)
     if not (matched and record.user_id):
-        attempt_records.record_failure(login)
+        attempt_records.record_failure(login, failure_events(record, origin))
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
         raise ApiError(ErrorCode.INVALID_CREDENTIALS)
-    session = start_session(record.user_id, refreshable=refreshable)
-    attempt_records.finish_login(login, session_records.put_session(session.record))
+    session = start_session(record.user_id, refreshable=refreshable, user_agent=origin.user_agent)
+    started = replace(origin, session_id=session.record.session_id)
+    attempt_records.finish_login(
+        login, session_records.put_session(session.record), put_event(record.user_id, started)
+    )
     return session, record
 
 
 def token(request: TokenInput) -> Success:
     """POST /api/token: exchange a username (or email) and password for a new session."""
-    session, _ = log_in(request.username, request.password, refreshable=True)
+    origin = Activity("login", user_agent=request.user_agent, source_ip=request.source_ip)
+    session, _ = log_in(request.username, request.password, refreshable=True, origin=origin)
     return Success(message="Access token generated successfully.", data=session_tokens(session))
 
 
@@ -65,7 +86,8 @@ def users_login(request: UsersLoginInput) -> Success:
     The user object comes from the name's marker, which the login read anyway; only an
     account registered before markers kept the name needs its profile read as well.
     """
-    session, record = log_in(request.email, request.password, refreshable=False)
+    origin = Activity("login", user_agent=request.user_agent, source_ip=request.source_ip)
+    session, record = log_in(request.email, request.password, refreshable=False, origin=origin)
     user_id = session.record.user_id
     names: dict[str, object] = dict(record.names)
     if "email" not in names:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lockbox.accounts.emails import email_reason
 from lockbox.accounts.passwords import check_express_password_length
 from lockbox.core.errors import ErrorCode
-from lockbox.core.proxy import ApiEvent, json_body
+from lockbox.core.proxy import ApiEvent, json_body, source_ip, user_agent
 from lockbox.core.validation import (
     FieldRule,
     PlainInput,
@@ -32,6 +32,8 @@ def check_express_login_email(value: object) -> str:
 class TokenInput(PlainInput):
     username: str
     password: str
+    user_agent: str | None = None  # the session's, from the header
+    source_ip: str | None = None  # for the activity log
     rules = (
         FieldRule("username", "username", check_login_text),
         FieldRule("password", "password", check_login_text),
@@ -41,13 +43,16 @@ class TokenInput(PlainInput):
 
 def token_input(event: ApiEvent) -> TokenInput:
     """POST /api/token: the body is a JSON object, then both fields."""
-    return TokenInput.from_body(json_body(event))
+    login = TokenInput.from_body(json_body(event))
+    return replace(login, user_agent=user_agent(event), source_ip=source_ip(event))
 
 
 @dataclass(frozen=True, slots=True)
 class UsersLoginInput(PlainInput):
     email: str
     password: str
+    user_agent: str | None = None  # the session's, from the header
+    source_ip: str | None = None  # for the activity log
     rules = (
         FieldRule("email", "email", check_express_login_email),
         # Any string of the minimum length is a credential to check.
@@ -58,4 +63,5 @@ class UsersLoginInput(PlainInput):
 
 def users_login_input(event: ApiEvent) -> UsersLoginInput:
     """POST /users/login: the body is a JSON object, then the email and the password."""
-    return UsersLoginInput.from_body(json_body(event))
+    login = UsersLoginInput.from_body(json_body(event))
+    return replace(login, user_agent=user_agent(event), source_ip=source_ip(event))

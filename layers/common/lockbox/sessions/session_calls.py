@@ -1,5 +1,6 @@
-"""Business logic of the session calls, POST /api/token/refresh and POST /api/logout, and
-the tokens every session start hands out.
+"""Business logic of the session calls, POST /api/token/refresh and POST /api/logout, the
+device sessions' GET /api/sessions and DELETE /api/sessions/{session_id}, and the tokens
+every session start hands out.
 
 A refresh token is `<user_id>.<created_at>.<session_id>.<generation>.<chain>.<secret>`:
 the first three name the session (so a refresh is one conditional write, without a read
@@ -14,17 +15,24 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from lockbox.activity.activity_calls import iso_time
+from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
 from lockbox.core.responses import Success
-from lockbox.core.settings import get_settings
 from lockbox.sessions import session_records
-from lockbox.sessions.session_inputs import LogoutInput, RefreshInput, SessionCaller
+from lockbox.sessions.session_inputs import (
+    DeleteSessionInput,
+    LogoutInput,
+    RefreshInput,
+    SessionCaller,
+)
 from lockbox.signing.tokens import TOKEN_LIFETIME_SECONDS, issue_access_token
 
 _SECRET_BYTES = 32  # 256 random bits
@@ -55,7 +63,9 @@ class StartedSession:
         )
 
 
-def start_session(user_id: str, *, refreshable: bool = True) -> StartedSession:
+def start_session(
+    user_id: str, *, refreshable: bool = True, user_agent: str | None = None
+) -> StartedSession:
     """A new session of the user: an id, and for /api logins a refresh token secret and
     the session's chain secret."""
     secret = secrets.token_urlsafe(_SECRET_BYTES) if refreshable else None
@@ -66,18 +76,21 @@ def start_session(user_id: str, *, refreshable: bool = True) -> StartedSession:
         created_at=session_records.now_microseconds(),
         refresh_hash=session_records.refresh_hash(secret) if secret else None,
         chain_hash=session_records.refresh_hash(chain) if chain else None,
+        user_agent=user_agent,
     )
     return StartedSession(record, secret, chain)
 
 
 def session_tokens(session: StartedSession) -> dict[str, Any]:
-    """The data of a successful /api/token or /api/token/refresh."""
+    """The data of a successful /api/token or /api/token/refresh; `refresh_expires_in`
+    never reaches past the session's end."""
+    refresh_expires_in = session_records.refresh_seconds(session.record.created_at, time.time())
     return {
         "access_token": issue_access_token(session.record.user_id, session.record.session_id),
         "token_type": "Bearer",
         "expires_in": TOKEN_LIFETIME_SECONDS,
         "refresh_token": session.refresh_token,
-        "refresh_expires_in": get_settings().refresh_token_lifetime,
+        "refresh_expires_in": refresh_expires_in,
     }
 
 
@@ -105,7 +118,8 @@ def token_refresh(request: RefreshInput) -> Success:
         )
     except session_records.ReuseDetectedError:
         # A second request, only now: a rotated token came back, so it may be stolen.
-        session_records.end_session(session_id, user_id)
+        reuse = Activity("refresh_reuse", session_id, request.user_agent, request.source_ip)
+        session_records.end_session(session_id, user_id, put_event(user_id, reuse))
         metrics.add_metric(name="RefreshTokenReuse", unit=MetricUnit.Count, value=1)
         logger.warning("Refresh token reuse: session ended", extra={"user_id": user_id})
         raise ApiError(ErrorCode.INVALID_REFRESH_TOKEN) from None
@@ -119,17 +133,55 @@ def token_refresh(request: RefreshInput) -> Success:
     )
 
 
+def _caller_event(name: str, caller: SessionCaller) -> Any:
+    """The activity record of a call about the caller's own session."""
+    origin = Activity(name, caller.session_id, caller.user_agent, caller.source_ip)
+    return put_event(caller.user_id, origin)
+
+
 def logout(request: LogoutInput) -> Success:
     """POST /api/logout: end the caller's session, or with `all` every session of theirs."""
     caller = request.caller
+    event = _caller_event("logout", caller)
     if request.everywhere:
-        session_records.end_all_sessions(caller.user_id)
+        session_records.end_all_sessions(caller.user_id, event)
     else:
-        session_records.end_session(caller.session_id, caller.user_id)
+        session_records.end_session(caller.session_id, caller.user_id, event)
     return Success(message="Logged out successfully.")
 
 
 def users_logout(caller: SessionCaller) -> Success:
     """GET /users/logout: end the caller's session."""
-    session_records.end_session(caller.session_id, caller.user_id)
+    event = _caller_event("logout", caller)
+    session_records.end_session(caller.session_id, caller.user_id, event)
     return Success(data={"message": "Logged out successfully"})
+
+
+def list_sessions(caller: SessionCaller) -> Success:
+    """GET /api/sessions: the caller's live sessions, newest first, theirs marked current."""
+    sessions = session_records.read_sessions(caller.user_id)
+    return Success(
+        data={
+            "sessions": [
+                {
+                    "session_id": session.session_id,
+                    "created_at": iso_time(session.created_at),
+                    "last_used_at": iso_time(session.last_used_at),
+                    "user_agent": session.user_agent,
+                    "current": session.session_id == caller.session_id,
+                }
+                for session in sessions
+            ]
+        }
+    )
+
+
+def delete_session(request: DeleteSessionInput) -> Success:
+    """DELETE /api/sessions/{session_id}: end one live session of the caller's."""
+    caller = request.caller
+    # The session ended is the one named; the request came from the caller's.
+    ended = Activity("session_ended", request.session_id, caller.user_agent, caller.source_ip)
+    event = put_event(caller.user_id, ended)
+    if not session_records.end_live_session(caller.user_id, request.session_id, event):
+        raise ApiError(ErrorCode.SESSION_NOT_FOUND)
+    return Success(message="Session ended.")

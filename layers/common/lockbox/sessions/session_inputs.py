@@ -1,11 +1,22 @@
-"""The session calls' inputs: POST /api/token/refresh and POST /api/logout."""
+"""The session calls' inputs: POST /api/token/refresh, POST /api/logout and the device
+sessions' GET /api/sessions and DELETE /api/sessions/{session_id}."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from lockbox.core.errors import ApiError, Detail, ErrorCode
-from lockbox.core.proxy import ApiEvent, caller_id, caller_session, has_body, json_body
+from lockbox.core.proxy import (
+    ApiEvent,
+    caller_id,
+    caller_session,
+    has_body,
+    json_body,
+    path_parameter,
+    source_ip,
+    user_agent,
+)
 from lockbox.core.validation import FieldRule, PlainInput, RuleViolation, present_text
 
 
@@ -16,21 +27,27 @@ def check_refresh_token(value: object) -> str:
 @dataclass(frozen=True, slots=True)
 class RefreshInput(PlainInput):
     refresh_token: str
+    user_agent: str | None = None  # for the activity log, from the request
+    source_ip: str | None = None
     rules = (FieldRule("refresh_token", "refresh_token", check_refresh_token),)
     check_order = (ErrorCode.INVALID_REQUEST,)
 
 
 def refresh_input(event: ApiEvent) -> RefreshInput:
     """POST /api/token/refresh: the body is a JSON object, then the refresh token."""
-    return RefreshInput.from_body(json_body(event))
+    refresh = RefreshInput.from_body(json_body(event))
+    return replace(refresh, user_agent=user_agent(event), source_ip=source_ip(event))
 
 
 @dataclass(frozen=True, slots=True)
 class SessionCaller:
-    """A bearer call about the caller's own session: who, and which session."""
+    """A bearer call about the caller's own session: who, which session, and what the
+    request tells of its origin (for the activity log)."""
 
     user_id: str
     session_id: str
+    user_agent: str | None = None
+    source_ip: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +64,12 @@ def check_all(value: object) -> bool:
 
 def session_caller(event: ApiEvent) -> SessionCaller:
     """GET /users/profile and GET /users/logout: the caller and their session."""
-    return SessionCaller(user_id=caller_id(event), session_id=caller_session(event))
+    return SessionCaller(
+        user_id=caller_id(event),
+        session_id=caller_session(event),
+        user_agent=user_agent(event),
+        source_ip=source_ip(event),
+    )
 
 
 def logout_input(event: ApiEvent) -> LogoutInput:
@@ -63,3 +85,23 @@ def logout_input(event: ApiEvent) -> LogoutInput:
     except RuleViolation as violation:
         raise ApiError(violation.code, [Detail("all", violation.reason)]) from None
     return LogoutInput(caller, everywhere=everywhere)
+
+
+# A session id as start_session makes them (token_urlsafe(16)); nothing else names one.
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSessionInput:
+    caller: SessionCaller
+    session_id: str
+
+
+def delete_session_input(event: ApiEvent) -> DeleteSessionInput:
+    """DELETE /api/sessions/{session_id}: the caller, then the session id; an id no session
+    can have is SESSION_NOT_FOUND at once."""
+    caller = session_caller(event)
+    session_id = path_parameter(event, "session_id")
+    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+        raise ApiError(ErrorCode.SESSION_NOT_FOUND)
+    return DeleteSessionInput(caller, session_id)

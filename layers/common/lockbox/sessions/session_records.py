@@ -11,8 +11,15 @@ A session is one item, `SESSION#<sid>`:
   issued by this session and has been rotated, however long ago: it ends the session.
   Someone who never held a token of the session cannot know its chain secret, so a
   made-up token never ends a session, and no hash of any earlier token is kept;
-- `ended` once it was ended (logout, reuse detected);
+- `ended` once it was ended (logout, reuse detected, ended from another device);
+- `owner` (the user id) and `ordered_at` (= `created_at`): the keys of the sparse index
+  `ByOwner`, which lists a user's sessions newest first in one Query; `user_agent`
+  (the login's User-Agent, if any) and `last_used_at` (Unix microseconds: the login, then
+  each refresh) for that list;
 - `expires_at`: the table's TTL attribute, so dead sessions remove themselves.
+A session ends `SessionMaxLifetime` seconds after its `created_at` however often it is
+refreshed: the end is computed from `created_at`, which every token of it carries, so a
+refresh past it is refused without a request and no refresh token outlives it.
 Sessions of the /users flavour carry no refresh token hash: they cannot be refreshed.
 
 Ending every session of a user never enumerates them: the profile (`USER#<user_id>`)
@@ -20,7 +27,9 @@ holds `sessions_valid_after` (Unix microseconds), and a session created at or be
 is ended, except the one named by `spared_session` (the caller of a password change).
 So "log out everywhere", a password change and an account deletion (which removes the
 profile) are each one write, and every check of a session reads its item and the
-profile in one BatchGetItem.
+profile in one BatchGetItem. A profile that has ended sessions this way is in the
+index too, above every session (`owner`, `ordered_at` = PROFILE_PLACE), so the listing's
+one Query reads it first and applies its `sessions_valid_after`.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from lockbox.accounts.user_keys import session_pk, user_pk
+from lockbox.accounts.user_keys import OWNER_INDEX, SESSION, session_pk, user_pk
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
 from lockbox.signing.tokens import TOKEN_LIFETIME_SECONDS
@@ -50,6 +59,10 @@ SPARES_SESSION = (
     "(attribute_not_exists(sessions_valid_after) OR sessions_valid_after < :created"
     " OR spared_session = :sid)"
 )
+# A profile's `ordered_at` in the index: above any session's (Unix microseconds, year 2286).
+PROFILE_PLACE = 9_999_999_999_999_999
+# The SET clause that puts a profile in the index, with its values (:owner, :profile_place).
+PROFILE_IN_INDEX = "#owner = :owner, ordered_at = :profile_place"
 # A session item outlives its last token by this much before TTL removes it, so that a
 # rotated token presented late is still recognized (and ends nothing: it is already dead).
 _TTL_MARGIN_SECONDS = 86_400
@@ -64,6 +77,23 @@ def now_microseconds() -> int:
     return time.time_ns() // 1000
 
 
+def session_end(created_at: int) -> float:
+    """When the session begun at `created_at` (Unix microseconds) ends, in Unix seconds."""
+    return created_at / 1_000_000 + get_settings().session_max_lifetime
+
+
+def refresh_seconds(created_at: int, now: float) -> int:
+    """How long a refresh token issued `now` stays valid: the idle limit, or the whole
+    seconds left before the session's end if fewer (0: the session has ended)."""
+    left = int(session_end(created_at) - now)
+    return max(0, min(get_settings().refresh_token_lifetime, left))
+
+
+def _ttl(created_at: int, last_use: float) -> int:
+    """The item's TTL: its last possible use, never past the session's end, plus the margin."""
+    return int(min(last_use, session_end(created_at))) + _TTL_MARGIN_SECONDS
+
+
 @dataclass(frozen=True, slots=True)
 class NewSession:
     session_id: str
@@ -71,6 +101,18 @@ class NewSession:
     created_at: int  # Unix microseconds
     refresh_hash: str | None  # None: a /users session, never refreshed
     chain_hash: str | None = None  # with refresh_hash: the hash of its chain secret
+    user_agent: str | None = None  # the login's User-Agent header
+
+
+def profile_in_index(user_id: str) -> dict[str, Any]:
+    """The names and values of PROFILE_IN_INDEX, for an update that ends sessions."""
+    return {
+        "ExpressionAttributeNames": {"#owner": "owner"},
+        "ExpressionAttributeValues": {
+            ":owner": {"S": user_id},
+            ":profile_place": {"N": str(PROFILE_PLACE)},
+        },
+    }
 
 
 def put_session(session: NewSession) -> TransactWriteItemTypeDef:
@@ -80,17 +122,22 @@ def put_session(session: NewSession) -> TransactWriteItemTypeDef:
         "pk": {"S": session_pk(session.session_id)},
         "user_id": {"S": session.user_id},
         "created_at": {"N": str(session.created_at)},
+        "owner": {"S": session.user_id},
+        "ordered_at": {"N": str(session.created_at)},
+        "last_used_at": {"N": str(session.created_at)},
     }
+    if session.user_agent is not None:
+        item["user_agent"] = {"S": session.user_agent}
     last_use = now + TOKEN_LIFETIME_SECONDS
     if session.refresh_hash is not None:
-        refresh_expires_at = int(now) + get_settings().refresh_token_lifetime
+        refresh_expires_at = int(now) + refresh_seconds(session.created_at, now)
         item["current_hash"] = {"S": session.refresh_hash}
         if session.chain_hash is not None:
             item["chain_hash"] = {"S": session.chain_hash}
             item["generation"] = {"N": "0"}
         item["refresh_expires_at"] = {"N": str(refresh_expires_at)}
         last_use = max(last_use, refresh_expires_at)
-    item["expires_at"] = {"N": str(int(last_use) + _TTL_MARGIN_SECONDS)}
+    item["expires_at"] = {"N": str(_ttl(session.created_at, last_use))}
     return {
         "Put": {
             "TableName": get_settings().users_table,
@@ -152,7 +199,10 @@ def rotate_session(presented: PresentedToken, *, replacement: str, chain_hash: s
         next_generation = presented.generation + 1
     settings = get_settings()
     now = time.time()
-    refresh_expires_at = int(now) + settings.refresh_token_lifetime
+    seconds = refresh_seconds(created_at, now)
+    if seconds <= 0:  # past the session's end: no request needed to refuse it
+        raise RefreshRefusedError("SessionMaxLifetime")
+    refresh_expires_at = int(now) + seconds
     items: list[TransactWriteItemTypeDef] = [
         {
             "ConditionCheck": {
@@ -173,7 +223,7 @@ def rotate_session(presented: PresentedToken, *, replacement: str, chain_hash: s
                     "SET previous_hash = current_hash, current_hash = :replacement,"
                     " rotated_at = :now_ms, refresh_expires_at = :refresh_expires_at,"
                     " expires_at = :expires_at, chain_hash = :next_chain,"
-                    " generation = :next_generation"
+                    " generation = :next_generation, last_used_at = :now_us"
                 ),
                 "ConditionExpression": (
                     "user_id = :user_id AND created_at = :created"
@@ -190,11 +240,14 @@ def rotate_session(presented: PresentedToken, *, replacement: str, chain_hash: s
                     ":created": {"N": str(created_at)},
                     ":now": {"N": str(int(now))},
                     ":now_ms": {"N": str(int(now * 1000))},
+                    ":now_us": {"N": str(int(now * 1_000_000))},
                     ":refresh_expires_at": {"N": str(refresh_expires_at)},
                     ":expires_at": {
                         "N": str(
-                            max(refresh_expires_at, int(now) + TOKEN_LIFETIME_SECONDS)
-                            + _TTL_MARGIN_SECONDS
+                            _ttl(
+                                created_at,
+                                max(refresh_expires_at, int(now) + TOKEN_LIFETIME_SECONDS),
+                            )
                         )
                     },
                 },
@@ -246,33 +299,60 @@ def _judge_refusal(reasons: list[Any], presented: PresentedToken, now: float) ->
     raise ReuseDetectedError
 
 
-def end_session(session_id: str, user_id: str) -> None:
-    """Mark one session ended (one UpdateItem); a session already gone stays gone."""
+def end_session(session_id: str, user_id: str, event: TransactWriteItemTypeDef) -> None:
+    """Mark one session ended and record `event` (one TransactWriteItems); a session
+    already gone stays gone, and nothing is recorded."""
     try:
-        dynamodb.client().update_item(
-            TableName=get_settings().users_table,
-            Key={"pk": {"S": session_pk(session_id)}},
-            UpdateExpression="SET ended = :true",
-            ConditionExpression="attribute_exists(pk) AND user_id = :user_id",
-            ExpressionAttributeValues={":true": {"BOOL": True}, ":user_id": {"S": user_id}},
+        dynamodb.transact_write(
+            [
+                {
+                    "Update": {
+                        "TableName": get_settings().users_table,
+                        "Key": {"pk": {"S": session_pk(session_id)}},
+                        "UpdateExpression": "SET ended = :true",
+                        "ConditionExpression": "attribute_exists(pk) AND user_id = :user_id",
+                        "ExpressionAttributeValues": {
+                            ":true": {"BOOL": True},
+                            ":user_id": {"S": user_id},
+                        },
+                    }
+                },
+                event,
+            ]
         )
     except ClientError as error:
-        if not dynamodb.condition_failed(error):
+        if not dynamodb.cancelled_by_condition(error):
             raise
 
 
-def end_all_sessions(user_id: str) -> None:
-    """End every session of the user (one UpdateItem on the profile, whatever their number)."""
+def end_all_sessions(user_id: str, event: TransactWriteItemTypeDef) -> None:
+    """End every session of the user (one update of the profile, whatever their number)
+    and record `event`, in one TransactWriteItems; a deleted user gets neither."""
+    in_index = profile_in_index(user_id)
     try:
-        dynamodb.client().update_item(
-            TableName=get_settings().users_table,
-            Key={"pk": {"S": user_pk(user_id)}},
-            UpdateExpression="SET sessions_valid_after = :now REMOVE spared_session",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":now": {"N": str(now_microseconds())}},
+        dynamodb.transact_write(
+            [
+                {
+                    "Update": {
+                        "TableName": get_settings().users_table,
+                        "Key": {"pk": {"S": user_pk(user_id)}},
+                        "UpdateExpression": (
+                            f"SET sessions_valid_after = :now, {PROFILE_IN_INDEX}"
+                            " REMOVE spared_session"
+                        ),
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": in_index["ExpressionAttributeNames"],
+                        "ExpressionAttributeValues": {
+                            ":now": {"N": str(now_microseconds())},
+                            **in_index["ExpressionAttributeValues"],
+                        },
+                    }
+                },
+                event,
+            ]
         )
     except ClientError as error:
-        if not dynamodb.condition_failed(error):
+        if not dynamodb.cancelled_by_condition(error):
             raise
 
 
@@ -298,6 +378,8 @@ def alive_since(
     if int(session.get("expires_at", {}).get("N", "0")) <= time.time():
         return None  # past its TTL, not yet removed
     created_at = int(session["created_at"]["N"])
+    if session_end(created_at) <= time.time():
+        return None  # past SessionMaxLifetime, however often refreshed
     valid_after = profile.get("sessions_valid_after", {}).get("N")
     if valid_after is None or created_at > int(valid_after):
         return created_at
@@ -335,3 +417,123 @@ def still_alive(user_id: str, session_id: str, created_at: int) -> TransactWrite
             },
         }
     }
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSession:
+    """A live session as the user's list of them shows it."""
+
+    session_id: str
+    created_at: int  # Unix microseconds
+    last_used_at: int  # Unix microseconds
+    user_agent: str | None
+
+
+def _oldest_live(now: float) -> int:
+    """The `created_at` (Unix microseconds) at or before which a session is past its end."""
+    return int((now - get_settings().session_max_lifetime) * 1_000_000)
+
+
+def read_sessions(user_id: str) -> list[DeviceSession]:
+    """The user's live sessions, newest first: one Query of the index (the profile first,
+    if it has ended sessions), its first page (1 MB: thousands of sessions)."""
+    now = time.time()
+    response = dynamodb.client().query(
+        TableName=get_settings().users_table,
+        IndexName=OWNER_INDEX,
+        KeyConditionExpression="#owner = :owner AND ordered_at > :oldest",
+        FilterExpression="attribute_not_exists(ended)",
+        ExpressionAttributeNames={"#owner": "owner"},
+        ExpressionAttributeValues={
+            ":owner": {"S": user_id},
+            ":oldest": {"N": str(_oldest_live(now))},
+        },
+        ScanIndexForward=False,
+    )
+    items = response.get("Items", [])
+    profile_key = user_pk(user_id)
+    profile = next((item for item in items if item["pk"]["S"] == profile_key), None)
+    sessions: list[DeviceSession] = []
+    for item in items:
+        session_id = item["pk"]["S"].removeprefix(SESSION)
+        if item is profile or not item["pk"]["S"].startswith(SESSION):
+            continue
+        if alive_since(item, profile or {"pk": {"S": profile_key}}, user_id, session_id) is None:
+            continue
+        created_at = int(item["created_at"]["N"])
+        sessions.append(
+            DeviceSession(
+                session_id=session_id,
+                created_at=created_at,
+                last_used_at=int(item.get("last_used_at", {}).get("N", created_at)),
+                user_agent=item.get("user_agent", {}).get("S"),
+            )
+        )
+    return sessions
+
+
+def end_live_session(user_id: str, session_id: str, event: TransactWriteItemTypeDef) -> bool:
+    """End a live session of the user (from any of their sessions); False when it is not
+    one (another user's, unknown, ended, past its end).
+
+    One TransactWriteItems: the session's `ended`, conditional on it being the user's and
+    alive, a ConditionCheck that the profile has never ended sessions wholesale (or
+    spared this one), and `event`, the activity record. Only when it has, a second
+    request: the same write and record, conditional on the session being newer than the
+    profile's `sessions_valid_after`, which the refusal returned.
+    """
+    settings = get_settings()
+    now = time.time()
+    values: dict[str, Any] = {
+        ":true": {"BOOL": True},
+        ":user_id": {"S": user_id},
+        ":now": {"N": str(int(now))},
+        ":oldest": {"N": str(_oldest_live(now))},
+    }
+    end: dict[str, Any] = {
+        "TableName": settings.users_table,
+        "Key": {"pk": {"S": session_pk(session_id)}},
+        "UpdateExpression": "SET ended = :true",
+        "ConditionExpression": (
+            "user_id = :user_id AND attribute_not_exists(ended)"
+            " AND expires_at > :now AND created_at > :oldest"
+        ),
+        "ExpressionAttributeValues": values,
+    }
+    try:
+        dynamodb.transact_write(
+            [
+                {
+                    "ConditionCheck": {
+                        "TableName": settings.users_table,
+                        "Key": {"pk": {"S": user_pk(user_id)}},
+                        "ConditionExpression": (
+                            "attribute_exists(pk) AND (attribute_not_exists(sessions_valid_after)"
+                            " OR spared_session = :sid)"
+                        ),
+                        "ExpressionAttributeValues": {":sid": {"S": session_id}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+                {"Update": end},  # type: ignore[typeddict-item]
+                event,
+            ]
+        )
+        return True
+    except ClientError as error:
+        reasons = dynamodb.cancellation_reasons(error)
+        if reasons is None or not dynamodb.cancelled_by_condition(error):
+            raise
+    profile_reason, session_reason = reasons[0], reasons[1] if len(reasons) > 1 else {}
+    valid_after = profile_reason.get("Item", {}).get("sessions_valid_after", {}).get("N")
+    if dynamodb.is_condition_reason(session_reason) or valid_after is None:
+        return False  # not a live session of the user's, or no profile
+    values[":valid_after"] = {"N": valid_after}
+    end["ConditionExpression"] += " AND created_at > :valid_after"
+    try:
+        dynamodb.transact_write([{"Update": end}, event])  # type: ignore[typeddict-item]
+    except ClientError as error:
+        if dynamodb.cancelled_by_condition(error):
+            return False
+        raise
+    return True

@@ -1,0 +1,1 @@
+"""The security activity log: events of a user's account, kept 90 days."""
