@@ -21,7 +21,7 @@ DELETED = (200, {"status": "success", "message": "Data deleted successfully."})
 
 
 def found(key: str, value: object) -> tuple[int, dict[str, Any]]:
-    return 200, {"status": "success", "data": {"key": key, "value": value}}
+    return 200, {"status": "success", "data": {"key": key, "value": value, "metadata": None}}
 
 
 def event_for_key(name: str, key: str, user_id: str | None = None) -> dict[str, Any]:

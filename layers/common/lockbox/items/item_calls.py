@@ -31,10 +31,17 @@ def etag_header(etag: str) -> dict[str, str]:
 
 def store_item(request: StoreInput) -> Success:
     """POST /api/data: create a key (or replace an expired one); never overwrites."""
-    etag = item_records.put_new_item(request.user_id, request.key, request.value_json, request.ttl)
+    etag = item_records.put_new_item(
+        request.user_id, request.key, request.value_json, request.ttl, request.metadata_json
+    )
     if etag is None:
         raise ApiError(ErrorCode.KEY_EXISTS)
     return Success(message="Data stored successfully.", headers=etag_header(etag))
+
+
+def raw_or_null(text: str | None) -> RawJson | None:
+    """Stored JSON text as it is, or null when there is none (metadata)."""
+    return None if text is None else RawJson(text)
 
 
 def get_item(request: KeyInput) -> Success:
@@ -43,15 +50,24 @@ def get_item(request: KeyInput) -> Success:
     if found is None:
         raise ApiError(ErrorCode.KEY_NOT_FOUND)
     return Success(
-        data={"key": request.key, "value": RawJson(found.value_json)},
+        data={
+            "key": request.key,
+            "value": RawJson(found.value_json),
+            "metadata": raw_or_null(found.metadata_json),
+        },
         headers=etag_header(found.etag),
     )
 
 
 def update_item(request: UpdateInput) -> Success:
-    """PUT /api/data/{key}: replace the value (and expiry) of an existing key."""
+    """PUT /api/data/{key}: replace the value (and expiry and metadata) of an existing key."""
     outcome, etag = item_records.replace_item_value(
-        request.user_id, request.key, request.value_json, request.ttl, request.if_match
+        request.user_id,
+        request.key,
+        request.value_json,
+        request.ttl,
+        request.if_match,
+        request.metadata_json,
     )
     if outcome is not WriteOutcome.DONE:
         raise ApiError(_REFUSED[outcome])
@@ -72,8 +88,13 @@ def list_items(request: ListInput) -> Success:
         request.user_id, request.prefix, request.limit, request.start_key
     )
     keys = [
-        {"key": key, "etag": entity_tag(etag), "expires_at": expires_at}
-        for key, etag, expires_at in page.entries
+        {
+            "key": entry.key,
+            "etag": entity_tag(entry.etag),
+            "expires_at": entry.expires_at,
+            "metadata": raw_or_null(entry.metadata_json),
+        }
+        for entry in page.entries
     ]
     cursor = None
     if page.last_key is not None:

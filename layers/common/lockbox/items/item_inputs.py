@@ -3,7 +3,8 @@ input in the contract's order.
 
 The order (SPEC.md, "Data"): the caller (INVALID_TOKEN), the key's form when it is in the
 path (INVALID_KEY), the body is a JSON object (INVALID_REQUEST), the key's form when it is
-in the body (INVALID_KEY), the value (INVALID_VALUE), the ttl (INVALID_TTL). Each parser
+in the body (INVALID_KEY), the value (INVALID_VALUE), the ttl (INVALID_TTL), the metadata
+(INVALID_METADATA). Each parser
 below walks exactly that order, so a handler cannot get it wrong: it hands over the event
 and gets the input. If-Match is read as it is; it never refuses a request by itself (a tag
 that matches no version is a 412 once the key is found to exist).
@@ -43,6 +44,7 @@ from lockbox.items.item_records import IfMatch
 
 MAX_KEY_BYTES = 256
 MAX_TTL_SECONDS = 31_536_000  # one year
+MAX_METADATA_BYTES = 1024
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 REPLACEMENT_CHARACTER = "\ufffd"
@@ -109,6 +111,23 @@ def check_ttl(value: object) -> int | None:
     return value
 
 
+def check_metadata(value: object) -> str | None:
+    """The metadata's compact JSON text, or None when not sent (null is the same)."""
+    if value is ABSENT or value is None:
+        return None
+    reason = f"metadata must be a JSON object of at most {MAX_METADATA_BYTES} bytes as JSON."
+    if not isinstance(value, dict):
+        raise RuleViolation(ErrorCode.INVALID_METADATA, reason)
+    try:
+        encoded = json_text.encode(value)
+        size = len(encoded.encode("utf-8"))
+    except (json_text.UnstorableJsonError, UnicodeEncodeError, RecursionError):
+        raise RuleViolation(ErrorCode.INVALID_METADATA, reason) from None
+    if size > MAX_METADATA_BYTES:
+        raise RuleViolation(ErrorCode.INVALID_METADATA, reason)
+    return encoded
+
+
 def if_match(event: ApiEvent) -> IfMatch:
     """The If-Match header: None when absent, "*", or the strong tags it lists (unquoted).
 
@@ -156,6 +175,7 @@ class StoreInput:
     key: str
     value_json: str  # the value's compact JSON text, which is what is stored
     ttl: int | None = None
+    metadata_json: str | None = None  # the metadata's compact JSON text, when sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +187,7 @@ class UpdateInput:
     value_json: str
     ttl: int | None = None
     if_match: IfMatch = None
+    metadata_json: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +201,7 @@ class ListInput:
 
 
 _TTL_RULE = FieldRule("ttl", "ttl", check_ttl, absent=ABSENT)
+_METADATA_RULE = FieldRule("metadata", "metadata_json", check_metadata, absent=ABSENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,12 +211,19 @@ class StoreFields(PlainInput):
     key: str
     value_json: str
     ttl: int | None
+    metadata_json: str | None
     rules = (
         FieldRule("key", "key", check_key),
         FieldRule("value", "value_json", encode_value),
         _TTL_RULE,
+        _METADATA_RULE,
     )
-    check_order = (ErrorCode.INVALID_KEY, ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL)
+    check_order = (
+        ErrorCode.INVALID_KEY,
+        ErrorCode.INVALID_VALUE,
+        ErrorCode.INVALID_TTL,
+        ErrorCode.INVALID_METADATA,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +232,9 @@ class UpdateFields(PlainInput):
 
     value_json: str
     ttl: int | None
-    rules = (FieldRule("value", "value_json", encode_value), _TTL_RULE)
-    check_order = (ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL)
+    metadata_json: str | None
+    rules = (FieldRule("value", "value_json", encode_value), _TTL_RULE, _METADATA_RULE)
+    check_order = (ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL, ErrorCode.INVALID_METADATA)
 
 
 def path_key(event: ApiEvent) -> str:
@@ -235,14 +265,16 @@ def delete_input(event: ApiEvent) -> DeleteInput:
 def store_input(event: ApiEvent) -> StoreInput:
     user_id = caller_id(event)
     fields = StoreFields.from_body(_object_body(event))
-    return StoreInput(user_id, fields.key, fields.value_json, fields.ttl)
+    return StoreInput(user_id, fields.key, fields.value_json, fields.ttl, fields.metadata_json)
 
 
 def update_input(event: ApiEvent) -> UpdateInput:
     user_id = caller_id(event)
     key = path_key(event)
     fields = UpdateFields.from_body(_object_body(event))
-    return UpdateInput(user_id, key, fields.value_json, fields.ttl, if_match(event))
+    return UpdateInput(
+        user_id, key, fields.value_json, fields.ttl, if_match(event), fields.metadata_json
+    )
 
 
 def _limit(raw: str | None) -> int:

@@ -77,11 +77,21 @@ class UnknownOutcomeError(RuntimeError):
 class StoredItem:
     value_json: str
     etag: str
+    expires_at: int | None = None
+    metadata_json: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedKey:
+    key: str
+    etag: str
+    expires_at: int | None
+    metadata_json: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    entries: list[tuple[str, str, int | None]]  # key, etag, expires_at
+    entries: list[ListedKey]
     last_key: str | None  # where the next page starts; None at the end
 
 
@@ -139,6 +149,16 @@ def _version_of(item: Mapping[str, Any]) -> str:
     return _etag_of(item) or UNVERSIONED_ETAG
 
 
+def _metadata_of(item: Mapping[str, Any]) -> str | None:
+    value = item.get("metadata", {}).get("S")
+    return value if isinstance(value, str) else None
+
+
+def stored_item(item: Mapping[str, Any]) -> StoredItem:
+    """A live item as read (with its value) from the table."""
+    return StoredItem(item["value"]["S"], _version_of(item), _expires_at(item), _metadata_of(item))
+
+
 def _if_match_condition(if_match: IfMatch, values: dict[str, Any]) -> str:
     """The If-Match part of a condition (nothing for None and "*": presence is required anyway)."""
     if if_match is None or if_match == "*":
@@ -177,7 +197,9 @@ def _failed_update(
     return WriteOutcome.VERSION_MISMATCH
 
 
-def put_new_item(user_id: str, key: str, value_json: str, ttl: int | None) -> str | None:
+def put_new_item(
+    user_id: str, key: str, value_json: str, ttl: int | None, metadata_json: str | None = None
+) -> str | None:
     """Store a new item (over an expired one too); its etag, or None if the key exists."""
     now = _now()
     epoch = _epoch()
@@ -191,6 +213,8 @@ def put_new_item(user_id: str, key: str, value_json: str, ttl: int | None) -> st
     }
     if ttl is not None:
         item["expires_at"] = {"N": str(_expiry(ttl))}
+    if metadata_json is not None:
+        item["metadata"] = {"S": metadata_json}
     try:
         dynamodb.client().put_item(
             TableName=get_settings().items_table,
@@ -211,24 +235,30 @@ def put_new_item(user_id: str, key: str, value_json: str, ttl: int | None) -> st
 
 
 def read_item(user_id: str, key: str) -> StoredItem | None:
-    """The stored JSON text of the value and its etag, or None if absent or expired."""
+    """The stored value's JSON text, etag, expiry and metadata, or None if absent or expired."""
     response = dynamodb.client().get_item(
         TableName=get_settings().items_table,
         Key=_key(user_id, key),
-        ProjectionExpression="#v, etag, expires_at",
+        ProjectionExpression="#v, etag, expires_at, metadata",
         ExpressionAttributeNames={"#v": "value"},
         ConsistentRead=True,  # read-your-writes, as a key-value store's clients expect
     )
     item = response.get("Item")
     if item is None or not _is_live(item, _epoch()):
         return None
-    return StoredItem(item["value"]["S"], _version_of(item))
+    return stored_item(item)
 
 
 def replace_item_value(
-    user_id: str, key: str, value_json: str, ttl: int | None, if_match: IfMatch
+    user_id: str,
+    key: str,
+    value_json: str,
+    ttl: int | None,
+    if_match: IfMatch,
+    metadata_json: str | None = None,
 ) -> tuple[WriteOutcome, str]:
-    """Replace the value of a live item, with a new etag and expiry (none without ttl)."""
+    """Replace the whole entry of a live item: value, a new etag, expiry and metadata (none
+    without ttl or metadata)."""
     started = _now()
     epoch = _epoch()
     etag = _new_etag()
@@ -238,12 +268,19 @@ def replace_item_value(
         ":etag": {"S": etag},
         ":now": {"N": str(epoch)},
     }
-    update = "SET #v = :v, updated_at = :updated, etag = :etag"
+    sets = ["#v = :v", "updated_at = :updated", "etag = :etag"]
+    removals = []
     if ttl is None:
-        update += " REMOVE expires_at"  # a PUT without ttl makes the key permanent again
+        removals.append("expires_at")  # a PUT without ttl makes the key permanent again
     else:
-        update += ", expires_at = :expires"
+        sets.append("expires_at = :expires")
         values[":expires"] = {"N": str(_expiry(ttl))}
+    if metadata_json is None:
+        removals.append("metadata")  # a PUT replaces the whole entry
+    else:
+        sets.append("metadata = :metadata")
+        values[":metadata"] = {"S": metadata_json}
+    update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removals) if removals else "")
     condition = _PRESENT + _if_match_condition(if_match, values)
     try:
         dynamodb.client().update_item(
@@ -328,7 +365,7 @@ def query_keys(user_id: str, prefix: str, limit: int, start_key: str | None) -> 
         "TableName": get_settings().items_table,
         "KeyConditionExpression": key_condition,
         "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
-        "ProjectionExpression": "#k, etag, expires_at",
+        "ProjectionExpression": "#k, etag, expires_at, metadata",
         "ExpressionAttributeNames": {"#k": "key"},
         "ExpressionAttributeValues": values,
         "Limit": limit,
@@ -338,7 +375,7 @@ def query_keys(user_id: str, prefix: str, limit: int, start_key: str | None) -> 
         request["ExclusiveStartKey"] = _key(user_id, start_key)  # always the caller's own
     response = dynamodb.client().query(**request)
     entries = [
-        (item["key"]["S"], _version_of(item), _expires_at(item))
+        ListedKey(item["key"]["S"], _version_of(item), _expires_at(item), _metadata_of(item))
         for item in response.get("Items", [])
     ]
     last = response.get("LastEvaluatedKey")
