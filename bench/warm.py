@@ -78,7 +78,9 @@ class FakeDynamoDB:
     def get_item(self, **kwargs: Any) -> dict[str, Any]:
         if "pk" in kwargs["Key"]:
             return {"Item": self._login}
-        return {"Item": {"value": {"S": _STORED_VALUE}, "etag": {"S": _ETAG}}}
+        # The increment event's counter holds a number; every other key the stored object.
+        value = "41" if kwargs["Key"]["key"]["S"] == "visits" else _STORED_VALUE
+        return {"Item": {"value": {"S": value}, "etag": {"S": _ETAG}}}
 
     def query(self, **kwargs: Any) -> dict[str, Any]:
         if kwargs.get("ExpressionAttributeNames") == {"#key": "key"}:

@@ -746,11 +746,6 @@ def test_store_refuses_nan_which_is_not_json(
 TIMEOUT_SECONDS = 60.0
 
 
-@pytest.fixture(scope="module")
-def other(http: requests.Session, api_url: str) -> User:
-    return new_user(http, api_url)
-
-
 def list_keys(http: requests.Session, api_url: str, token: str, **query: str) -> requests.Response:
     """GET /api/data with each parameter percent-encoded (a space as %20: API Gateway
     hands a '+' in a query string over as a plus sign)."""

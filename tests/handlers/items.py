@@ -14,6 +14,7 @@ from tests.handlers.calls import Answer, call, handler, with_body, with_user
 ALICE = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"  # the authorizer context of the events/ files
 BOB = "b0b0b0b0-1111-4222-8333-444455556666"
 CONTEXT = LambdaContext.for_function("test-function")
+NOW = 1_800_000_000  # the data layer's clock under the `clock` fixture
 
 STORED = (200, {"status": "success", "message": "Data stored successfully."})
 UPDATED = (200, {"status": "success", "message": "Data updated successfully."})
@@ -77,3 +78,11 @@ def listing(user: str = ALICE, **query: str) -> Answer:
     event["queryStringParameters"] = query or None
     event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
     return call(handler("list_items"), event, CONTEXT)
+
+
+def increment(key: str, body: object = None, user: str = ALICE, context: Any = CONTEXT) -> Answer:
+    """POST /api/data/{key}/increment; a body of None is sent as no body at all."""
+    event = event_for_key("increment_item_success", key, user)
+    event["path"] += "/increment"
+    event["body"] = body if isinstance(body, str) or body is None else json.dumps(body)
+    return call(handler("increment_item"), event, context)

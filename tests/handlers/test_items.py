@@ -18,6 +18,7 @@ from tests.handlers.items import (
     BOB,
     CONTEXT,
     DELETED,
+    NOW,
     STORED,
     UPDATED,
     delete,
@@ -599,22 +600,6 @@ def test_deleting_ones_own_key_leaves_the_others(lambda_context: Any) -> None:
 
     assert delete("diary", user=BOB, context=lambda_context) == DELETED
     assert get("diary", user=ALICE, context=lambda_context) == found("diary", "alice's secret")
-
-
-NOW = 1_800_000_000
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
-    """Set the data layer's clock (Unix seconds)."""
-    current = [NOW]
-    monkeypatch.setattr(item_records, "_epoch", lambda: current[0])
-    monkeypatch.setattr(item_records, "_expiry", lambda ttl: current[0] + ttl)
-
-    def set_to(seconds: int) -> None:
-        current[0] = seconds
-
-    return set_to
 
 
 def code_of(answer: Any) -> tuple[int, str]:

@@ -6,13 +6,32 @@ B gets KEY_NOT_FOUND for A's key exactly as for a key nobody has.
 
 from __future__ import annotations
 
-from lockbox.core.errors import ApiError, ErrorCode
+import random
+import time
+from collections.abc import Callable
+
+from lockbox.core import json_text
+from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.json_text import RawJson
 from lockbox.core.responses import Success
+from lockbox.core.settings import get_settings
 from lockbox.items import item_records
 from lockbox.items.cursors import make_cursor
-from lockbox.items.item_inputs import DeleteInput, KeyInput, ListInput, StoreInput, UpdateInput
-from lockbox.items.item_records import WriteOutcome
+from lockbox.items.item_inputs import (
+    DeleteInput,
+    IncrementInput,
+    KeyInput,
+    ListInput,
+    StoreInput,
+    UpdateInput,
+)
+from lockbox.items.item_records import StoredItem, WriteOutcome
+
+# Read-modify-write calls retry when another write came between their read and their write.
+# Of N parallel writers at least one wins each round, so N rounds always suffice; the
+# bound covers 20 parallel writers of one key with room, within the function's timeout.
+REWRITE_ATTEMPTS = 50
+REWRITE_BACKOFF_CAP_SECONDS = 0.1
 
 _REFUSED = {
     WriteOutcome.NOT_FOUND: ErrorCode.KEY_NOT_FOUND,
@@ -100,3 +119,50 @@ def list_items(request: ListInput) -> Success:
     if page.last_key is not None:
         cursor = make_cursor(request.user_id, request.prefix, page.last_key)
     return Success(data={"keys": keys, "cursor": cursor})
+
+
+def rewrite_item(
+    user_id: str, key: str, change: Callable[[StoredItem | None], str]
+) -> tuple[str, str]:
+    """Read the key, compute its new value with `change` (which may refuse), and write it
+    over exactly the version read; again, after a jittered wait, when another write came
+    between. The new value's JSON text and etag. Two requests when nothing intervenes."""
+    for attempt in range(REWRITE_ATTEMPTS):
+        seen = item_records.read_item(user_id, key)
+        value_json = change(seen)
+        etag = item_records.swap_item_value(user_id, key, seen, value_json)
+        if etag is not None:
+            return value_json, etag
+        # Full jitter, capped: racers spread out instead of colliding again in step.
+        cap = min(REWRITE_BACKOFF_CAP_SECONDS, 0.005 * 2**attempt)
+        time.sleep(random.uniform(0, cap))  # noqa: S311 (jitter, not crypto)
+    raise RuntimeError(f"{REWRITE_ATTEMPTS} conflicting writes in a row")
+
+
+def _incremented(by: str) -> Callable[[StoredItem | None], str]:
+    def add(seen: StoredItem | None) -> str:
+        current = "0"
+        if seen is not None:
+            # Only a number's text starts so; anything else is not parsed at all.
+            number = seen.value_json[:1] in "-0123456789" and json_text.parse(seen.value_json)
+            current = json_text.number_text(number) or ""
+            if not current:
+                raise ApiError(ErrorCode.VALUE_NOT_A_NUMBER)
+        limit = get_settings().max_value_bytes
+        try:
+            total = json_text.exact_sum(current, by, limit)
+        except json_text.NumberTooLongError:
+            total = ""
+        if not total or len(total) > limit:
+            reason = f"The exact result must be at most {limit} bytes as JSON."
+            raise ApiError(ErrorCode.INVALID_VALUE, [Detail("by", reason)])
+        return total
+
+    return add
+
+
+def increment_item(request: IncrementInput) -> Success:
+    """POST /api/data/{key}/increment: add `by` to a stored number exactly; an absent key
+    starts from 0 (without expiry or metadata), an existing one keeps both."""
+    total, etag = rewrite_item(request.user_id, request.key, _incremented(request.by))
+    return Success(data={"key": request.key, "value": RawJson(total)}, headers=etag_header(etag))

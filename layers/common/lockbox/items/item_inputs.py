@@ -23,6 +23,7 @@ from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.proxy import (
     ApiEvent,
     caller_id,
+    has_body,
     header_values,
     json_body,
     path_parameter,
@@ -191,6 +192,15 @@ class UpdateInput:
 
 
 @dataclass(frozen=True, slots=True)
+class IncrementInput:
+    """POST /api/data/{key}/increment: the caller, the key and the number to add (its text)."""
+
+    user_id: str
+    key: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class ListInput:
     """GET /api/data: the caller, the prefix, the page size and where the page starts."""
 
@@ -237,6 +247,25 @@ class UpdateFields(PlainInput):
     check_order = (ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL, ErrorCode.INVALID_METADATA)
 
 
+def check_by(value: object) -> str:
+    """The increment's literal number text: 1 when not sent."""
+    if value is ABSENT:
+        return "1"
+    text = json_text.number_text(value)
+    if text is None:
+        raise RuleViolation(ErrorCode.INVALID_VALUE, "by must be a JSON number.")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class IncrementFields(PlainInput):
+    """POST /api/data/{key}/increment's body."""
+
+    by: str
+    rules = (FieldRule("by", "by", check_by, absent=ABSENT),)
+    check_order = (ErrorCode.INVALID_VALUE,)
+
+
 def path_key(event: ApiEvent) -> str:
     """The {key} path parameter (as API Gateway decoded it, once), or INVALID_KEY."""
     key = path_parameter(event, "key")
@@ -275,6 +304,14 @@ def update_input(event: ApiEvent) -> UpdateInput:
     return UpdateInput(
         user_id, key, fields.value_json, fields.ttl, if_match(event), fields.metadata_json
     )
+
+
+def increment_input(event: ApiEvent) -> IncrementInput:
+    """An empty body is {}: add 1."""
+    user_id = caller_id(event)
+    key = path_key(event)
+    body = _object_body(event) if has_body(event) else {}
+    return IncrementInput(user_id, key, IncrementFields.from_body(body).by)
 
 
 def _limit(raw: str | None) -> int:

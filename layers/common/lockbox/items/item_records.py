@@ -249,6 +249,22 @@ def read_item(user_id: str, key: str) -> StoredItem | None:
     return stored_item(item)
 
 
+def _update_value(
+    user_id: str, key: str, update: str, condition: str, values: dict[str, Any]
+) -> None:
+    """One conditional UpdateItem of an item (`#v` names its value); a failed condition
+    raises with the item as it was."""
+    dynamodb.client().update_item(
+        TableName=get_settings().items_table,
+        Key=_key(user_id, key),
+        UpdateExpression=update,
+        ConditionExpression=condition,
+        ExpressionAttributeNames={"#v": "value"},
+        ExpressionAttributeValues=values,
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+
+
 def replace_item_value(
     user_id: str,
     key: str,
@@ -283,21 +299,57 @@ def replace_item_value(
     update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removals) if removals else "")
     condition = _PRESENT + _if_match_condition(if_match, values)
     try:
-        dynamodb.client().update_item(
-            TableName=get_settings().items_table,
-            Key=_key(user_id, key),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames={"#v": "value"},
-            ExpressionAttributeValues=values,
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+        _update_value(user_id, key, update, condition, values)
     except ClientError as error:
         if not dynamodb.condition_failed(error):
             raise
         old = _old_item(error.response.get("Item"))
         return _failed_update(error, old, epoch, etag, started), etag
     return WriteOutcome.DONE, etag
+
+
+def swap_item_value(user_id: str, key: str, seen: StoredItem | None, value_json: str) -> str | None:
+    """Write a new value over exactly the version read (`seen`; None: the key was absent),
+    keeping its expiry and metadata; one conditional request. The new etag, or None when
+    another write came between the read and this one (the caller reads again).
+
+    A key found absent is created without expiry or metadata, only if still absent.
+    """
+    started = _now()
+    epoch = _epoch()
+    etag = _new_etag()
+    values: dict[str, Any] = {":now": {"N": str(epoch)}}
+    try:
+        if seen is None:
+            dynamodb.client().put_item(
+                TableName=get_settings().items_table,
+                Item={
+                    **_key(user_id, key),
+                    "value": {"S": value_json},
+                    "created_at": {"S": started},
+                    "updated_at": {"S": started},
+                    "etag": {"S": etag},
+                },
+                ConditionExpression=_ABSENT,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        else:
+            values |= {":v": {"S": value_json}, ":updated": {"S": started}, ":etag": {"S": etag}}
+            condition = _PRESENT + _if_match_condition((seen.etag,), values)
+            update = "SET #v = :v, updated_at = :updated, etag = :etag"
+            _update_value(user_id, key, update, condition, values)
+    except ClientError as error:
+        if not dynamodb.condition_failed(error):
+            raise
+        if _etag_of(_old_item(error.response.get("Item"))) == etag:
+            return etag  # our own lost first attempt wrote it
+        if _was_retried(error):
+            # Another version now: whether our lost attempt wrote before it is unknown,
+            # and reading again would apply the change a second time.
+            raise UnknownOutcomeError("a retried swap met another version") from None
+        return None
+    return etag
 
 
 def remove_item(user_id: str, key: str, if_match: IfMatch) -> WriteOutcome:
