@@ -64,7 +64,13 @@ class Preparer:
             body = json.loads(event["body"])
             body["key"] = f"note {unique}"
             event["body"] = json.dumps(body)
-        elif function.name in {"get_item", "update_item", "delete_item", "list_items"}:
+        elif function.name in {
+            "get_item",
+            "update_item",
+            "patch_item",
+            "delete_item",
+            "list_items",
+        }:
             item_records.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
         elif function.name == "token_refresh":
             body = {"refresh_token": start_bench_session(BENCH_USER_ID).refresh_token}

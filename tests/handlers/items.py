@@ -7,6 +7,8 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+
 from lockbox_local.events import load_event
 from lockbox_local.worker import LambdaContext
 from tests.handlers.calls import Answer, call, handler, with_body, with_user
@@ -86,3 +88,38 @@ def increment(key: str, body: object = None, user: str = ALICE, context: Any = C
     event["path"] += "/increment"
     event["body"] = body if isinstance(body, str) or body is None else json.dumps(body)
     return call(handler("increment_item"), event, context)
+
+
+def patch(
+    key: str,
+    body: object,
+    user: str = ALICE,
+    *,
+    content_type: str = "application/merge-patch+json",
+    tag: str | None = None,
+) -> Answer:
+    """PATCH /api/data/{key} with this body (a str is sent as it is)."""
+    event = with_if_match(event_for_key("patch_item_success", key, user), tag)
+    event["headers"]["Content-Type"] = content_type
+    event["multiValueHeaders"]["Content-Type"] = [content_type]
+    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return call(handler("patch_item"), event, CONTEXT)
+
+
+def write_after_first_read(monkeypatch: pytest.MonkeyPatch, value_json: str) -> list[object]:
+    """Make another write of `value_json` land just after the call's first read of a key
+    (between its read and its write). Returns the reads made, in order."""
+    from lockbox.items import item_records
+
+    real_read = item_records.read_item
+    reads: list[object] = []
+
+    def read_then_interleave(user_id: str, key: str) -> Any:
+        seen = real_read(user_id, key)
+        reads.append(seen)
+        if len(reads) == 1:
+            item_records.swap_item_value(user_id, key, seen, value_json)
+        return seen
+
+    monkeypatch.setattr(item_records, "read_item", read_then_interleave)
+    return reads

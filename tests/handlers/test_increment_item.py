@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from lockbox.core.errors import ErrorCode
-from lockbox.items import item_records
 from lockbox_local.events import load_event
 from tests.handlers.calls import call, error, handler, with_body, with_user, without_details
 from tests.handlers.items import (
@@ -24,6 +22,7 @@ from tests.handlers.items import (
     increment,
     listing,
     store,
+    write_after_first_read,
 )
 from tests.handlers.test_concurrency import all_at_once
 from tests.support import count_dynamodb_requests
@@ -204,17 +203,7 @@ def test_a_write_between_the_read_and_the_write_is_read_again_and_counted(
     """Given another write lands between this call's read and its write, the call reads
     again and adds to the new number: the other write is not lost."""
     store("n", 1)
-    real_read = item_records.read_item
-    reads: list[object] = []
-
-    def read_then_interleave(user_id: str, key: str) -> Any:
-        seen = real_read(user_id, key)
-        reads.append(seen)
-        if len(reads) == 1:
-            item_records.swap_item_value(user_id, key, seen, "100")
-        return seen
-
-    monkeypatch.setattr(item_records, "read_item", read_then_interleave)
+    reads = write_after_first_read(monkeypatch, "100")
 
     assert increment("n", {"by": 1})[1]["data"]["value"] == 101
     assert len(reads) == 2

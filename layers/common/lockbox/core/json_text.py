@@ -220,3 +220,17 @@ def exact_sum(first: str, second: str, max_chars: int) -> str:
         raise NumberTooLongError
     exact = Context(prec=span, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact])
     return str(exact.add(a, b))
+
+
+def merge_patch(target: object, patch: object) -> object:
+    """RFC 7396's MergePatch(target, patch): null members remove, objects merge member by
+    member, anything else replaces. The target is not changed; a new value is returned."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = merge_patch(merged.get(name), value)
+    return merged

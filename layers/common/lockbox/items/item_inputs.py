@@ -24,6 +24,7 @@ from lockbox.core.proxy import (
     ApiEvent,
     caller_id,
     has_body,
+    header,
     header_values,
     json_body,
     path_parameter,
@@ -46,6 +47,7 @@ from lockbox.items.item_records import IfMatch
 MAX_KEY_BYTES = 256
 MAX_TTL_SECONDS = 31_536_000  # one year
 MAX_METADATA_BYTES = 1024
+MERGE_PATCH = "application/merge-patch+json"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 REPLACEMENT_CHARACTER = "\ufffd"
@@ -201,6 +203,16 @@ class IncrementInput:
 
 
 @dataclass(frozen=True, slots=True)
+class PatchInput:
+    """PATCH /api/data/{key}: the caller, the key, the merge patch and If-Match."""
+
+    user_id: str
+    key: str
+    patch: dict[str, object]
+    if_match: IfMatch
+
+
+@dataclass(frozen=True, slots=True)
 class ListInput:
     """GET /api/data: the caller, the prefix, the page size and where the page starts."""
 
@@ -312,6 +324,23 @@ def increment_input(event: ApiEvent) -> IncrementInput:
     key = path_key(event)
     body = _object_body(event) if has_body(event) else {}
     return IncrementInput(user_id, key, IncrementFields.from_body(body).by)
+
+
+def patch_input(event: ApiEvent) -> PatchInput:
+    """The content type is a merge patch's (a charset parameter is fine), then the body is a
+    JSON object; a patch that cannot be kept exactly (a member named twice) is INVALID_VALUE."""
+    user_id = caller_id(event)
+    key = path_key(event)
+    media_type = (header(event, "Content-Type") or "").split(";")[0].strip().lower()
+    if media_type != MERGE_PATCH:
+        reason = f"Content-Type must be {MERGE_PATCH}."
+        raise ApiError(ErrorCode.INVALID_REQUEST, [Detail("Content-Type", reason)])
+    patch = _object_body(event)
+    try:
+        encode_value(patch)
+    except RuleViolation as violation:
+        raise ApiError(violation.code, [Detail("value", violation.reason)]) from None
+    return PatchInput(user_id, key, patch, if_match(event))
 
 
 def _limit(raw: str | None) -> int:
