@@ -82,6 +82,11 @@ class FakeDynamoDB:
         value = "41" if kwargs["Key"]["key"]["S"] == "visits" else _STORED_VALUE
         return {"Item": {"value": {"S": value}, "etag": {"S": _ETAG}}}
 
+    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]:
+        (table,) = kwargs["RequestItems"]
+        item = {"key": {"S": "notes"}, "value": {"S": _STORED_VALUE}, "etag": {"S": _ETAG}}
+        return {"Responses": {table: [item]}}
+
     def query(self, **kwargs: Any) -> dict[str, Any]:
         if kwargs.get("ExpressionAttributeNames") == {"#key": "key"}:
             return {"Items": []}  # the purge's page: nothing left to delete

@@ -123,3 +123,11 @@ def write_after_first_read(monkeypatch: pytest.MonkeyPatch, value_json: str) -> 
 
     monkeypatch.setattr(item_records, "read_item", read_then_interleave)
     return reads
+
+
+def batch_get(body: object, user: str = ALICE) -> Answer:
+    """POST /api/batch/get with this body (a list is sent as {"keys": [...]})."""
+    event = with_user(load_event("batch_get_success"), user)
+    sent = {"keys": body} if isinstance(body, list) else body
+    event["body"] = sent if isinstance(sent, str) else json.dumps(sent)
+    return call(handler("batch_get"), event, CONTEXT)

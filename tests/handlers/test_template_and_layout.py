@@ -314,6 +314,7 @@ PROXY_FILES = [path for path in EVENT_FILES if "httpMethod" in read_event(path)]
 AUTHORIZER_FILES = [path for path in EVENT_FILES if read_event(path).get("type") == "TOKEN"]
 STREAM_FILES = [path for path in EVENT_FILES if "Records" in read_event(path)]
 # Routes behind the authorizer besides /api/data: their events carry user_id and sid.
+DATA_ROUTES = ("/api/data", "/api/batch")  # the key-value store's routes
 BEARER_ROUTES = ("/api/logout", "/api/account", "/api/password", "/users/profile", "/users/logout")
 
 
@@ -369,16 +370,17 @@ def test_path_is_percent_encoded_and_path_parameters_decoded(path: Path) -> None
 @pytest.mark.parametrize("path", PROXY_FILES, ids=lambda path: path.stem)
 def test_data_events_carry_the_authorizer_context(path: Path) -> None:
     """Given a bearer route's event, the authorizer context holds user_id (and sid off
-    /api/data), unless the file says not."""
+    the data routes), unless the file says not."""
     event = read_event(path)
     authorizer = event["requestContext"].get("authorizer")
-    bearer = event["resource"].startswith("/api/data") or event["resource"] in BEARER_ROUTES
+    data = event["resource"].startswith(DATA_ROUTES)
+    bearer = data or event["resource"] in BEARER_ROUTES
     if not bearer or "no_authorizer" in path.stem:
         assert authorizer is None
         return
 
     assert authorizer["user_id"]
-    assert authorizer.get("sid") or event["resource"].startswith("/api/data")
+    assert authorizer.get("sid") or data
     assert authorizer["principalId"] == authorizer["user_id"]
 
 

@@ -19,6 +19,7 @@ from lockbox.core.validation import RuleViolation
 from lockbox.items import item_records
 from lockbox.items.cursors import make_cursor
 from lockbox.items.item_inputs import (
+    BatchGetInput,
     DeleteInput,
     IncrementInput,
     KeyInput,
@@ -102,6 +103,25 @@ def delete_item(request: DeleteInput) -> Success:
     if outcome is not WriteOutcome.DONE:
         raise ApiError(_REFUSED[outcome])
     return Success(message="Data deleted successfully.")
+
+
+def batch_get(request: BatchGetInput) -> Success:
+    """POST /api/batch/get: the live keys with their whole entries, in the order asked, and
+    the keys that are missing (absent, expired, or another user's: all alike)."""
+    found = item_records.read_items(request.user_id, request.keys)
+    items = [
+        {
+            "key": key,
+            "value": RawJson(item.value_json),
+            "etag": entity_tag(item.etag),
+            "expires_at": item.expires_at,
+            "metadata": raw_or_null(item.metadata_json),
+        }
+        for key in request.keys
+        if (item := found.get(key)) is not None
+    ]
+    missing = [key for key in request.keys if key not in found]
+    return Success(data={"items": items, "missing": missing})
 
 
 def list_items(request: ListInput) -> Success:

@@ -48,6 +48,7 @@ MAX_KEY_BYTES = 256
 MAX_TTL_SECONDS = 31_536_000  # one year
 MAX_METADATA_BYTES = 1024
 MERGE_PATCH = "application/merge-patch+json"
+MAX_BATCH_KEYS = 100  # BatchGetItem's limit
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 REPLACEMENT_CHARACTER = "\ufffd"
@@ -132,14 +133,18 @@ def check_metadata(value: object) -> str | None:
 
 
 def if_match(event: ApiEvent) -> IfMatch:
-    """The If-Match header: None when absent, "*", or the strong tags it lists (unquoted).
+    """The If-Match header (see parse_if_match)."""
+    # Sent over several header lines, it is one list (RFC 9110, 5.3): API Gateway hands
+    # the lines over in multiValueHeaders.
+    return parse_if_match(header_values(event, "If-Match"))
+
+
+def parse_if_match(lines: list[str]) -> IfMatch:
+    """If-Match's lines: None when absent, "*", or the strong tags it lists (unquoted).
 
     Weak tags (W/"...") never match under If-Match's strong comparison (RFC 9110, 13.1.1),
     so they are dropped; a header with no usable tag matches no version.
     """
-    # Sent over several header lines, it is one list (RFC 9110, 5.3): API Gateway hands
-    # the lines over in multiValueHeaders.
-    lines = header_values(event, "If-Match")
     if not lines:
         return None
     raw = ", ".join(lines)
@@ -210,6 +215,14 @@ class PatchInput:
     key: str
     patch: dict[str, object]
     if_match: IfMatch
+
+
+@dataclass(frozen=True, slots=True)
+class BatchGetInput:
+    """POST /api/batch/get: the caller and the keys, distinct, in the order asked."""
+
+    user_id: str
+    keys: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +354,26 @@ def patch_input(event: ApiEvent) -> PatchInput:
     except RuleViolation as violation:
         raise ApiError(violation.code, [Detail("value", violation.reason)]) from None
     return PatchInput(user_id, key, patch, if_match(event))
+
+
+def batch_get_input(event: ApiEvent) -> BatchGetInput:
+    """The list as a whole first (INVALID_REQUEST), then each key (INVALID_KEY, `keys[i]`)."""
+    user_id = caller_id(event)
+    keys = json_body(event).get("keys")
+    if not isinstance(keys, list) or not 1 <= len(keys) <= MAX_BATCH_KEYS:
+        reason = f"keys must be a list of 1 to {MAX_BATCH_KEYS} keys."
+        raise ApiError(ErrorCode.INVALID_REQUEST, [Detail("keys", reason)])
+    names = [key for key in keys if isinstance(key, str)]
+    if len(set(names)) != len(names):
+        raise ApiError(ErrorCode.INVALID_REQUEST, [Detail("keys", "keys must be distinct.")])
+    violations = [
+        (ErrorCode.INVALID_KEY, Detail(f"keys[{index}]", why))
+        for index, key in enumerate(keys)
+        if (why := key_reason(key))
+    ]
+    if violations:
+        raise refusal((ErrorCode.INVALID_KEY,), violations)
+    return BatchGetInput(user_id, keys)
 
 
 def _limit(raw: str | None) -> int:

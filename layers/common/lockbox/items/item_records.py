@@ -265,6 +265,24 @@ def _update_value(
     )
 
 
+def _replacement(ttl: int | None, metadata_json: str | None, values: dict[str, Any]) -> str:
+    """The UpdateExpression of a whole entry's replacement (:v, :updated and :etag in
+    `values`), its expiry and metadata set or removed; their values are added to `values`."""
+    sets = ["#v = :v", "updated_at = :updated", "etag = :etag"]
+    removals = []
+    if ttl is None:
+        removals.append("expires_at")  # a PUT without ttl makes the key permanent again
+    else:
+        sets.append("expires_at = :expires")
+        values[":expires"] = {"N": str(_expiry(ttl))}
+    if metadata_json is None:
+        removals.append("metadata")  # a PUT replaces the whole entry
+    else:
+        sets.append("metadata = :metadata")
+        values[":metadata"] = {"S": metadata_json}
+    return "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removals) if removals else "")
+
+
 def replace_item_value(
     user_id: str,
     key: str,
@@ -284,19 +302,7 @@ def replace_item_value(
         ":etag": {"S": etag},
         ":now": {"N": str(epoch)},
     }
-    sets = ["#v = :v", "updated_at = :updated", "etag = :etag"]
-    removals = []
-    if ttl is None:
-        removals.append("expires_at")  # a PUT without ttl makes the key permanent again
-    else:
-        sets.append("expires_at = :expires")
-        values[":expires"] = {"N": str(_expiry(ttl))}
-    if metadata_json is None:
-        removals.append("metadata")  # a PUT replaces the whole entry
-    else:
-        sets.append("metadata = :metadata")
-        values[":metadata"] = {"S": metadata_json}
-    update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removals) if removals else "")
+    update = _replacement(ttl, metadata_json, values)
     condition = _PRESENT + _if_match_condition(if_match, values)
     try:
         _update_value(user_id, key, update, condition, values)
@@ -477,3 +483,39 @@ def purge_keys(keys: list[dict[str, Any]]) -> None:
             time.sleep(_UNPROCESSED_BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
         else:
             raise PurgeStalledError
+
+
+# --- many keys at once -------------------------------------------------------------------
+
+_BATCH_GET_ROUNDS = 8  # one BatchGetItem, then retries of only what DynamoDB left unprocessed
+
+
+class BatchStalledError(RuntimeError):
+    """DynamoDB kept some keys of a batch unprocessed (throttling) round after round."""
+
+
+def read_items(user_id: str, keys: list[str]) -> dict[str, StoredItem]:
+    """The live items among the user's `keys` (at most 100), by key; absent and expired
+    keys are left out. One BatchGetItem, strongly consistent, and again only for the keys
+    it left unprocessed, with jittered backoff, a bounded number of times."""
+    table = get_settings().items_table
+    request: dict[str, Any] = {
+        "Keys": [_key(user_id, key) for key in keys],
+        "ConsistentRead": True,
+        "ProjectionExpression": "#k, #v, etag, expires_at, metadata",
+        "ExpressionAttributeNames": {"#k": "key", "#v": "value"},
+    }
+    epoch = _epoch()
+    found: dict[str, StoredItem] = {}
+    for attempt in range(_BATCH_GET_ROUNDS):
+        asked: Any = {table: request}  # the SDK's typed dicts, as plain JSON
+        response = dynamodb.client().batch_get_item(RequestItems=asked)
+        for item in response.get("Responses", {}).get(table, []):
+            if _is_live(item, epoch):
+                found[item["key"]["S"]] = stored_item(item)
+        unprocessed = response.get("UnprocessedKeys", {}).get(table)
+        if not unprocessed:
+            return found
+        request = dict(unprocessed)
+        time.sleep(_UNPROCESSED_BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
+    raise BatchStalledError(f"keys still unprocessed after {_BATCH_GET_ROUNDS} rounds")
