@@ -72,6 +72,8 @@ class Preparer:
             "list_items",
         }:
             item_records.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
+        elif function.name == "batch_write":
+            event["body"] = fresh_batch(event["body"], unique)
         elif function.name == "token_refresh":
             body = {"refresh_token": start_bench_session(BENCH_USER_ID).refresh_token}
             event["body"] = json.dumps(body)
@@ -98,6 +100,18 @@ class Preparer:
                 item_records.put_new_item(user_id, STORED_KEY, '{"text":"buy milk"}', None)
                 event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = f"USER#{user_id}"
         return cold.authorizer_event(event, self.access_token)
+
+
+def fresh_batch(body_text: str, unique: str) -> str:
+    """The batch with fresh keys, those its updates and deletes find stored (not counted)."""
+    from lockbox.items import item_records
+
+    body = json.loads(body_text)
+    for operation in body["operations"]:
+        operation["key"] = f"{operation['key']} {unique}"
+        if operation["op"] != "store":
+            item_records.put_new_item(BENCH_USER_ID, operation["key"], "1", None)
+    return json.dumps(body)
 
 
 def start_bench_session(user_id: str) -> Any:

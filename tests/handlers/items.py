@@ -131,3 +131,10 @@ def batch_get(body: object, user: str = ALICE) -> Answer:
     sent = {"keys": body} if isinstance(body, list) else body
     event["body"] = sent if isinstance(sent, str) else json.dumps(sent)
     return call(handler("batch_get"), event, CONTEXT)
+
+
+def batch_write(body: object, user: str = ALICE) -> Answer:
+    """POST /api/batch/write with this body (a list is sent as {"operations": [...]})."""
+    event = with_user(load_event("batch_write_success"), user)
+    event["body"] = json.dumps({"operations": body} if isinstance(body, list) else body)
+    return call(handler("batch_write"), event, CONTEXT)

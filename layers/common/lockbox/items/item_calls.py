@@ -20,6 +20,7 @@ from lockbox.items import item_records
 from lockbox.items.cursors import make_cursor
 from lockbox.items.item_inputs import (
     BatchGetInput,
+    BatchWriteInput,
     DeleteInput,
     IncrementInput,
     KeyInput,
@@ -29,7 +30,7 @@ from lockbox.items.item_inputs import (
     UpdateInput,
     encode_value,
 )
-from lockbox.items.item_records import IfMatch, StoredItem, WriteOutcome
+from lockbox.items.item_records import BatchRefusal, IfMatch, StoredItem, WriteOutcome
 
 # Read-modify-write calls retry when another write came between their read and their write.
 # Of N parallel writers at least one wins each round, so N rounds always suffice; the
@@ -122,6 +123,28 @@ def batch_get(request: BatchGetInput) -> Success:
     ]
     missing = [key for key in request.keys if key not in found]
     return Success(data={"items": items, "missing": missing})
+
+
+_BATCH_REFUSED = {
+    BatchRefusal.EXISTS: ErrorCode.KEY_EXISTS,
+    BatchRefusal.NOT_FOUND: ErrorCode.KEY_NOT_FOUND,
+    BatchRefusal.VERSION_MISMATCH: ErrorCode.PRECONDITION_FAILED,
+}
+
+
+def batch_write(request: BatchWriteInput) -> Success:
+    """POST /api/batch/write: every operation or none. A refusal answers the code of the
+    first failing operation in list order and names every failing one."""
+    etags, refusals = item_records.write_items(request.user_id, request.writes)
+    if refusals:
+        codes = {index: _BATCH_REFUSED[refusal] for index, refusal in sorted(refusals.items())}
+        details = [Detail(f"operations[{index}]", code.message) for index, code in codes.items()]
+        raise ApiError(codes[min(codes)], details)
+    results = [
+        {"key": write.key, "etag": None if etag is None else entity_tag(etag)}
+        for write, etag in zip(request.writes, etags, strict=True)
+    ]
+    return Success(message="Batch applied successfully.", data={"results": results})
 
 
 def list_items(request: ListInput) -> Success:

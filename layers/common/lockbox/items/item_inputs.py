@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from lockbox.core import json_text
 from lockbox.core.errors import ApiError, Detail, ErrorCode
@@ -42,7 +43,7 @@ from lockbox.core.validation import (
     refuse_if,
 )
 from lockbox.items.cursors import read_cursor
-from lockbox.items.item_records import IfMatch
+from lockbox.items.item_records import BatchWrite, IfMatch
 
 MAX_KEY_BYTES = 256
 MAX_TTL_SECONDS = 31_536_000  # one year
@@ -374,6 +375,85 @@ def batch_get_input(event: ApiEvent) -> BatchGetInput:
     if violations:
         raise refusal((ErrorCode.INVALID_KEY,), violations)
     return BatchGetInput(user_id, keys)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWriteInput:
+    """POST /api/batch/write: the caller and the operations, in the order sent."""
+
+    user_id: str
+    writes: list[BatchWrite]
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFields(PlainInput):
+    """A batch's delete operation."""
+
+    key: str
+    rules = (FieldRule("key", "key", check_key),)
+    check_order = (ErrorCode.INVALID_KEY,)
+
+
+_BATCH_OPS = ("store", "update", "delete")
+
+
+def _malformed_operations(operations: object) -> list[Detail]:
+    """What makes the batch malformed as a whole (INVALID_REQUEST), every problem."""
+    if not isinstance(operations, list) or not 1 <= len(operations) <= MAX_BATCH_KEYS:
+        return [Detail("operations", f"operations must be a list of 1 to {MAX_BATCH_KEYS}.")]
+    problems = []
+    keys = []
+    for index, operation in enumerate(operations):
+        field = f"operations[{index}]"
+        if not isinstance(operation, dict):
+            problems.append(Detail(field, "Each operation must be a JSON object."))
+        elif operation.get("op") not in _BATCH_OPS:
+            problems.append(Detail(field, "op must be one of store, update, delete."))
+        elif "if_match" in operation and not isinstance(operation["if_match"], str):
+            problems.append(Detail(field, 'if_match must be a string: "<etag>" or *.'))
+        elif isinstance(operation.get("key"), str):
+            keys.append(operation["key"])
+    if len(set(keys)) != len(keys):
+        problems.append(Detail("operations", "Each key may appear in one operation only."))
+    return problems
+
+
+def _batch_write(operation: dict[str, Any]) -> BatchWrite:
+    """One operation under the single call's rules (ApiError with its code)."""
+    tag = parse_if_match([operation["if_match"]]) if "if_match" in operation else None
+    if operation["op"] == "delete":
+        return BatchWrite("delete", DeleteFields.from_body(operation).key, if_match=tag)
+    fields = StoreFields.from_body(operation)
+    return BatchWrite(
+        operation["op"], fields.key, fields.value_json, fields.ttl, fields.metadata_json, tag
+    )
+
+
+def batch_write_input(event: ApiEvent) -> BatchWriteInput:
+    """The batch as a whole first (INVALID_REQUEST), then each operation in list order with
+    the single call's codes; the first failing operation's code decides, `details` names
+    every failing one as operations[i]."""
+    user_id = caller_id(event)
+    operations = _object_body(event).get("operations")
+    malformed = _malformed_operations(operations)
+    if malformed:
+        raise ApiError(ErrorCode.INVALID_REQUEST, malformed)
+    assert isinstance(operations, list)
+    writes: list[BatchWrite] = []
+    first: ErrorCode | None = None
+    details: list[Detail] = []
+    for index, operation in enumerate(operations):
+        try:
+            writes.append(_batch_write(operation))
+        except ApiError as refused:
+            first = first or refused.code
+            details += [
+                Detail(f"operations[{index}]", f"{detail.field}: {detail.message}")
+                for detail in refused.details
+            ]
+    if first is not None:
+        raise ApiError(first, details)
+    return BatchWriteInput(user_id, writes)
 
 
 def _limit(raw: str | None) -> int:

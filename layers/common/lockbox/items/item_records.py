@@ -519,3 +519,92 @@ def read_items(user_id: str, keys: list[str]) -> dict[str, StoredItem]:
         request = dict(unprocessed)
         time.sleep(_UNPROCESSED_BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
     raise BatchStalledError(f"keys still unprocessed after {_BATCH_GET_ROUNDS} rounds")
+
+
+class BatchRefusal(Enum):
+    """Why one operation of a batch write cannot be applied."""
+
+    EXISTS = "exists"  # a store of a live key
+    NOT_FOUND = "not_found"  # an update or delete of an absent or expired key
+    VERSION_MISMATCH = "version_mismatch"  # If-Match names another version
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWrite:
+    """One operation of a batch write, as its input parser checked it."""
+
+    op: Literal["store", "update", "delete"]
+    key: str
+    value_json: str | None = None
+    ttl: int | None = None
+    metadata_json: str | None = None
+    if_match: IfMatch = None
+
+
+def _batch_item(user_id: str, write: BatchWrite, etag: str, started: str, epoch: int) -> Any:
+    """The TransactWriteItems entry of one operation, its condition the single call's."""
+    table = get_settings().items_table
+    values: dict[str, Any] = {":now": {"N": str(epoch)}}
+    common = {"TableName": table, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    if write.op == "store":
+        item = {
+            **_key(user_id, write.key),
+            "value": {"S": write.value_json},
+            "created_at": {"S": started},
+            "updated_at": {"S": started},
+            "etag": {"S": etag},
+        }
+        if write.ttl is not None:
+            item["expires_at"] = {"N": str(_expiry(write.ttl))}
+        if write.metadata_json is not None:
+            item["metadata"] = {"S": write.metadata_json}
+        put = {"Item": item, "ConditionExpression": _ABSENT, "ExpressionAttributeValues": values}
+        return {"Put": {**common, **put}}
+    condition = _PRESENT + _if_match_condition(write.if_match, values)
+    key = {"Key": _key(user_id, write.key), "ConditionExpression": condition}
+    if write.op == "delete":
+        return {"Delete": {**common, **key, "ExpressionAttributeValues": values}}
+    values |= {":v": {"S": write.value_json}, ":updated": {"S": started}, ":etag": {"S": etag}}
+    update = _replacement(write.ttl, write.metadata_json, values)
+    return {
+        "Update": {
+            **common,
+            **key,
+            "UpdateExpression": update,
+            "ExpressionAttributeNames": {"#v": "value"},
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def write_items(
+    user_id: str, writes: list[BatchWrite]
+) -> tuple[list[str | None], dict[int, BatchRefusal]]:
+    """Apply every write or none: one TransactWriteItems with a ClientRequestToken, so a
+    retry of a committed batch succeeds without effect. The new etags (None for a delete)
+    and, when a condition failed, why each failing operation (by index) was refused."""
+    started = _now()
+    epoch = _epoch()
+    etags = [None if write.op == "delete" else _new_etag() for write in writes]
+    items = [
+        _batch_item(user_id, write, etag or "", started, epoch)
+        for write, etag in zip(writes, etags, strict=True)
+    ]
+    try:
+        dynamodb.transact_write(items, token=str(uuid.uuid4()))
+    except ClientError as error:
+        reasons = dynamodb.cancellation_reasons(error)
+        if not reasons or not dynamodb.cancelled_by_condition(error):
+            raise
+        refusals: dict[int, BatchRefusal] = {}
+        for index, (write, reason) in enumerate(zip(writes, reasons, strict=True)):
+            if not dynamodb.is_condition_reason(reason):
+                continue
+            if write.op == "store":
+                refusals[index] = BatchRefusal.EXISTS
+            elif _is_live(_old_item(reason.get("Item")), epoch):
+                refusals[index] = BatchRefusal.VERSION_MISMATCH
+            else:
+                refusals[index] = BatchRefusal.NOT_FOUND
+        return [], refusals
+    return etags, {}
