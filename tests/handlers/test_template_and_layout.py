@@ -432,3 +432,20 @@ def test_every_function_folder_is_a_template_function() -> None:
         if path.is_dir() and path.name != "__pycache__"
     }
     assert folders == set(function_keys().values())
+
+
+def test_no_route_shadows_a_key() -> None:
+    """Given every route of the template, no static path segment sits where another route
+    with the same segments before it takes a parameter: API Gateway would match the static
+    segment first and hide the key of that name (so the batch routes live under /api/batch)."""
+    routes = [path.strip("/").split("/") for path, _ in template_routes()]
+    shadows = []
+    for one in routes:
+        for other in routes:
+            for mine, theirs in zip(one, other, strict=False):
+                if mine != theirs:
+                    if mine.startswith("{") != theirs.startswith("{"):
+                        shadows.append(("/" + "/".join(one), "/" + "/".join(other)))
+                    break
+
+    assert shadows == []
