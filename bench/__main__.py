@@ -14,6 +14,7 @@ import platform
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -42,6 +43,17 @@ def lambda_like(environment: dict[str, str]) -> dict[str, str]:
     }
 
 
+# The calls that create something get fresh names in each run's body.
+FRESH_NAMES: dict[str, Callable[[str], dict[str, str]]] = {
+    "register": lambda unique: {
+        "username": f"bench_{unique}",
+        "email": f"bench_{unique}@example.com",
+    },
+    "users_register": lambda unique: {"email": f"member_{unique}@example.com"},
+    "store_item": lambda unique: {"key": f"note {unique}"},
+}
+
+
 class Preparer:
     """Readies each run's event: fresh names where a call creates, stored keys where it needs one."""
 
@@ -52,20 +64,20 @@ class Preparer:
         from lockbox.items import item_records
 
         unique = uuid.uuid4().hex[:12]
-        if function.name == "register":
+        if function.name in FRESH_NAMES:
             body = json.loads(event["body"])
-            body.update(username=f"bench_{unique}", email=f"bench_{unique}@example.com")
+            body.update(FRESH_NAMES[function.name](unique))
             event["body"] = json.dumps(body)
-        elif function.name == "users_register":
-            body = json.loads(event["body"])
-            body["email"] = f"member_{unique}@example.com"
-            event["body"] = json.dumps(body)
-        elif function.name == "store_item":
-            body = json.loads(event["body"])
-            body["key"] = f"note {unique}"
-            event["body"] = json.dumps(body)
-        elif function.name in {"get_item", "update_item", "delete_item", "list_items"}:
+        elif function.name in {
+            "get_item",
+            "update_item",
+            "patch_item",
+            "delete_item",
+            "list_items",
+        }:
             item_records.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
+        elif function.name == "batch_write":
+            event["body"] = fresh_batch(event["body"], unique)
         elif function.name == "token_refresh":
             body = {"refresh_token": start_bench_session(BENCH_USER_ID).refresh_token}
             event["body"] = json.dumps(body)
@@ -101,6 +113,18 @@ class Preparer:
                 item_records.put_new_item(user_id, STORED_KEY, '{"text":"buy milk"}', None)
                 event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = f"USER#{user_id}"
         return cold.authorizer_event(event, self.access_token)
+
+
+def fresh_batch(body_text: str, unique: str) -> str:
+    """The batch with fresh keys, those its updates and deletes find stored (not counted)."""
+    from lockbox.items import item_records
+
+    body = json.loads(body_text)
+    for operation in body["operations"]:
+        operation["key"] = f"{operation['key']} {unique}"
+        if operation["op"] != "store":
+            item_records.put_new_item(BENCH_USER_ID, operation["key"], "1", None)
+    return json.dumps(body)
 
 
 def start_bench_session(user_id: str) -> Any:

@@ -21,6 +21,9 @@ REQUEST_BUDGETS = {
     # The purge's recheck marker (a PutItem), then per page a Query and a BatchWriteItem per
     # 25 keys; the bench event's user has one key, so a page, its delete and the empty page.
     "purge_items": 4,
+    # Read the value, then write over exactly that version (more only after a conflict).
+    "increment_item": 2,
+    "patch_item": 2,
 }
 
 

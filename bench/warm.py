@@ -70,6 +70,9 @@ class FakeDynamoDB:
         ((table, request),) = kwargs["RequestItems"].items()
         answers: list[dict[str, Any]] = []
         for key in request["Keys"]:
+            if "pk" not in key:  # a batch read of the items table: each key holds the object
+                answers.insert(0, {**key, "value": {"S": _STORED_VALUE}, "etag": {"S": _ETAG}})
+                continue
             pk = key["pk"]["S"]
             item = profile if pk.startswith("USER#") else self._session
             answers.insert(0, {**item, "pk": {"S": pk}})
@@ -93,7 +96,9 @@ class FakeDynamoDB:
     def get_item(self, **kwargs: Any) -> dict[str, Any]:
         if "pk" in kwargs["Key"]:
             return {"Item": self._login}
-        return {"Item": {"value": {"S": _STORED_VALUE}, "etag": {"S": _ETAG}}}
+        # The increment event's counter holds a number; every other key the stored object.
+        value = "41" if kwargs["Key"]["key"]["S"] == "visits" else _STORED_VALUE
+        return {"Item": {"value": {"S": value}, "etag": {"S": _ETAG}}}
 
     def query(self, **kwargs: Any) -> dict[str, Any]:
         owner = kwargs.get("ExpressionAttributeValues", {}).get(":owner", {}).get("S", "")

@@ -69,7 +69,7 @@ def test_read_a_key(front_end: FrontEnd) -> None:
     answer = front_end.call("GET", f"/api/data/{quote(key, safe='')}", token=token)
 
     envelope = front_end.expect(answer, 200)
-    assert envelope["data"] == {"key": key, "value": ["a", 1, True]}
+    assert envelope["data"] == {"key": key, "value": ["a", 1, True], "metadata": None}
 
 
 def test_read_the_etag_header(front_end: FrontEnd) -> None:

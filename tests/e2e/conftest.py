@@ -256,6 +256,12 @@ def user(http: requests.Session, api_url: str) -> User:
     return new_user(http, api_url)
 
 
+@pytest.fixture(scope="module")
+def other(http: requests.Session, api_url: str) -> User:
+    """A second registered user of the module, whose keys are a namespace of their own."""
+    return new_user(http, api_url)
+
+
 @pytest.fixture
 def cleanup(http: requests.Session, api_url: str, user: User) -> Iterator[list[str]]:
     """Keys of `user` appended here are deleted after the test, whatever its outcome."""

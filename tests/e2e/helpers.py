@@ -60,6 +60,11 @@ ERRORS: dict[str, tuple[int, str]] = {
         "The key was changed by another request. Read it again and retry.",
     ),
     "SESSION_NOT_FOUND": (404, "The session does not exist or has ended."),
+    "INVALID_METADATA": (
+        400,
+        "The provided metadata is not valid. It must be a JSON object of at most 1024 bytes.",
+    ),
+    "VALUE_NOT_A_NUMBER": (409, "The stored value is not a number."),
     "NOT_FOUND": (404, "The requested resource was not found."),
     "TOO_MANY_REQUESTS": (429, "Too many requests. Please try again later."),
     "INTERNAL_ERROR": (500, "An internal server error occurred. Please try again later."),

@@ -195,7 +195,11 @@ def test_rejected_delete_leaves_the_key_in_place(
     after = fetch(http, api_url, user.token, stored_key)
 
     assert_error(refused, 401, "INVALID_TOKEN")
-    assert assert_success(after)["data"] == {"key": stored_key, "value": "original"}
+    assert assert_success(after)["data"] == {
+        "key": stored_key,
+        "value": "original",
+        "metadata": None,
+    }
 
 
 def test_rejected_update_leaves_the_value_unchanged(
@@ -221,7 +225,11 @@ def test_a_valid_token_is_accepted(
     control case of the rejections above)."""
     response = fetch(http, api_url, user.token, stored_key)
 
-    assert assert_success(response)["data"] == {"key": stored_key, "value": "original"}
+    assert assert_success(response)["data"] == {
+        "key": stored_key,
+        "value": "original",
+        "metadata": None,
+    }
 
 
 @pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])

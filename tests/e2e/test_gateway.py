@@ -79,8 +79,9 @@ UNKNOWN_METHODS = [
     ("PUT", "/api/data"),
     ("DELETE", "/api/data"),
     ("PATCH", "/api/data"),
-    ("PATCH", "/api/data/x"),
     ("POST", "/api/data/x"),
+    ("GET", "/api/data/x/increment"),
+    ("PATCH", "/api/data/x/increment"),
 ]
 
 
@@ -99,11 +100,11 @@ def test_unknown_methods_on_known_paths_are_not_found(
     assert_error(response, 404, "NOT_FOUND")
 
 
-@pytest.mark.parametrize("path", ["/api/data", "/api/data/x"])
+@pytest.mark.parametrize("path", ["/api/data", "/api/data/x/increment"])
 def test_unknown_method_without_a_token_is_not_found_not_unauthorized(
     http: requests.Session, api_url: str, path: str
 ) -> None:
-    """Given a data path and PATCH, which no route defines, when it is called without a
+    """Given a data path and PATCH, which no route of it defines, when it is called without a
     token, then the answer is 404 NOT_FOUND (there is nothing to authorize)."""
     response = http.patch(f"{api_url}{path}", json={"value": 1})
 

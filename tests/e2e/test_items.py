@@ -80,7 +80,7 @@ def test_get_answers_key_and_value_without_a_message(
     response = fetch(http, api_url, user.token, stored)
 
     body = assert_success(response)
-    assert body["data"] == {"key": stored, "value": "first"}
+    assert body["data"] == {"key": stored, "value": "first", "metadata": None}
     assert "message" not in body
 
 
@@ -93,7 +93,11 @@ def test_update_answers_the_exact_message_and_replaces_the_value(
     after = fetch(http, api_url, user.token, stored)
 
     assert_success(response, UPDATED)
-    assert assert_success(after)["data"] == {"key": stored, "value": {"second": 2}}
+    assert assert_success(after)["data"] == {
+        "key": stored,
+        "value": {"second": 2},
+        "metadata": None,
+    }
 
 
 def test_update_can_change_the_value_type(
@@ -254,7 +258,9 @@ def test_extreme_json_values_are_stored_exactly_or_invalid_value(
     if response.status_code == 200:
         read = fetch(http, api_url, user.token, key)
         text = read.content.decode("utf-8")
-        assert text.replace(" ", "").endswith(f'"value":{raw_value.decode()}}}}}'), text[:200]
+        assert text.replace(" ", "").endswith(
+            f'"value":{raw_value.decode()},"metadata":null}}}}'
+        ), text[:200]
     else:
         assert_error(response, 400, "INVALID_VALUE")
 
@@ -441,7 +447,11 @@ def test_special_keys_round_trip_through_the_url_path(
 
     response = fetch(http, api_url, user.token, name)
 
-    assert assert_success(response)["data"] == {"key": name, "value": {"for": name}}
+    assert assert_success(response)["data"] == {
+        "key": name,
+        "value": {"for": name},
+        "metadata": None,
+    }
 
 
 @pytest.mark.parametrize("name", list(PATH_KEYS.values()), ids=list(PATH_KEYS))
@@ -474,7 +484,7 @@ def test_path_keys_are_not_decoded_twice(
     literal = fetch(http, api_url, user.token, "%41")
     decoded_twice = fetch(http, api_url, user.token, "A")
 
-    assert assert_success(literal)["data"] == {"key": "%41", "value": "literal"}
+    assert assert_success(literal)["data"] == {"key": "%41", "value": "literal", "metadata": None}
     assert_error(decoded_twice, 404, "KEY_NOT_FOUND")
 
 
@@ -487,7 +497,7 @@ def test_query_string_is_not_part_of_the_key(
         f"{data_url(api_url, stored)}?key=other&x=1", headers=auth_headers(user.token)
     )
 
-    assert assert_success(response)["data"] == {"key": stored, "value": "first"}
+    assert assert_success(response)["data"] == {"key": stored, "value": "first", "metadata": None}
 
 
 def test_keys_are_case_sensitive(
@@ -594,7 +604,7 @@ def test_numbers_keep_their_literal_text(http: requests.Session, api_url: str, u
 
     response = fetch(http, api_url, user.token, key)
 
-    assert '"value":' + EXACT_NUMBERS + "}" in response.text
+    assert '"value":' + EXACT_NUMBERS + ',"metadata":null}' in response.text
 
 
 def test_a_duplicated_member_name_is_invalid_value(
@@ -734,11 +744,6 @@ def test_store_refuses_nan_which_is_not_json(
 
 
 TIMEOUT_SECONDS = 60.0
-
-
-@pytest.fixture(scope="module")
-def other(http: requests.Session, api_url: str) -> User:
-    return new_user(http, api_url)
 
 
 def list_keys(http: requests.Session, api_url: str, token: str, **query: str) -> requests.Response:
@@ -987,7 +992,7 @@ def test_prefix_walk_returns_every_key_once_in_utf8_byte_order(
     expected = sorted([*keys, prefix.rstrip() + "!"], key=lambda key: key.encode("utf-8"))
     assert seen == expected
     for entry in entries:
-        assert set(entry) == {"key", "etag", "expires_at"}
+        assert set(entry) == {"key", "etag", "expires_at", "metadata"}
         assert is_strong_etag(entry["etag"])
         assert entry["expires_at"] is None
     delete_quietly(http, api_url, other.token, prefix + "b")
@@ -1004,7 +1009,7 @@ def test_default_page_and_etags_match_get(
     body = assert_success(list_keys(http, api_url, user.token, prefix=prefix))
 
     assert body["data"] == {
-        "keys": [{"key": key, "etag": tag, "expires_at": None}],
+        "keys": [{"key": key, "etag": tag, "expires_at": None, "metadata": None}],
         "cursor": None,
     }
 
@@ -1099,7 +1104,7 @@ def alices_key(http: requests.Session, api_url: str, alice: User) -> Iterator[st
 
 def alice_still_has_her_value(http: requests.Session, api_url: str, alice: User, key: str) -> None:
     response = fetch(http, api_url, alice.token, key)
-    assert assert_success(response)["data"] == {"key": key, "value": ALICE_VALUE}
+    assert assert_success(response)["data"] == {"key": key, "value": ALICE_VALUE, "metadata": None}
 
 
 def test_other_user_cannot_read_the_key(
@@ -1193,3 +1198,64 @@ def test_user_id_in_the_body_is_ignored(
     finally:
         delete_quietly(http, api_url, bob.token, key)
         delete_quietly(http, api_url, alice.token, key)
+
+
+# --- metadata ---------------------------------------------------------------------------
+
+
+def test_metadata_is_answered_by_get_and_listing_and_cleared_by_a_put_without_it(
+    http: requests.Session, api_url: str, user: User, cleanup: list[str]
+) -> None:
+    """Given a key stored with metadata, GET and the listing answer it exactly (numbers as
+    written); a PUT with new metadata replaces it, a PUT without it clears it to null."""
+    key = unique_key("meta")
+    cleanup.append(key)
+    body = '{"key": "' + key + '", "value": 1, "metadata": {"type": "image/png", "w": 1.50}}'
+    headers = {**auth_headers(user.token), "Content-Type": "application/json"}
+    assert_success(http.post(f"{api_url}/api/data", data=body, headers=headers), STORED)
+
+    read = fetch(http, api_url, user.token, key)
+    listed = walk(http, api_url, user.token, prefix=key)
+    replaced = http.put(
+        data_url(api_url, key), json={"value": 2, "metadata": {"v": 2}}, headers=headers
+    )
+    after_replace = assert_success(fetch(http, api_url, user.token, key))["data"]["metadata"]
+    assert_success(update(http, api_url, user.token, key, 3), UPDATED)
+
+    assert read.text.endswith('"metadata":{"type":"image/png","w":1.50}}}')
+    assert [entry["metadata"] for entry in listed] == [{"type": "image/png", "w": 1.5}]
+    assert_success(replaced, UPDATED)
+    assert after_replace == {"v": 2}
+    assert assert_success(fetch(http, api_url, user.token, key))["data"]["metadata"] is None
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [["a"], "a", 7, {"k": "x" * 1017}],
+    ids=["array", "string", "number", "1025-bytes"],
+)
+def test_metadata_that_is_no_object_or_too_big_is_invalid_metadata(
+    http: requests.Session, api_url: str, user: User, metadata: Any
+) -> None:
+    key = unique_key("meta")
+
+    response = http.post(
+        f"{api_url}/api/data",
+        json={"key": key, "value": 1, "metadata": metadata},
+        headers=auth_headers(user.token),
+    )
+
+    assert detail_fields(assert_error(response, 400, "INVALID_METADATA")) == {"metadata"}
+    assert_error(fetch(http, api_url, user.token, key), 404, "KEY_NOT_FOUND")
+
+
+def test_metadata_is_checked_after_the_ttl(
+    http: requests.Session, api_url: str, user: User
+) -> None:
+    response = http.post(
+        f"{api_url}/api/data",
+        json={"key": unique_key("meta"), "value": 1, "ttl": 0, "metadata": []},
+        headers=auth_headers(user.token),
+    )
+
+    assert detail_fields(assert_error(response, 400, "INVALID_TTL")) == {"ttl", "metadata"}

@@ -889,7 +889,7 @@ def test_users_register_token_works_on_api_data(
         assert_success(store(http, api_url, token, key, {"notes": ["ü", 1, True]}), STORED)
 
         read = assert_success(fetch(http, api_url, token, key))
-        assert read["data"] == {"key": key, "value": {"notes": ["ü", 1, True]}}
+        assert read["data"] == {"key": key, "value": {"notes": ["ü", 1, True]}, "metadata": None}
 
         assert_success(delete(http, api_url, token, key), DELETED)
         assert_error(fetch(http, api_url, token, key), 404, "KEY_NOT_FOUND")

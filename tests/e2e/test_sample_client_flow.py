@@ -48,12 +48,18 @@ def test_sample_client_flow(http: requests.Session, api_url: str) -> None:
 
     try:
         stored = http.post(
-            f"{api_url}/api/data", json={"key": "test_key", "value": "test_value"}, headers=headers
+            f"{api_url}/api/data",
+            json={"key": "test_key", "value": "test_value", "metadata": None},
+            headers=headers,
         )
         assert_success(stored, STORED)
 
         read = http.get(f"{api_url}/api/data/test_key", headers=headers)
-        assert assert_success(read)["data"] == {"key": "test_key", "value": "test_value"}
+        assert assert_success(read)["data"] == {
+            "key": "test_key",
+            "value": "test_value",
+            "metadata": None,
+        }
 
         updated = http.put(
             f"{api_url}/api/data/test_key", json={"value": "new_test_value"}, headers=headers
@@ -61,7 +67,11 @@ def test_sample_client_flow(http: requests.Session, api_url: str) -> None:
         assert_success(updated, UPDATED)
 
         reread = http.get(f"{api_url}/api/data/test_key", headers=headers)
-        assert assert_success(reread)["data"] == {"key": "test_key", "value": "new_test_value"}
+        assert assert_success(reread)["data"] == {
+            "key": "test_key",
+            "value": "new_test_value",
+            "metadata": None,
+        }
 
         deleted = http.delete(f"{api_url}/api/data/test_key", headers=headers)
         assert_success(deleted, DELETED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,6 +32,22 @@ def no_dynamodb() -> None:
     DynamoDB. Nothing can reach AWS either.
     """
     forbid_dynamodb_requests()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """Set the data layer's clock (Unix seconds), starting at items.NOW."""
+    from lockbox.items import item_records
+    from tests.handlers.items import NOW
+
+    current = [NOW]
+    monkeypatch.setattr(item_records, "_epoch", lambda: current[0])
+    monkeypatch.setattr(item_records, "_expiry", lambda ttl: current[0] + ttl)
+
+    def set_to(seconds: int) -> None:
+        current[0] = seconds
+
+    return set_to
 
 
 @pytest.fixture

@@ -456,6 +456,49 @@ def test_update_retry_meeting_a_version_written_meanwhile_is_unknown(
         item_records.replace_item_value(USER_ID, "notes", '"mine"', None, ("v1",))
 
 
+# --- swap (increment, patch) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["update", "create"])
+def test_swap_whose_answer_was_lost_succeeds(
+    retried: Callable[..., Retrying], aws_tables: Any, exists: bool
+) -> None:
+    """Given a swap over the version read whose first attempt wrote, the retry's condition
+    fails on its own version: success, with that etag."""
+    if exists:
+        store_directly(aws_tables, "notes", "v1", EARLIER)
+    seen = item_records.read_item(USER_ID, "notes")
+    retried("lost")
+
+    etag = item_records.swap_item_value(USER_ID, "notes", seen, '"mine"')
+
+    assert etag is not None
+    assert item_records.read_item(USER_ID, "notes") == item_records.StoredItem('"mine"', etag)
+
+
+def test_swap_retry_meeting_a_version_written_meanwhile_is_unknown(
+    retried: Callable[..., Retrying], aws_tables: Any
+) -> None:
+    """Given a lost swap, then another writer's version: reading again could apply the
+    change twice, so the retry raises (a 500) rather than answer None (read again)."""
+    store_directly(aws_tables, "notes", "v1", EARLIER)
+    seen = item_records.read_item(USER_ID, "notes")
+    retried("lost", lambda: store_directly(aws_tables, "notes", "v3", LATER))
+
+    with pytest.raises(UnknownOutcomeError):
+        item_records.swap_item_value(USER_ID, "notes", seen, '"mine"')
+
+
+def test_swap_over_a_version_replaced_since_the_read_is_none(aws_tables: Any) -> None:
+    """Without any retry, a version written since the read makes the swap answer None."""
+    store_directly(aws_tables, "notes", "v1", EARLIER)
+    seen = item_records.read_item(USER_ID, "notes")
+    store_directly(aws_tables, "notes", "v2", LATER)
+
+    assert item_records.swap_item_value(USER_ID, "notes", seen, '"mine"') is None
+    assert stored_value(aws_tables, "notes") == '"theirs"'
+
+
 # --- delete ------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from tests.handlers.items import (
     BOB,
     CONTEXT,
     DELETED,
+    NOW,
     STORED,
     UPDATED,
     delete,
@@ -29,6 +30,7 @@ from tests.handlers.items import (
     update,
     with_if_match,
 )
+from tests.support import count_dynamodb_requests
 
 # --- the events/ files as they are -------------------------------------------------------------
 
@@ -200,7 +202,7 @@ def test_numbers_keep_their_literal_text_through_store_and_get(
 
     response = handler("get_item")(event_for_key("get_item_success", "n", ALICE), lambda_context)
 
-    assert '"value":' + EXACT_NUMBERS + "}" in response["body"]
+    assert '"value":' + EXACT_NUMBERS + ',"metadata":null}' in response["body"]
 
 
 def test_numbers_keep_their_literal_text_through_update(
@@ -279,7 +281,7 @@ def test_integer_of_5000_digits_is_a_json_value_not_an_invalid_request(
         response = handler("get_item")(
             event_for_key("get_item_success", "big-number", ALICE), lambda_context
         )
-        assert '"value":' + digits + "}" in response["body"]
+        assert '"value":' + digits + ',"metadata":null}' in response["body"]
 
 
 @pytest.mark.parametrize("handler_name", ["store", "update"])
@@ -600,22 +602,6 @@ def test_deleting_ones_own_key_leaves_the_others(lambda_context: Any) -> None:
     assert get("diary", user=ALICE, context=lambda_context) == found("diary", "alice's secret")
 
 
-NOW = 1_800_000_000
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
-    """Set the data layer's clock (Unix seconds)."""
-    current = [NOW]
-    monkeypatch.setattr(item_records, "_epoch", lambda: current[0])
-    monkeypatch.setattr(item_records, "_expiry", lambda ttl: current[0] + ttl)
-
-    def set_to(seconds: int) -> None:
-        current[0] = seconds
-
-    return set_to
-
-
 def code_of(answer: Any) -> tuple[int, str]:
     status, body = answer
     return status, body.get("code", "")
@@ -820,7 +806,7 @@ def test_listing_entries_carry_the_etag_of_get() -> None:
     headers = get("a").headers
 
     assert listing()[1]["data"] == {
-        "keys": [{"key": "a", "etag": headers["ETag"], "expires_at": None}],
+        "keys": [{"key": "a", "etag": headers["ETag"], "expires_at": None, "metadata": None}],
         "cursor": None,
     }
 
@@ -954,3 +940,132 @@ def test_an_item_written_before_versions_answers_etag_zero_and_matches_it(
     headers = update("old", "new", tag='"0"').headers
     assert headers["ETag"] != '"0"'
     assert code_of(delete("old", tag='"0"')) == (412, "PRECONDITION_FAILED")
+
+
+# --- metadata ---------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_metadata_is_stored_and_answered_by_get_with_numbers_as_written() -> None:
+    """Given a key stored with metadata holding a number a double would round, GET answers
+    the metadata with exactly those characters."""
+    event = with_user(
+        with_body(
+            "store_item_success", '{"key": "k", "value": 1, "metadata": {"n": 1.10, "t": "x"}}'
+        ),
+        ALICE,
+    )
+    assert call(handler("store_item"), event, CONTEXT) == STORED
+
+    response = handler("get_item")(event_for_key("get_item_success", "k", ALICE), CONTEXT)
+
+    assert response["body"].endswith('"metadata":{"n":1.10,"t":"x"}}}')
+
+
+@pytest.mark.usefixtures("aws_tables")
+@pytest.mark.parametrize("sent", [{}, {"metadata": None}], ids=["absent", "null"])
+def test_a_key_without_metadata_answers_null(sent: dict[str, Any]) -> None:
+    """Given a key stored without metadata (or with null), GET answers "metadata": null."""
+    store("k", "v", **sent)
+
+    assert get("k") == found("k", "v")
+
+
+# {"k":"…"} is 8 bytes besides the x's, {"é":"…"} 9 ("é" is 2 bytes in UTF-8): 1025 each.
+BAD_METADATA = [
+    pytest.param([], id="array"),
+    pytest.param("tag", id="string"),
+    pytest.param(1, id="number"),
+    pytest.param(True, id="boolean"),
+    pytest.param({"k": "x" * 1017}, id="1025-bytes"),
+    pytest.param({"é": "x" * 1016}, id="1025-bytes-utf8"),
+]
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+@pytest.mark.parametrize("metadata", BAD_METADATA)
+def test_metadata_that_is_no_object_or_over_1024_bytes_is_invalid_metadata(
+    metadata: object,
+) -> None:
+    """Given metadata that is not a JSON object, or over 1024 bytes as compact UTF-8 JSON,
+    POST and PUT answer INVALID_METADATA naming the field."""
+    for answer in (store("k", "v", metadata=metadata), update("k", "v", metadata=metadata)):
+        status, body = answer
+        assert (status, body["code"]) == (400, "INVALID_METADATA")
+        assert [detail["field"] for detail in body["details"]] == ["metadata"]
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_metadata_of_exactly_1024_bytes_in_utf8_is_accepted() -> None:
+    """Given metadata of 1024 bytes as compact JSON ("é" counted as 2 bytes), it is kept."""
+    metadata = {"é": "x" * 1015}  # {"é":"…"}: 9 bytes besides the x's
+
+    assert store("k", "v", metadata=metadata)[0] == 200
+    assert get("k")[1]["data"]["metadata"] == metadata
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_metadata_with_a_duplicated_member_is_invalid_metadata() -> None:
+    event = with_user(
+        with_body("store_item_success", '{"key": "k", "value": 1, "metadata": {"a": 1, "a": 2}}'),
+        ALICE,
+    )
+
+    assert code_of(call(handler("store_item"), event, CONTEXT)) == (400, "INVALID_METADATA")
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+def test_metadata_is_checked_after_the_ttl_and_every_problem_is_listed() -> None:
+    """Given a bad ttl and bad metadata, INVALID_TTL decides; given a bad value too, INVALID_VALUE."""
+    status, body = store("k", "v", ttl=0, metadata=[])
+
+    assert (status, body["code"]) == (400, "INVALID_TTL")
+    assert [detail["field"] for detail in body["details"]] == ["ttl", "metadata"]
+    assert code_of(update("k", "", metadata=[])) == (400, "INVALID_VALUE")
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_put_replaces_the_metadata_and_a_put_without_it_clears_it() -> None:
+    store("k", "v", metadata={"a": 1})
+
+    update("k", "v2", metadata={"b": 2})
+    replaced = get("k")[1]["data"]["metadata"]
+    update("k", "v3")
+
+    assert replaced == {"b": 2}
+    assert get("k")[1]["data"]["metadata"] is None
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_listing_returns_each_keys_metadata_in_one_request() -> None:
+    """Given keys with and without metadata, one listing page (one Query) carries each one's."""
+    store("a", metadata={"colour": "red"})
+    store("b")
+    made = count_dynamodb_requests()
+
+    keys = listing()[1]["data"]["keys"]
+
+    assert [(entry["key"], entry["metadata"]) for entry in keys] == [
+        ("a", {"colour": "red"}),
+        ("b", None),
+    ]
+    assert made == {"Query": 1}
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_get_with_metadata_is_still_one_request() -> None:
+    store("k", metadata={"a": 1})
+    made = count_dynamodb_requests()
+
+    get("k")
+
+    assert made == {"GetItem": 1}
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_metadata_events_store_it_or_answer_invalid_metadata() -> None:
+    assert call(handler("store_item"), load_event("store_item_with_metadata"), CONTEXT) == STORED
+    assert get("photo.jpg")[1]["data"]["metadata"] == {"content_type": "image/jpeg", "width": 4032}
+    assert without_details(
+        call(handler("store_item"), load_event("store_item_invalid_metadata"), CONTEXT)
+    ) == error(ErrorCode.INVALID_METADATA)

@@ -317,6 +317,7 @@ PROXY_FILES = [path for path in EVENT_FILES if "httpMethod" in read_event(path)]
 AUTHORIZER_FILES = [path for path in EVENT_FILES if read_event(path).get("type") == "TOKEN"]
 STREAM_FILES = [path for path in EVENT_FILES if "Records" in read_event(path)]
 # Routes behind the authorizer besides /api/data: their events carry user_id and sid.
+DATA_ROUTES = ("/api/data", "/api/batch")  # the key-value store's routes
 BEARER_ROUTES = (
     "/api/logout",
     "/api/account",
@@ -370,28 +371,30 @@ def test_proxy_event_has_the_rest_v1_shape(path: Path) -> None:
 def test_path_is_percent_encoded_and_path_parameters_decoded(path: Path) -> None:
     """Given a {key} or {session_id} event, path is the percent-encoded path parameter."""
     event = read_event(path)
-    prefix, braces, name = event["resource"].rpartition("/{")
-    if not braces:
+    names = re.findall(r"\{(\w+)\}", event["resource"])
+    if not names:
         assert event["pathParameters"] is None
         return
-    value = event["pathParameters"][name.rstrip("}")]
-
-    assert event["path"] == f"{prefix}/" + quote(value, safe="")
+    expected = event["resource"]
+    for name in names:
+        expected = expected.replace(f"{{{name}}}", quote(event["pathParameters"][name], safe=""))
+    assert event["path"] == expected
 
 
 @pytest.mark.parametrize("path", PROXY_FILES, ids=lambda path: path.stem)
 def test_data_events_carry_the_authorizer_context(path: Path) -> None:
     """Given a bearer route's event, the authorizer context holds user_id (and sid off
-    /api/data), unless the file says not."""
+    the data routes), unless the file says not."""
     event = read_event(path)
     authorizer = event["requestContext"].get("authorizer")
-    bearer = event["resource"].startswith("/api/data") or event["resource"] in BEARER_ROUTES
+    data = event["resource"].startswith(DATA_ROUTES)
+    bearer = data or event["resource"] in BEARER_ROUTES
     if not bearer or "no_authorizer" in path.stem:
         assert authorizer is None
         return
 
     assert authorizer["user_id"]
-    assert authorizer.get("sid") or event["resource"].startswith("/api/data")
+    assert authorizer.get("sid") or data
     assert authorizer["principalId"] == authorizer["user_id"]
 
 
@@ -474,3 +477,20 @@ def test_a_request_outside_the_functions_policy_is_refused_as_aws_would(
 
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
     assert ("dynamodb:PutItem", "ItemsTable") not in function_permissions()["get_item"]
+
+
+def test_no_route_shadows_a_key() -> None:
+    """Given every route of the template, no static path segment sits where another route
+    with the same segments before it takes a parameter: API Gateway would match the static
+    segment first and hide the key of that name (so the batch routes live under /api/batch)."""
+    routes = [path.strip("/").split("/") for path, _ in template_routes()]
+    shadows = []
+    for one in routes:
+        for other in routes:
+            for mine, theirs in zip(one, other, strict=False):
+                if mine != theirs:
+                    if mine.startswith("{") != theirs.startswith("{"):
+                        shadows.append(("/" + "/".join(one), "/" + "/".join(other)))
+                    break
+
+    assert shadows == []

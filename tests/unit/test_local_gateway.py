@@ -152,7 +152,7 @@ def test_path_parameters_are_decoded_exactly_once(app: LocalApp, raw_path: str, 
     [
         ("GET", "/api/data/a/b"),
         ("DELETE", "/api/data/"),
-        ("PATCH", "/api/data/key"),
+        ("PATCH", "/api/data/key/increment"),
         ("GET", "/api/register"),
         ("POST", "/API/register"),
         ("GET", "/"),
@@ -615,6 +615,7 @@ def test_preflight_without_cors_property_lists_each_routes_own_methods(app: Loca
     assert listed(header(item, "Access-Control-Allow-Methods")) == {
         "get",
         "put",
+        "patch",
         "delete",
         "options",
     }

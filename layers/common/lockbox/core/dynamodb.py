@@ -26,13 +26,12 @@ from botocore.exceptions import ClientError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
-        AttributeValueTypeDef,
         KeysAndAttributesTypeDef,
         TransactWriteItemTypeDef,
     )
 
 CONFLICT_RETRIES = 8
-UNPROCESSED_RETRIES = 3
+UNPROCESSED_RETRIES = 7  # with backoff() that is under a second in all
 CONFLICT_BACKOFF_SECONDS = 0.02
 CONDITION_FAILED = "ConditionalCheckFailed"
 
@@ -85,9 +84,9 @@ def cancelled_by_condition(error: ClientError) -> bool:
 _JITTER = random.SystemRandom()
 
 
-def jitter() -> float:
-    """A factor from 0.5 to 1.5 that spreads the waits of racing retries."""
-    return _JITTER.uniform(0.5, 1.5)
+def jitter(low: float = 0.5, high: float = 1.5) -> float:
+    """A random factor from `low` to `high` that spreads the waits of racing retries."""
+    return _JITTER.uniform(low, high)
 
 
 def backoff(attempt: int) -> None:
@@ -118,19 +117,25 @@ def transact_write(items: list[TransactWriteItemTypeDef], *, token: str | None =
 
 
 def get_items(
-    table: str, keys: list[dict[str, AttributeValueTypeDef]], projection: str | None = None
+    table: str,
+    keys: list[dict[str, Any]],
+    projection: str | None = None,
+    names: dict[str, str] | None = None,
 ) -> list[dict[str, Any] | None]:
     """The items at these keys of one table (None where there is none), in the order asked,
     strongly consistent: one BatchGetItem. Unlike a TransactGetItems it costs one read unit
     per item, not two, and no transaction writing an item can cancel it; the items are read
     one by one, each as of its own read. Keys DynamoDB leaves unprocessed (throttling) are
-    asked again, alone, a bounded number of times."""
+    asked again, alone, a bounded number of times. `names`: the projection's placeholders
+    for reserved words (#k for "key")."""
     found: dict[str, dict[str, Any]] = {}
-    pending: list[dict[str, AttributeValueTypeDef]] = list(keys)
+    pending: list[dict[str, Any]] = list(keys)
     for attempt in range(UNPROCESSED_RETRIES + 1):
         request: KeysAndAttributesTypeDef = {"Keys": pending, "ConsistentRead": True}
         if projection:
             request["ProjectionExpression"] = projection
+        if names:
+            request["ExpressionAttributeNames"] = names
         response = client().batch_get_item(RequestItems={table: request})
         for item in response.get("Responses", {}).get(table, []):
             found[_key_text(item, keys[0])] = item

@@ -191,3 +191,46 @@ def _scalar(value: object) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return float.__repr__(value)
     raise UnstorableJsonError(f"{value!r} has no exact JSON form")
+
+
+def number_text(value: object) -> str | None:
+    """The literal text of a parsed JSON number, or None for anything else (booleans too)."""
+    if isinstance(value, JsonNumber):
+        return value.text
+    if type(value) is int:
+        return int.__repr__(value)
+    return None
+
+
+class NumberTooLongError(ValueError):
+    """An exact result would need more characters than allowed."""
+
+
+def exact_sum(first: str, second: str, max_chars: int) -> str:
+    """first + second, two JSON number texts, exactly (decimal, never through a double):
+    `0.1` + `0.2` is `0.3`. NumberTooLongError when the exact result could take more than
+    `max_chars` digits (`1e400000` + `1`), so the work stays bounded."""
+    from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, Inexact
+
+    a, b = Decimal(first), Decimal(second)
+    # The exact sum's digits span from the lower exponent to one above the higher leading digit.
+    lowest = min(int(a.as_tuple().exponent), int(b.as_tuple().exponent))
+    span = max(a.adjusted(), b.adjusted()) - lowest + 2
+    if span > max_chars:
+        raise NumberTooLongError
+    exact = Context(prec=span, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact])
+    return str(exact.add(a, b))
+
+
+def merge_patch(target: object, patch: object) -> object:
+    """RFC 7396's MergePatch(target, patch): null members remove, objects merge member by
+    member, anything else replaces. The target is not changed; a new value is returned."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = merge_patch(merged.get(name), value)
+    return merged

@@ -3,7 +3,8 @@ input in the contract's order.
 
 The order (SPEC.md, "Data"): the caller (INVALID_TOKEN), the key's form when it is in the
 path (INVALID_KEY), the body is a JSON object (INVALID_REQUEST), the key's form when it is
-in the body (INVALID_KEY), the value (INVALID_VALUE), the ttl (INVALID_TTL). Each parser
+in the body (INVALID_KEY), the value (INVALID_VALUE), the ttl (INVALID_TTL), the metadata
+(INVALID_METADATA). Each parser
 below walks exactly that order, so a handler cannot get it wrong: it hands over the event
 and gets the input. If-Match is read as it is; it never refuses a request by itself (a tag
 that matches no version is a 412 once the key is found to exist).
@@ -16,12 +17,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from lockbox.core import json_text
 from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.proxy import (
     ApiEvent,
     caller_id,
+    has_body,
+    header,
     header_values,
     json_body,
     path_parameter,
@@ -39,10 +43,13 @@ from lockbox.core.validation import (
     refuse_if,
 )
 from lockbox.items.cursors import read_cursor
-from lockbox.items.item_records import IfMatch
+from lockbox.items.item_records import BatchWrite, IfMatch
 
 MAX_KEY_BYTES = 256
 MAX_TTL_SECONDS = 31_536_000  # one year
+MAX_METADATA_BYTES = 1024
+MERGE_PATCH = "application/merge-patch+json"
+MAX_BATCH_KEYS = 100  # BatchGetItem's limit
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 REPLACEMENT_CHARACTER = "\ufffd"
@@ -109,15 +116,36 @@ def check_ttl(value: object) -> int | None:
     return value
 
 
+def check_metadata(value: object) -> str | None:
+    """The metadata's compact JSON text, or None when not sent (null is the same)."""
+    if value is ABSENT or value is None:
+        return None
+    reason = f"metadata must be a JSON object of at most {MAX_METADATA_BYTES} bytes as JSON."
+    if not isinstance(value, dict):
+        raise RuleViolation(ErrorCode.INVALID_METADATA, reason)
+    try:
+        encoded = json_text.encode(value)
+        size = len(encoded.encode("utf-8"))
+    except (json_text.UnstorableJsonError, UnicodeEncodeError, RecursionError):
+        raise RuleViolation(ErrorCode.INVALID_METADATA, reason) from None
+    if size > MAX_METADATA_BYTES:
+        raise RuleViolation(ErrorCode.INVALID_METADATA, reason)
+    return encoded
+
+
 def if_match(event: ApiEvent) -> IfMatch:
-    """The If-Match header: None when absent, "*", or the strong tags it lists (unquoted).
+    """The If-Match header (see parse_if_match)."""
+    # Sent over several header lines, it is one list (RFC 9110, 5.3): API Gateway hands
+    # the lines over in multiValueHeaders.
+    return parse_if_match(header_values(event, "If-Match"))
+
+
+def parse_if_match(lines: list[str]) -> IfMatch:
+    """If-Match's lines: None when absent, "*", or the strong tags it lists (unquoted).
 
     Weak tags (W/"...") never match under If-Match's strong comparison (RFC 9110, 13.1.1),
     so they are dropped; a header with no usable tag matches no version.
     """
-    # Sent over several header lines, it is one list (RFC 9110, 5.3): API Gateway hands
-    # the lines over in multiValueHeaders.
-    lines = header_values(event, "If-Match")
     if not lines:
         return None
     raw = ", ".join(lines)
@@ -156,6 +184,7 @@ class StoreInput:
     key: str
     value_json: str  # the value's compact JSON text, which is what is stored
     ttl: int | None = None
+    metadata_json: str | None = None  # the metadata's compact JSON text, when sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +196,34 @@ class UpdateInput:
     value_json: str
     ttl: int | None = None
     if_match: IfMatch = None
+    metadata_json: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncrementInput:
+    """POST /api/data/{key}/increment: the caller, the key and the number to add (its text)."""
+
+    user_id: str
+    key: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatchInput:
+    """PATCH /api/data/{key}: the caller, the key, the merge patch and If-Match."""
+
+    user_id: str
+    key: str
+    patch: dict[str, object]
+    if_match: IfMatch
+
+
+@dataclass(frozen=True, slots=True)
+class BatchGetInput:
+    """POST /api/batch/get: the caller and the keys, distinct, in the order asked."""
+
+    user_id: str
+    keys: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +237,7 @@ class ListInput:
 
 
 _TTL_RULE = FieldRule("ttl", "ttl", check_ttl, absent=ABSENT)
+_METADATA_RULE = FieldRule("metadata", "metadata_json", check_metadata, absent=ABSENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,12 +247,19 @@ class StoreFields(PlainInput):
     key: str
     value_json: str
     ttl: int | None
+    metadata_json: str | None
     rules = (
         FieldRule("key", "key", check_key),
         FieldRule("value", "value_json", encode_value),
         _TTL_RULE,
+        _METADATA_RULE,
     )
-    check_order = (ErrorCode.INVALID_KEY, ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL)
+    check_order = (
+        ErrorCode.INVALID_KEY,
+        ErrorCode.INVALID_VALUE,
+        ErrorCode.INVALID_TTL,
+        ErrorCode.INVALID_METADATA,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +268,28 @@ class UpdateFields(PlainInput):
 
     value_json: str
     ttl: int | None
-    rules = (FieldRule("value", "value_json", encode_value), _TTL_RULE)
-    check_order = (ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL)
+    metadata_json: str | None
+    rules = (FieldRule("value", "value_json", encode_value), _TTL_RULE, _METADATA_RULE)
+    check_order = (ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL, ErrorCode.INVALID_METADATA)
+
+
+def check_by(value: object) -> str:
+    """The increment's literal number text: 1 when not sent."""
+    if value is ABSENT:
+        return "1"
+    text = json_text.number_text(value)
+    if text is None:
+        raise RuleViolation(ErrorCode.INVALID_VALUE, "by must be a JSON number.")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class IncrementFields(PlainInput):
+    """POST /api/data/{key}/increment's body."""
+
+    by: str
+    rules = (FieldRule("by", "by", check_by, absent=ABSENT),)
+    check_order = (ErrorCode.INVALID_VALUE,)
 
 
 def path_key(event: ApiEvent) -> str:
@@ -235,14 +320,140 @@ def delete_input(event: ApiEvent) -> DeleteInput:
 def store_input(event: ApiEvent) -> StoreInput:
     user_id = caller_id(event)
     fields = StoreFields.from_body(_object_body(event))
-    return StoreInput(user_id, fields.key, fields.value_json, fields.ttl)
+    return StoreInput(user_id, fields.key, fields.value_json, fields.ttl, fields.metadata_json)
 
 
 def update_input(event: ApiEvent) -> UpdateInput:
     user_id = caller_id(event)
     key = path_key(event)
     fields = UpdateFields.from_body(_object_body(event))
-    return UpdateInput(user_id, key, fields.value_json, fields.ttl, if_match(event))
+    return UpdateInput(
+        user_id, key, fields.value_json, fields.ttl, if_match(event), fields.metadata_json
+    )
+
+
+def increment_input(event: ApiEvent) -> IncrementInput:
+    """An empty body is {}: add 1."""
+    user_id = caller_id(event)
+    key = path_key(event)
+    body = _object_body(event) if has_body(event) else {}
+    return IncrementInput(user_id, key, IncrementFields.from_body(body).by)
+
+
+def patch_input(event: ApiEvent) -> PatchInput:
+    """The content type is a merge patch's (a charset parameter is fine), then the body is a
+    JSON object; a patch that cannot be kept exactly (a member named twice) is INVALID_VALUE."""
+    user_id = caller_id(event)
+    key = path_key(event)
+    media_type = (header(event, "Content-Type") or "").split(";")[0].strip().lower()
+    if media_type != MERGE_PATCH:
+        reason = f"Content-Type must be {MERGE_PATCH}."
+        raise ApiError(ErrorCode.INVALID_REQUEST, [Detail("Content-Type", reason)])
+    patch = _object_body(event)
+    try:
+        encode_value(patch)
+    except RuleViolation as violation:
+        raise ApiError(violation.code, [Detail("value", violation.reason)]) from None
+    return PatchInput(user_id, key, patch, if_match(event))
+
+
+def batch_get_input(event: ApiEvent) -> BatchGetInput:
+    """The list as a whole first (INVALID_REQUEST), then each key (INVALID_KEY, `keys[i]`)."""
+    user_id = caller_id(event)
+    keys = json_body(event).get("keys")
+    if not isinstance(keys, list) or not 1 <= len(keys) <= MAX_BATCH_KEYS:
+        reason = f"keys must be a list of 1 to {MAX_BATCH_KEYS} keys."
+        raise ApiError(ErrorCode.INVALID_REQUEST, [Detail("keys", reason)])
+    names = [key for key in keys if isinstance(key, str)]
+    if len(set(names)) != len(names):
+        raise ApiError(ErrorCode.INVALID_REQUEST, [Detail("keys", "keys must be distinct.")])
+    violations = [
+        (ErrorCode.INVALID_KEY, Detail(f"keys[{index}]", why))
+        for index, key in enumerate(keys)
+        if (why := key_reason(key))
+    ]
+    if violations:
+        raise refusal((ErrorCode.INVALID_KEY,), violations)
+    return BatchGetInput(user_id, keys)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWriteInput:
+    """POST /api/batch/write: the caller and the operations, in the order sent."""
+
+    user_id: str
+    writes: list[BatchWrite]
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFields(PlainInput):
+    """A batch's delete operation."""
+
+    key: str
+    rules = (FieldRule("key", "key", check_key),)
+    check_order = (ErrorCode.INVALID_KEY,)
+
+
+_BATCH_OPS = ("store", "update", "delete")
+
+
+def _malformed_operations(operations: object) -> list[Detail]:
+    """What makes the batch malformed as a whole (INVALID_REQUEST), every problem."""
+    if not isinstance(operations, list) or not 1 <= len(operations) <= MAX_BATCH_KEYS:
+        return [Detail("operations", f"operations must be a list of 1 to {MAX_BATCH_KEYS}.")]
+    problems = []
+    keys = []
+    for index, operation in enumerate(operations):
+        field = f"operations[{index}]"
+        if not isinstance(operation, dict):
+            problems.append(Detail(field, "Each operation must be a JSON object."))
+        elif operation.get("op") not in _BATCH_OPS:
+            problems.append(Detail(field, "op must be one of store, update, delete."))
+        elif "if_match" in operation and not isinstance(operation["if_match"], str):
+            problems.append(Detail(field, 'if_match must be a string: "<etag>" or *.'))
+        elif isinstance(operation.get("key"), str):
+            keys.append(operation["key"])
+    if len(set(keys)) != len(keys):
+        problems.append(Detail("operations", "Each key may appear in one operation only."))
+    return problems
+
+
+def _batch_write(operation: dict[str, Any]) -> BatchWrite:
+    """One operation under the single call's rules (ApiError with its code)."""
+    tag = parse_if_match([operation["if_match"]]) if "if_match" in operation else None
+    if operation["op"] == "delete":
+        return BatchWrite("delete", DeleteFields.from_body(operation).key, if_match=tag)
+    fields = StoreFields.from_body(operation)
+    return BatchWrite(
+        operation["op"], fields.key, fields.value_json, fields.ttl, fields.metadata_json, tag
+    )
+
+
+def batch_write_input(event: ApiEvent) -> BatchWriteInput:
+    """The batch as a whole first (INVALID_REQUEST), then each operation in list order with
+    the single call's codes; the first failing operation's code decides, `details` names
+    every failing one as operations[i]."""
+    user_id = caller_id(event)
+    operations = _object_body(event).get("operations")
+    malformed = _malformed_operations(operations)
+    if malformed:
+        raise ApiError(ErrorCode.INVALID_REQUEST, malformed)
+    assert isinstance(operations, list)
+    writes: list[BatchWrite] = []
+    first: ErrorCode | None = None
+    details: list[Detail] = []
+    for index, operation in enumerate(operations):
+        try:
+            writes.append(_batch_write(operation))
+        except ApiError as refused:
+            first = first or refused.code
+            details += [
+                Detail(f"operations[{index}]", f"{detail.field}: {detail.message}")
+                for detail in refused.details
+            ]
+    if first is not None:
+        raise ApiError(first, details)
+    return BatchWriteInput(user_id, writes)
 
 
 def _limit(raw: str | None) -> int:

@@ -76,11 +76,21 @@ class UnknownOutcomeError(RuntimeError):
 class StoredItem:
     value_json: str
     etag: str
+    expires_at: int | None = None
+    metadata_json: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedKey:
+    key: str
+    etag: str
+    expires_at: int | None
+    metadata_json: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    entries: list[tuple[str, str, int | None]]  # key, etag, expires_at
+    entries: list[ListedKey]
     last_key: str | None  # where the next page starts; None at the end
 
 
@@ -138,6 +148,16 @@ def _version_of(item: Mapping[str, Any]) -> str:
     return _etag_of(item) or UNVERSIONED_ETAG
 
 
+def _metadata_of(item: Mapping[str, Any]) -> str | None:
+    value = item.get("metadata", {}).get("S")
+    return value if isinstance(value, str) else None
+
+
+def stored_item(item: Mapping[str, Any]) -> StoredItem:
+    """A live item as read (with its value) from the table."""
+    return StoredItem(item["value"]["S"], _version_of(item), _expires_at(item), _metadata_of(item))
+
+
 def _if_match_condition(if_match: IfMatch, values: dict[str, Any]) -> str:
     """The If-Match part of a condition (nothing for None and "*": presence is required anyway)."""
     if if_match is None or if_match == "*":
@@ -176,7 +196,9 @@ def _failed_update(
     return WriteOutcome.VERSION_MISMATCH
 
 
-def put_new_item(user_id: str, key: str, value_json: str, ttl: int | None) -> str | None:
+def put_new_item(
+    user_id: str, key: str, value_json: str, ttl: int | None, metadata_json: str | None = None
+) -> str | None:
     """Store a new item (over an expired one too); its etag, or None if the key exists."""
     now = _now()
     epoch = _epoch()
@@ -190,6 +212,8 @@ def put_new_item(user_id: str, key: str, value_json: str, ttl: int | None) -> st
     }
     if ttl is not None:
         item["expires_at"] = {"N": str(_expiry(ttl))}
+    if metadata_json is not None:
+        item["metadata"] = {"S": metadata_json}
     try:
         dynamodb.client().put_item(
             TableName=get_settings().items_table,
@@ -210,24 +234,64 @@ def put_new_item(user_id: str, key: str, value_json: str, ttl: int | None) -> st
 
 
 def read_item(user_id: str, key: str) -> StoredItem | None:
-    """The stored JSON text of the value and its etag, or None if absent or expired."""
+    """The stored value's JSON text, etag, expiry and metadata, or None if absent or expired."""
     response = dynamodb.client().get_item(
         TableName=get_settings().items_table,
         Key=_key(user_id, key),
-        ProjectionExpression="#v, etag, expires_at",
+        ProjectionExpression="#v, etag, expires_at, metadata",
         ExpressionAttributeNames={"#v": "value"},
         ConsistentRead=True,  # read-your-writes, as a key-value store's clients expect
     )
     item = response.get("Item")
     if item is None or not _is_live(item, _epoch()):
         return None
-    return StoredItem(item["value"]["S"], _version_of(item))
+    return stored_item(item)
+
+
+def _update_value(
+    user_id: str, key: str, update: str, condition: str, values: dict[str, Any]
+) -> None:
+    """One conditional UpdateItem of an item (`#v` names its value); a failed condition
+    raises with the item as it was."""
+    dynamodb.client().update_item(
+        TableName=get_settings().items_table,
+        Key=_key(user_id, key),
+        UpdateExpression=update,
+        ConditionExpression=condition,
+        ExpressionAttributeNames={"#v": "value"},
+        ExpressionAttributeValues=values,
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+
+
+def _replacement(ttl: int | None, metadata_json: str | None, values: dict[str, Any]) -> str:
+    """The UpdateExpression of a whole entry's replacement (:v, :updated and :etag in
+    `values`), its expiry and metadata set or removed; their values are added to `values`."""
+    sets = ["#v = :v", "updated_at = :updated", "etag = :etag"]
+    removals = []
+    if ttl is None:
+        removals.append("expires_at")  # a PUT without ttl makes the key permanent again
+    else:
+        sets.append("expires_at = :expires")
+        values[":expires"] = {"N": str(_expiry(ttl))}
+    if metadata_json is None:
+        removals.append("metadata")  # a PUT replaces the whole entry
+    else:
+        sets.append("metadata = :metadata")
+        values[":metadata"] = {"S": metadata_json}
+    return "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removals) if removals else "")
 
 
 def replace_item_value(
-    user_id: str, key: str, value_json: str, ttl: int | None, if_match: IfMatch
+    user_id: str,
+    key: str,
+    value_json: str,
+    ttl: int | None,
+    if_match: IfMatch,
+    metadata_json: str | None = None,
 ) -> tuple[WriteOutcome, str]:
-    """Replace the value of a live item, with a new etag and expiry (none without ttl)."""
+    """Replace the whole entry of a live item: value, a new etag, expiry and metadata (none
+    without ttl or metadata)."""
     started = _now()
     epoch = _epoch()
     etag = _new_etag()
@@ -237,29 +301,60 @@ def replace_item_value(
         ":etag": {"S": etag},
         ":now": {"N": str(epoch)},
     }
-    update = "SET #v = :v, updated_at = :updated, etag = :etag"
-    if ttl is None:
-        update += " REMOVE expires_at"  # a PUT without ttl makes the key permanent again
-    else:
-        update += ", expires_at = :expires"
-        values[":expires"] = {"N": str(_expiry(ttl))}
+    update = _replacement(ttl, metadata_json, values)
     condition = _PRESENT + _if_match_condition(if_match, values)
     try:
-        dynamodb.client().update_item(
-            TableName=get_settings().items_table,
-            Key=_key(user_id, key),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames={"#v": "value"},
-            ExpressionAttributeValues=values,
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+        _update_value(user_id, key, update, condition, values)
     except ClientError as error:
         if not dynamodb.condition_failed(error):
             raise
         old = _old_item(error.response.get("Item"))
         return _failed_update(error, old, epoch, etag, started), etag
     return WriteOutcome.DONE, etag
+
+
+def swap_item_value(user_id: str, key: str, seen: StoredItem | None, value_json: str) -> str | None:
+    """Write a new value over exactly the version read (`seen`; None: the key was absent),
+    keeping its expiry and metadata; one conditional request. The new etag, or None when
+    another write came between the read and this one (the caller reads again).
+
+    A key found absent is created without expiry or metadata, only if still absent.
+    """
+    started = _now()
+    epoch = _epoch()
+    etag = _new_etag()
+    values: dict[str, Any] = {":now": {"N": str(epoch)}}
+    try:
+        if seen is None:
+            dynamodb.client().put_item(
+                TableName=get_settings().items_table,
+                Item={
+                    **_key(user_id, key),
+                    "value": {"S": value_json},
+                    "created_at": {"S": started},
+                    "updated_at": {"S": started},
+                    "etag": {"S": etag},
+                },
+                ConditionExpression=_ABSENT,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        else:
+            values |= {":v": {"S": value_json}, ":updated": {"S": started}, ":etag": {"S": etag}}
+            condition = _PRESENT + _if_match_condition((seen.etag,), values)
+            update = "SET #v = :v, updated_at = :updated, etag = :etag"
+            _update_value(user_id, key, update, condition, values)
+    except ClientError as error:
+        if not dynamodb.condition_failed(error):
+            raise
+        if _etag_of(_old_item(error.response.get("Item"))) == etag:
+            return etag  # our own lost first attempt wrote it
+        if _was_retried(error):
+            # Another version now: whether our lost attempt wrote before it is unknown,
+            # and reading again would apply the change a second time.
+            raise UnknownOutcomeError("a retried swap met another version") from None
+        return None
+    return etag
 
 
 def remove_item(user_id: str, key: str, if_match: IfMatch) -> WriteOutcome:
@@ -327,7 +422,7 @@ def query_keys(user_id: str, prefix: str, limit: int, start_key: str | None) -> 
         "TableName": get_settings().items_table,
         "KeyConditionExpression": key_condition,
         "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
-        "ProjectionExpression": "#k, etag, expires_at",
+        "ProjectionExpression": "#k, etag, expires_at, metadata",
         "ExpressionAttributeNames": {"#k": "key"},
         "ExpressionAttributeValues": values,
         "Limit": limit,
@@ -337,7 +432,7 @@ def query_keys(user_id: str, prefix: str, limit: int, start_key: str | None) -> 
         request["ExclusiveStartKey"] = _key(user_id, start_key)  # always the caller's own
     response = dynamodb.client().query(**request)
     entries = [
-        (item["key"]["S"], _version_of(item), _expires_at(item))
+        ListedKey(item["key"]["S"], _version_of(item), _expires_at(item), _metadata_of(item))
         for item in response.get("Items", [])
     ]
     last = response.get("LastEvaluatedKey")
@@ -387,3 +482,113 @@ def purge_keys(keys: list[dict[str, Any]]) -> None:
             time.sleep(_UNPROCESSED_BACKOFF_SECONDS * 2**attempt * dynamodb.jitter())
         else:
             raise PurgeStalledError
+
+
+# --- many keys at once -------------------------------------------------------------------
+
+
+def read_items(user_id: str, keys: list[str]) -> dict[str, StoredItem]:
+    """The live items among the user's `keys` (at most 100), by key; absent and expired
+    keys are left out. One BatchGetItem, strongly consistent, and again only for the keys
+    it left unprocessed (lockbox.core.dynamodb.get_items)."""
+    items = dynamodb.get_items(
+        get_settings().items_table,
+        [_key(user_id, key) for key in keys],
+        "user_id, #k, #v, etag, expires_at, metadata",  # the key, to match answers by
+        {"#k": "key", "#v": "value"},
+    )
+    epoch = _epoch()
+    return {
+        item["key"]["S"]: stored_item(item)
+        for item in items
+        if item is not None and _is_live(item, epoch)
+    }
+
+
+class BatchRefusal(Enum):
+    """Why one operation of a batch write cannot be applied."""
+
+    EXISTS = "exists"  # a store of a live key
+    NOT_FOUND = "not_found"  # an update or delete of an absent or expired key
+    VERSION_MISMATCH = "version_mismatch"  # If-Match names another version
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWrite:
+    """One operation of a batch write, as its input parser checked it."""
+
+    op: Literal["store", "update", "delete"]
+    key: str
+    value_json: str | None = None
+    ttl: int | None = None
+    metadata_json: str | None = None
+    if_match: IfMatch = None
+
+
+def _batch_item(user_id: str, write: BatchWrite, etag: str, started: str, epoch: int) -> Any:
+    """The TransactWriteItems entry of one operation, its condition the single call's."""
+    table = get_settings().items_table
+    values: dict[str, Any] = {":now": {"N": str(epoch)}}
+    common = {"TableName": table, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    if write.op == "store":
+        item = {
+            **_key(user_id, write.key),
+            "value": {"S": write.value_json},
+            "created_at": {"S": started},
+            "updated_at": {"S": started},
+            "etag": {"S": etag},
+        }
+        if write.ttl is not None:
+            item["expires_at"] = {"N": str(_expiry(write.ttl))}
+        if write.metadata_json is not None:
+            item["metadata"] = {"S": write.metadata_json}
+        put = {"Item": item, "ConditionExpression": _ABSENT, "ExpressionAttributeValues": values}
+        return {"Put": {**common, **put}}
+    condition = _PRESENT + _if_match_condition(write.if_match, values)
+    key = {"Key": _key(user_id, write.key), "ConditionExpression": condition}
+    if write.op == "delete":
+        return {"Delete": {**common, **key, "ExpressionAttributeValues": values}}
+    values |= {":v": {"S": write.value_json}, ":updated": {"S": started}, ":etag": {"S": etag}}
+    update = _replacement(write.ttl, write.metadata_json, values)
+    return {
+        "Update": {
+            **common,
+            **key,
+            "UpdateExpression": update,
+            "ExpressionAttributeNames": {"#v": "value"},
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def write_items(
+    user_id: str, writes: list[BatchWrite]
+) -> tuple[list[str | None], dict[int, BatchRefusal]]:
+    """Apply every write or none: one TransactWriteItems with a ClientRequestToken, so a
+    retry of a committed batch succeeds without effect. The new etags (None for a delete)
+    and, when a condition failed, why each failing operation (by index) was refused."""
+    started = _now()
+    epoch = _epoch()
+    etags = [None if write.op == "delete" else _new_etag() for write in writes]
+    items = [
+        _batch_item(user_id, write, etag or "", started, epoch)
+        for write, etag in zip(writes, etags, strict=True)
+    ]
+    try:
+        dynamodb.transact_write(items, token=str(uuid.uuid4()))
+    except ClientError as error:
+        reasons = dynamodb.cancellation_reasons(error)
+        if not reasons or not dynamodb.cancelled_by_condition(error):
+            raise
+        refusals: dict[int, BatchRefusal] = {}
+        for index, (write, reason) in enumerate(zip(writes, reasons, strict=True)):
+            if not dynamodb.is_condition_reason(reason):
+                continue
+            if write.op == "store":
+                refusals[index] = BatchRefusal.EXISTS
+            elif _is_live(_old_item(reason.get("Item")), epoch):
+                refusals[index] = BatchRefusal.VERSION_MISMATCH
+            else:
+                refusals[index] = BatchRefusal.NOT_FOUND
+        return [], refusals
+    return etags, {}
