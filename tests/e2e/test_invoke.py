@@ -155,6 +155,7 @@ def test_folder_names_run_the_same_functions_on_the_same_data(tmp_path: Path) ->
     assert envelope(read)["data"] == {
         "key": "notes",
         "value": {"text": "buy milk", "tags": ["home", "errands"], "done": False},
+        "metadata": None,
     }
     assert not port_answers(port)
 
