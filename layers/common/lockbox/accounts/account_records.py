@@ -24,6 +24,7 @@ from lockbox.accounts.user_keys import (
 )
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
+from lockbox.mfa.mfa_state import NO_FACTOR, SecondFactor, second_factor
 from lockbox.sessions import attempt_records, session_records
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Account:
     created_at: str
     fields: dict[str, str | int]  # username, full_name, age, gender or firstname, lastname
     password_hash: str | None  # None on profiles written before it was kept there
+    factor: SecondFactor = NO_FACTOR  # the second factor (lockbox.mfa.mfa_state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,7 @@ def _account(user_id: str, item: dict[str, Any]) -> Account:
         created_at=item["created_at"]["S"],
         fields=fields,
         password_hash=item.get("password_hash", {}).get("S"),
+        factor=second_factor(item),
     )
 
 
