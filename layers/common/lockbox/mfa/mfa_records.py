@@ -247,3 +247,27 @@ def transact(user_id: str, profile: Update, others: list[TransactWriteItemTypeDe
 
 def _is_mfa_token(item: Any) -> bool:
     return str(item.get("pk", {}).get("S", "")).startswith(MFA_TOKEN)
+
+
+def with_code_use(operation: dict[str, Any], use: CodeUse | None) -> dict[str, Any]:
+    """A profile's operation in another call's transaction (a password change's Update of
+    one SET clause, or a deletion's Delete) with a step-up code's use added: the write
+    commits only with an unused code. A Delete takes the condition alone."""
+    if use is None:
+        return operation
+    step = use_code(Update(), use, spend_recovery="UpdateExpression" in operation)
+    merged = dict(operation)
+    if "UpdateExpression" in merged:
+        expression = str(merged["UpdateExpression"])
+        assert expression.startswith("SET ")  # one SET clause, which the step's sets join
+        merged["UpdateExpression"] = ", ".join([expression, *step.sets]) + (
+            f" DELETE {', '.join(step.deletes)}" if step.deletes else ""
+        )
+    condition = " AND ".join(step.conditions)
+    existing = merged.get("ConditionExpression")
+    merged["ConditionExpression"] = f"({existing}) AND {condition}" if existing else condition
+    merged["ExpressionAttributeValues"] = {
+        **merged.get("ExpressionAttributeValues", {}),
+        **step.values,
+    }
+    return merged

@@ -73,3 +73,10 @@ class CodeUse:
 
 
 NO_FACTOR = SecondFactor()  # an account without a second factor
+
+
+def code_unused(item: dict[str, Any], use: CodeUse) -> bool:
+    """Whether a profile item (as a refused write found it) would still accept this use."""
+    if use.step is not None:
+        return int(item.get(LAST_STEP, {}).get("N", "-1")) < use.step
+    return use.recovery_hash in second_factor(item).recovery_hashes
