@@ -9,6 +9,7 @@ hashed before a key rotation still match.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -17,21 +18,22 @@ import secrets
 from lockbox.signing.account_keys import Purpose, current_key, key_version
 
 CODE_COUNT = 10
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, lower case: easy to read out
-_GROUPS, _GROUP_LENGTH = 4, 4
+_CODE_BYTES = 10  # 80 bits: 16 base32 characters, no padding
+_GROUP_LENGTH = 4
 _DERIVATION = b"lockbox recovery codes"
 _SEPARATORS = re.compile(r"[\s-]")
 SHAPE = re.compile(r"[a-z2-7]{16}")  # a code as typed, once normalized
 
 
 def new_codes() -> list[str]:
-    """Ten fresh codes, as shown to the user (`abcd-efgh-ijkl-mnop`)."""
-    return [
-        "-".join(
-            "".join(secrets.choice(_ALPHABET) for _ in range(_GROUP_LENGTH)) for _ in range(_GROUPS)
-        )
-        for _ in range(CODE_COUNT)
-    ]
+    """Ten fresh codes, as shown to the user (`abcd-efgh-ijkl-mnop`): 80 random bits each,
+    in base32 (lower case)."""
+    codes = []
+    for _ in range(CODE_COUNT):
+        plain = base64.b32encode(secrets.token_bytes(_CODE_BYTES)).decode("ascii").lower()
+        groups = [plain[i : i + _GROUP_LENGTH] for i in range(0, len(plain), _GROUP_LENGTH)]
+        codes.append("-".join(groups))
+    return codes
 
 
 def normalized(code: str) -> str | None:
@@ -40,15 +42,20 @@ def normalized(code: str) -> str | None:
     return plain if SHAPE.fullmatch(plain) else None
 
 
-def _hash_with(version: str, key: bytes, plain: str) -> str:
-    derived = hmac.digest(key, _DERIVATION, "sha256")
+def _hash_with(version: str, derived: bytes, plain: str) -> str:
     return f"{version}:{hmac.new(derived, plain.encode('ascii'), hashlib.sha256).hexdigest()}"
+
+
+def _derived(key: bytes) -> bytes:
+    """The HMAC key of recovery codes, derived from the TOTP account key."""
+    return hmac.digest(key, _DERIVATION, "sha256")
 
 
 def code_hashes(codes: list[str]) -> list[str]:
     """What is stored for these codes: their hashes under the current key."""
     key = current_key(Purpose.TOTP_SECRET)
-    return [_hash_with(key.version, key.key, normalized(code) or code) for code in codes]
+    derived = _derived(key.key)
+    return [_hash_with(key.version, derived, normalized(code) or code) for code in codes]
 
 
 def stored_hash(code: str, hashes: set[str]) -> str | None:
@@ -58,6 +65,6 @@ def stored_hash(code: str, hashes: set[str]) -> str | None:
         return None
     for version in sorted({stored.partition(":")[0] for stored in hashes}):
         key = key_version(Purpose.TOTP_SECRET, version)
-        if key is not None and (candidate := _hash_with(version, key, plain)) in hashes:
+        if key is not None and (candidate := _hash_with(version, _derived(key), plain)) in hashes:
             return candidate
     return None
