@@ -472,3 +472,37 @@ def test_account_deletion_with_the_factor_needs_a_code(user_id: str, lambda_cont
 def test_without_the_factor_no_code_is_needed(user_id: str, lambda_context: Any) -> None:
     """Given no factor, a password change without a code answers 200 as before."""
     assert change_password(lambda_context, access_token(lambda_context))[0] == 200
+
+
+def test_an_mfa_token_of_a_factor_turned_off_since_is_invalid_token(
+    user_id: str, lambda_context: Any
+) -> None:
+    """Given an mfa_token, then the factor turned off, the token answers 401 INVALID_TOKEN
+    (its password step no longer applies) and is not counted as a failure."""
+    enrolled = enrol(lambda_context, access_token(lambda_context))
+    pending = mfa_token(lambda_context)
+    assert disable(lambda_context, enrolled.access_token, code(enrolled.authenticator))[0] == 200
+
+    assert token_mfa(lambda_context, pending, code(enrolled.authenticator, 1)) == error(
+        ErrorCode.INVALID_TOKEN
+    )
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+
+
+def test_a_code_used_between_its_check_and_the_write_is_refused_and_counted(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a code whose step another request used after this one checked it (the
+    confirming code's step, already the last accepted), the write's condition refuses it:
+    401 INVALID_MFA_CODE, recorded as mfa_failed."""
+    from lockbox.mfa import mfa_calls
+    from lockbox.mfa.mfa_state import CodeUse
+
+    enrolled = enrol(lambda_context, access_token(lambda_context))
+    used_step = int(profile(user_id)["totp_last_step"]["N"])  # the confirming code's
+    monkeypatch.setattr(mfa_calls, "checked_code", lambda *_: CodeUse(step=used_step))
+
+    result = token_mfa(lambda_context, mfa_token(lambda_context), "123456")
+
+    assert result == error(ErrorCode.INVALID_MFA_CODE)
+    assert "mfa_failed" in names(lambda_context, enrolled.access_token)
