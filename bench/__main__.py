@@ -74,6 +74,7 @@ class Preparer:
             "patch_item",
             "delete_item",
             "list_items",
+            "export_items",
         }:
             item_records.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
         elif function.name == "batch_write":

@@ -24,6 +24,8 @@ REQUEST_BUDGETS = {
     # Read the value, then write over exactly that version (more only after a conflict).
     "increment_item": 2,
     "patch_item": 2,
+    # The first page: the account's GetItem and one Query (each later page: the Query alone).
+    "export_items": 2,
 }
 
 

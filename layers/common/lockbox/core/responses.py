@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -30,6 +31,19 @@ class Success:
 def to_json(body: object) -> str:
     # Characters unescaped and numbers as written: stored values come back as sent.
     return json_text.encode(body)
+
+
+# A body this large still leaves Lambda's 6 MB response (6,291,556 bytes) room for the
+# proxy response around it: calls that answer many values keep their bodies under it.
+MAX_BODY_BYTES = 5_000_000
+
+
+def payload_bytes(text: str) -> int:
+    """The most room JSON text can take in Lambda's response: the body is a JSON string
+    there, its quotes and backslashes escaped once more, and a runtime may write each other
+    non-ASCII character as a \\u escape (Python's before 3.12 did). Never less than the
+    text's UTF-8 bytes."""
+    return len(json.dumps(text)) - 2  # ASCII only: characters are bytes; less its quotes
 
 
 def response_headers() -> dict[str, str]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from lockbox.accounts.profiles import account_profile
 from lockbox.core import dynamodb, json_text
 from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.json_text import RawJson
-from lockbox.core.responses import Success
+from lockbox.core.responses import MAX_BODY_BYTES, Success, payload_bytes, success_body, to_json
 from lockbox.core.settings import get_settings
 from lockbox.core.validation import RuleViolation
 from lockbox.items import item_records
@@ -21,6 +22,7 @@ from lockbox.items.item_inputs import (
     BatchGetInput,
     BatchWriteInput,
     DeleteInput,
+    ExportInput,
     IncrementInput,
     KeyInput,
     ListInput,
@@ -28,6 +30,7 @@ from lockbox.items.item_inputs import (
     StoreInput,
     UpdateInput,
     encode_value,
+    export_cursor,
 )
 from lockbox.items.item_records import BatchRefusal, IfMatch, StoredItem, WriteOutcome
 
@@ -105,21 +108,22 @@ def delete_item(request: DeleteInput) -> Success:
     return Success(message="Data deleted successfully.")
 
 
+def whole_entry(key: str, item: StoredItem) -> dict[str, object]:
+    """A key's whole entry, as batch reads and the export answer it."""
+    return {
+        "key": key,
+        "value": RawJson(item.value_json),
+        "etag": entity_tag(item.etag),
+        "expires_at": item.expires_at,
+        "metadata": raw_or_null(item.metadata_json),
+    }
+
+
 def batch_get(request: BatchGetInput) -> Success:
     """POST /api/batch/get: the live keys with their whole entries, in the order asked, and
     the keys that are missing (absent, expired, or another user's: all alike)."""
     found = item_records.read_items(request.user_id, request.keys)
-    items = [
-        {
-            "key": key,
-            "value": RawJson(item.value_json),
-            "etag": entity_tag(item.etag),
-            "expires_at": item.expires_at,
-            "metadata": raw_or_null(item.metadata_json),
-        }
-        for key in request.keys
-        if (item := found.get(key)) is not None
-    ]
+    items = [whole_entry(key, item) for key in request.keys if (item := found.get(key)) is not None]
     missing = [key for key in request.keys if key not in found]
     return Success(data={"items": items, "missing": missing})
 
@@ -164,6 +168,38 @@ def list_items(request: ListInput) -> Success:
     if page.last_key is not None:
         cursor = make_cursor(request.user_id, request.prefix, page.last_key)
     return Success(data={"keys": keys, "cursor": cursor})
+
+
+# Room for the longest cursor in a page's measure (a cursor of a 256-byte key is far shorter).
+_CURSOR_ROOM = "x" * 2048
+
+
+def export_items(request: ExportInput) -> Success:
+    """GET /api/export: the account (first page only) and a page of the caller's whole
+    entries in key order, the body under MAX_BODY_BYTES as Lambda's response holds it.
+
+    One Query a page (plus the account's GetItem on the first). Each entry is encoded once
+    and measured as it is added; the page stops before one that would not fit, and the
+    cursor then names the last entry answered, so the next page starts with the one left
+    out. Every page has at least one entry when any follows: an item (400 KB at most in
+    DynamoDB) always fits.
+    """
+    account = account_profile(request.user_id) if request.start_key is None else None
+    page = item_records.query_items(request.user_id, request.start_key)
+    frame: dict[str, object] = {"account": account, "items": [], "cursor": _CURSOR_ROOM}
+    room = MAX_BODY_BYTES - payload_bytes(to_json(success_body(Success(data=frame))))
+    entries: list[RawJson] = []
+    last_key = page.last_key
+    for index, (key, item) in enumerate(page.items):
+        entry = json_text.encode(whole_entry(key, item))
+        size = payload_bytes(entry) + 1  # and its comma
+        if size > room and entries:
+            last_key = page.items[index - 1][0]
+            break
+        room -= size
+        entries.append(RawJson(entry))
+    cursor = None if last_key is None else export_cursor(request.user_id, last_key)
+    return Success(data={"account": account, "items": entries, "cursor": cursor})
 
 
 def rewrite_item(
