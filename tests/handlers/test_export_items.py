@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from lockbox.core import responses
 from lockbox.core.errors import ErrorCode
 from lockbox.core.responses import MAX_BODY_BYTES
-from lockbox.items import item_calls
 from lockbox_local.events import load_event
 from tests.handlers.calls import call, error, handler, with_user, without_details
 from tests.handlers.items import BOB, CONTEXT, NOW, export, get, listing, store
@@ -129,17 +129,17 @@ def test_a_page_stops_before_its_measure_would_pass_the_bound(
     5,000,000) and 40 values of 20,000 characters, quotes or euro signs, each page's body
     measures under the bound as Lambda may hold it (quotes escaped again, a non-ASCII
     character as a \\u escape) and the walk returns every key exactly once."""
-    monkeypatch.setattr(item_calls, "MAX_BODY_BYTES", 200_000)
+    monkeypatch.setattr(responses, "MAX_BODY_BYTES", 200_000)
     keys = [f"k{index:02d}" for index in range(40)]
     for key in keys:
         store(key, value, user=user_id)
 
-    responses = export_responses(user_id)
+    answers = export_responses(user_id)
 
-    assert len(responses) > 1
-    for response in responses:
+    assert len(answers) > 1
+    for response in answers:
         assert len(json.dumps(response["body"])) - 2 < 200_000
-    assert exported_keys(pages_of(responses)) == keys
+    assert exported_keys(pages_of(answers)) == keys
 
 
 def test_expired_and_other_users_keys_are_left_out(

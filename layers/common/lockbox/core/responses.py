@@ -46,6 +46,23 @@ def payload_bytes(text: str) -> int:
     return len(json.dumps(text)) - 2  # ASCII only: characters are bytes; less its quotes
 
 
+class BodyRoom:
+    """What is left of MAX_BODY_BYTES for the entries of a body whose `frame` (the body
+    without them) is given, for calls that answer many values: each entry is measured as it
+    is added, with the comma before it."""
+
+    def __init__(self, frame: object) -> None:
+        self.left = MAX_BODY_BYTES - payload_bytes(to_json(frame))
+
+    def take(self, entry: str) -> bool:
+        """Whether the entry's JSON text fits; if so, its room is taken."""
+        size = payload_bytes(entry) + 1
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
+
+
 def response_headers() -> dict[str, str]:
     """JSON, readable by a browser front end on another origin (SPEC.md, "Browsers")."""
     return {

@@ -13,7 +13,7 @@ from lockbox.accounts.profiles import account_profile
 from lockbox.core import dynamodb, json_text
 from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.json_text import RawJson
-from lockbox.core.responses import MAX_BODY_BYTES, Success, payload_bytes, success_body, to_json
+from lockbox.core.responses import MAX_BODY_BYTES, BodyRoom, Success, success_body
 from lockbox.core.settings import get_settings
 from lockbox.core.validation import RuleViolation
 from lockbox.items import item_records
@@ -121,9 +121,26 @@ def whole_entry(key: str, item: StoredItem) -> dict[str, object]:
 
 def batch_get(request: BatchGetInput) -> Success:
     """POST /api/batch/get: the live keys with their whole entries, in the order asked, and
-    the keys that are missing (absent, expired, or another user's: all alike)."""
+    the keys that are missing (absent, expired, or another user's: all alike).
+
+    Every key asked is answered, or none: an answer that would not fit Lambda's response
+    (100 values near the 64 KiB limit come to 6.5 MB) is INVALID_REQUEST naming how many of
+    the first keys fit, never a 500 from the platform.
+    """
     found = item_records.read_items(request.user_id, request.keys)
-    items = [whole_entry(key, item) for key in request.keys if (item := found.get(key)) is not None]
+    room = BodyRoom(success_body(Success(data={"items": [], "missing": []})))
+    items: list[RawJson] = []
+    for index, key in enumerate(request.keys):
+        item = found.get(key)
+        entry = json_text.encode(key if item is None else whole_entry(key, item))
+        if not room.take(entry):
+            reason = (
+                f"The answer would be over {MAX_BODY_BYTES} bytes: ask for fewer keys at once "
+                f"(the first {index} fit)."
+            )
+            raise ApiError(ErrorCode.INVALID_REQUEST, [Detail("keys", reason)])
+        if item is not None:
+            items.append(RawJson(entry))
     missing = [key for key in request.keys if key not in found]
     return Success(data={"items": items, "missing": missing})
 
@@ -186,17 +203,16 @@ def export_items(request: ExportInput) -> Success:
     """
     account = account_profile(request.user_id) if request.start_key is None else None
     page = item_records.query_items(request.user_id, request.start_key)
-    frame: dict[str, object] = {"account": account, "items": [], "cursor": _CURSOR_ROOM}
-    room = MAX_BODY_BYTES - payload_bytes(to_json(success_body(Success(data=frame))))
+    room = BodyRoom(
+        success_body(Success(data={"account": account, "items": [], "cursor": _CURSOR_ROOM}))
+    )
     entries: list[RawJson] = []
     last_key = page.last_key
     for index, (key, item) in enumerate(page.items):
         entry = json_text.encode(whole_entry(key, item))
-        size = payload_bytes(entry) + 1  # and its comma
-        if size > room and entries:
+        if not room.take(entry) and entries:
             last_key = page.items[index - 1][0]
             break
-        room -= size
         entries.append(RawJson(entry))
     cursor = None if last_key is None else export_cursor(request.user_id, last_key)
     return Success(data={"account": account, "items": entries, "cursor": cursor})
