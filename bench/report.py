@@ -82,6 +82,21 @@ def render(results: dict[str, Any]) -> str:
             f"{listing['walks']} walks): {min(pages)} to {max(pages)} ms per page; last pages "
             f"over first pages {listing['last_over_first']}x.",
         ]
+    counters = results.get("increments")
+    if counters:
+        lines += [
+            "",
+            f"Increments: {counters['parallel']} parallel increments by 1 of one key in "
+            f"{counters['seconds']} s, {counters['answers_per_second']} answers/s (slowest "
+            f"answer {counters['slowest_answer_s']} s), "
+            + (
+                f"all exact (1..{counters['parallel']} once each, final value "
+                f"{counters['final_value']})."
+                if counters["exact"]
+                else f"**not exact** ({counters['refused']} refused, final value "
+                f"{counters['final_value']})."
+            ),
+        ]
     load = results.get("load")
     if load:
         lines += [

@@ -35,10 +35,11 @@ from lockbox.items.item_inputs import (
 from lockbox.items.item_records import BatchRefusal, IfMatch, StoredItem, WriteOutcome
 
 # Read-modify-write calls retry when another write came between their read and their write.
-# Of N parallel writers at least one wins each round, so N rounds always suffice; the
-# bound covers 20 parallel writers of one key with room, within the function's timeout.
-REWRITE_ATTEMPTS = 50
-REWRITE_BACKOFF_CAP_SECONDS = 0.1
+# Of N parallel writers at least one wins each round, so the last of N waits for N - 1
+# others: the bound is a time, under the function's 10 s timeout, not a count of attempts,
+# so it holds however many race (100 parallel increments of one key all succeed).
+REWRITE_DEADLINE_SECONDS = 8.0
+REWRITE_BACKOFF_CAP_SECONDS = 0.5
 
 _REFUSED = {
     WriteOutcome.NOT_FOUND: ErrorCode.KEY_NOT_FOUND,
@@ -224,16 +225,21 @@ def rewrite_item(
     """Read the key, compute its new value with `change` (which may refuse), and write it
     over exactly the version read; again, after a jittered wait, when another write came
     between. The new value's JSON text and etag. Two requests when nothing intervenes."""
-    for attempt in range(REWRITE_ATTEMPTS):
+    deadline = time.monotonic() + REWRITE_DEADLINE_SECONDS
+    attempt = 0
+    while True:
         seen = item_records.read_item(user_id, key)
         value_json = change(seen)
         etag = item_records.swap_item_value(user_id, key, seen, value_json)
         if etag is not None:
             return value_json, etag
-        # Full jitter, capped: racers spread out instead of colliding again in step.
-        cap = min(REWRITE_BACKOFF_CAP_SECONDS, 0.005 * 2**attempt)
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"conflicting writes for {REWRITE_DEADLINE_SECONDS} s")
+        # Full jitter, capped: racers spread out instead of colliding again in step; the
+        # more conflicts, the wider the spread.
+        cap = min(REWRITE_BACKOFF_CAP_SECONDS, 0.005 * 2 ** min(attempt, 10))
         time.sleep(cap * dynamodb.jitter(0.0, 1.0))
-    raise RuntimeError(f"{REWRITE_ATTEMPTS} conflicting writes in a row")
+        attempt += 1
 
 
 def _incremented(by: str) -> Callable[[StoredItem | None], str]:
