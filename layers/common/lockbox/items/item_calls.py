@@ -199,8 +199,8 @@ def export_items(request: ExportInput) -> Success:
     One Query a page (plus the account's GetItem on the first). Each entry is encoded once
     and measured as it is added; the page stops before one that would not fit, and the
     cursor then names the last entry answered, so the next page starts with the one left
-    out. Every page has at least one entry when any follows: an item (400 KB at most in
-    DynamoDB) always fits.
+    out. A page never stops before its first entry, which always fits (an item is 400 KB at
+    most in DynamoDB), so every walk moves on.
     """
     account = account_profile(request.user_id) if request.start_key is None else None
     page = item_records.query_items(request.user_id, request.start_key)
