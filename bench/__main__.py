@@ -1,8 +1,10 @@
 """`make bench`: cold start, warm overhead, log bytes and DynamoDB requests per call, listing
-pages and bcrypt cost, merged with the latest load and fuzz figures into bench/results.json.
+pages, 100 parallel increments of one key and bcrypt cost, merged with the latest load and
+fuzz figures into bench/results.json.
 
-Usage: python -m bench [--deps DIR] [--log-bytes-only]   (the Makefile installs DIR with the layer's
-requirements for this machine, the way `sam build` does for Lambda)
+Usage: python -m bench [--deps DIR] [--log-bytes-only | --increments-only]   (the Makefile
+installs DIR with the layer's requirements for this machine, the way `sam build` does for
+Lambda)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bench import bcrypt_cost, cold, listing, requests_per_call, warm
+from bench import bcrypt_cost, cold, increments, listing, requests_per_call, warm
 from bench.common import FUNCTIONS, WORK_DIR, BenchFunction, bench_context
 from bench.results import RESULTS_PATH, measured_at, update_results
 from lockbox_local.api import read_app
@@ -74,6 +76,7 @@ class Preparer:
             "patch_item",
             "delete_item",
             "list_items",
+            "export_items",
         }:
             item_records.put_new_item(BENCH_USER_ID, STORED_KEY, '{"text":"buy milk"}', None)
         elif function.name == "batch_write":
@@ -217,8 +220,16 @@ def main() -> None:
         action="store_true",
         help="measure only the log bytes per call (the cost model's input), keep the rest",
     )
+    parser.add_argument(
+        "--increments-only",
+        action="store_true",
+        help="measure only the 100 parallel increments of one key, keep the rest",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.increments_only:
+        update_results({"increments": increments.measure()})
+        return
 
     # DynamoDB Local (in memory, with the template's tables) and the Secrets Manager
     # emulator: the local stack's services, without its gateway and workers.
@@ -261,6 +272,8 @@ def main() -> None:
     finally:
         services.stop()
 
+    print("parallel increments ...", file=sys.stderr)
+    counter_burst = increments.measure()  # a local stack of its own, after these services
     configured_cost = int(app.resolver.resolve_text({"Ref": "BcryptCost"}))
     print("bcrypt ...", file=sys.stderr)
     # Merged with the figures the load, fuzz and fault targets keep there.
@@ -271,6 +284,7 @@ def main() -> None:
             "log_bytes_per_call": log_bytes,
             "dynamodb_requests_per_call": requests,
             "listing": listing_pages,
+            "increments": counter_burst,
             "bcrypt_ms": bcrypt_cost.measure(configured_cost),
             "machine": machine(),
             "measured_at": measured_at(),

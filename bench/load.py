@@ -1,6 +1,6 @@
 """`make load`: locust (headless) runs bench/locustfile.py against a local stack it starts,
-then every key the simulated users kept is read back and every key they deleted is
-checked gone.
+then every key the simulated users kept is read back, every key they deleted is checked
+gone, and each user's export is walked: it must hold exactly the kept keys.
 
 The stack runs in memory at bcrypt cost 4 (each user registers once: the figure is the
 API's, not bcrypt's). Locust runs in its own process: it monkey-patches the standard
@@ -128,7 +128,7 @@ def warm_up(base_url: str, users: int) -> int:
     """Start every function's workers before the measured run (`make bench` measures cold
     starts; here they would only put the first second's queueing into p99).
 
-    As many threads as simulated users run one store/get/update/get/delete cycle at once:
+    As many threads as simulated users run one cycle of every call the users make at once:
     each function's pool sees that many concurrent calls and starts all its workers.
     """
 
@@ -137,15 +137,26 @@ def warm_up(base_url: str, users: int) -> int:
         account = register_account(session, base_url, "warmup")
         path = f"{base_url}/api/data/warm-{number}"
         headers = {"Authorization": f"Bearer {account.token}"}
+        batch = [{"op": "store", "key": f"warm-batch-{number}", "value": {"n": 1}}]
         calls = [
             ("POST", f"{base_url}/api/data", {"key": f"warm-{number}", "value": 1}),
             ("GET", path, None),
             ("PUT", path, {"value": 2}),
+            ("POST", f"{path}/increment", {"by": 1}),
             ("DELETE", path, None),
+            ("POST", f"{base_url}/api/batch/write", {"operations": batch}),
+            ("POST", f"{base_url}/api/batch/get", {"keys": [f"warm-batch-{number}"]}),
+            ("PATCH", f"{base_url}/api/data/warm-batch-{number}", {"n": 2}),
+            ("GET", f"{base_url}/api/export", None),
         ]
         for method, url, body in calls:
+            kind = "application/merge-patch+json" if method == "PATCH" else "application/json"
             answer = session.request(
-                method, url, json=body, headers=headers, timeout=REQUEST_TIMEOUT_SECONDS
+                method,
+                url,
+                data=None if body is None else json.dumps(body),
+                headers={**headers, "Content-Type": kind},
+                timeout=REQUEST_TIMEOUT_SECONDS,
             )
             if answer.status_code != 200:
                 raise RuntimeError(f"warm-up {method} {url}: {answer.status_code} {answer.text}")
@@ -200,8 +211,47 @@ def summarise(report: LoadReport, ledger: dict[str, Any]) -> None:
         report.p50_ms, report.p99_ms = percentiles[49], percentiles[98]
 
 
+_thread = threading.local()  # requests sessions are not shared across threads
+
+
+def thread_session() -> Any:
+    if not hasattr(_thread, "session"):
+        _thread.session = new_session()
+    return _thread.session
+
+
+def export_problems(base_url: str, user: dict[str, Any]) -> list[str]:
+    """Walk the user's export: it holds exactly the keys kept, with their last values."""
+    found: dict[str, Any] = {}
+    cursor: str | None = None
+    while True:
+        answer = thread_session().get(
+            f"{base_url}/api/export",
+            params={} if cursor is None else {"cursor": cursor},
+            headers={"Authorization": f"Bearer {user['token']}"},
+            timeout=REQUEST_TIMEOUT_SECONDS,
+        )
+        if answer.status_code != 200:
+            return [f"lost write: export answered {answer.status_code} {answer.text[:200]}"]
+        data = answer.json()["data"]
+        found.update((item["key"], item["value"]) for item in data["items"])
+        cursor = data["cursor"]
+        if cursor is None:
+            break
+    problems = [
+        f"lost write: {key!r} exported as {found.get(key)!r}"
+        for key, value in user["kept"].items()
+        if found.get(key) != value
+    ]
+    return problems + [
+        f"deleted key found: {key!r} exported" for key in found if key not in user["kept"]
+    ]
+
+
 def verify(report: LoadReport, base_url: str, users: dict[str, dict[str, Any]]) -> None:
-    """Read back every kept key (its last value) and every deleted key (404 KEY_NOT_FOUND)."""
+    """Read back every kept key (its last value: stores, updates, batch writes, patches and
+    increments alike) and every deleted key (404 KEY_NOT_FOUND), then walk each user's
+    export, which must hold exactly the kept keys with those values."""
     checks = [
         (user["token"], key, True, value)
         for user in users.values()
@@ -212,9 +262,7 @@ def verify(report: LoadReport, base_url: str, users: dict[str, dict[str, Any]]) 
 
     def read_back(check: tuple[str, str, bool, Any]) -> str | None:
         token, key, kept, value = check
-        if not hasattr(local, "session"):
-            local.session = new_session()  # requests sessions are not shared across threads
-        answer = local.session.get(
+        answer = thread_session().get(
             f"{base_url}/api/data/{quote(key, safe='')}",
             headers={"Authorization": f"Bearer {token}"},
             timeout=REQUEST_TIMEOUT_SECONDS,
@@ -226,10 +274,11 @@ def verify(report: LoadReport, base_url: str, users: dict[str, dict[str, Any]]) 
             return f"deleted key found: {key!r} answered {answer.status_code} {answer.text[:200]}"
         return None
 
-    local = threading.local()
     with ThreadPoolExecutor(VERIFY_THREADS) as pool:
-        outcomes = list(pool.map(read_back, checks))
-    report.verify_requests = len(checks)
+        outcomes: list[str | None] = list(pool.map(read_back, checks))
+        exports = pool.map(lambda user: export_problems(base_url, user), users.values())
+        outcomes += [problem for problems in exports for problem in problems]
+    report.verify_requests = len(checks) + len(users)
     for outcome in outcomes:
         if outcome is None:
             continue

@@ -1,10 +1,14 @@
 """The `make load` workload, run by locust (headless) against the local stack bench.load starts.
 
 Each simulated user registers once, logs in, then runs CYCLES cycles on fresh keys:
-store, get, update, get, delete; every KEEP_EVERY-th key is kept instead of deleted, every
-REWRITE_EVERY-th cycle rewrites one kept key again, and every TOKEN_EVERY-th cycle gets a
-new token. Every response is checked (status, and for reads the exact value last written),
-so "errors" means any answer other than the one the contract promises.
+store, get, update, get, delete, then an increment of the user's counter; every
+KEEP_EVERY-th key is kept instead of deleted, every REWRITE_EVERY-th cycle rewrites one kept
+key again, every BATCH_EVERY-th cycle stores two keys in one batch write, reads them in one
+batch get and merge-patches one, every EXPORT_EVERY-th cycle walks the user's export, and
+every TOKEN_EVERY-th cycle gets a new token. Every response is checked (status, and for
+reads the exact value last written; an increment answers exactly the count so far; the
+export holds exactly the keys kept, with their last values), so "errors" means any answer
+other than the one the contract promises.
 
 When every user has finished, locust quits and this file writes the ledger (what each user
 expects to find: its kept keys with their last values, its deleted keys) and every
@@ -21,6 +25,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,6 +40,12 @@ LEDGER_PATH = Path(os.environ.get("LOCKBOX_LOAD_LEDGER", "load-ledger.json"))
 KEEP_EVERY = 5
 REWRITE_EVERY = 7
 TOKEN_EVERY = 10
+BATCH_EVERY = 4
+EXPORT_EVERY = 11
+COUNTER_KEY = "load counter"
+COUNTER_PATH = f"/api/data/{quote(COUNTER_KEY, safe='')}/increment"
+MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
+_encode = json.dumps  # for where a parameter named json hides the module
 PASSWORD = "correct-horse-battery-staple-42"  # noqa: S105 (throwaway local accounts)
 DATA_KEY = "/api/data/[key]"  # one stats row for every key
 
@@ -134,11 +145,25 @@ class LockboxUser(FastHttpUser):
         json: Any = None,
         name: str | None = None,
         value: Any = None,
+        patch: Any = None,
+        check: Callable[[dict[str, Any]], str | None] | None = None,
     ) -> dict[str, Any] | None:
-        """One request; a failure unless it answers `status` (and, for reads, `value`)."""
-        headers = {"Authorization": f"Bearer {self.token}"} if path.startswith("/api/data") else {}
+        """One request; a failure unless it answers `status` (for reads of a key, `value`;
+        and whatever `check` finds wrong in the body). `patch` is sent as a merge patch."""
+        public = path in {"/api/register", "/api/token"}
+        headers = {} if public else {"Authorization": f"Bearer {self.token}"}
+        data = None
+        if patch is not None:
+            headers |= MERGE_PATCH
+            data = _encode(patch)
         with self.client.request(
-            method, path, json=json, headers=headers, name=name or path, catch_response=True
+            method,
+            path,
+            json=json,
+            data=data,
+            headers=headers,
+            name=name or path,
+            catch_response=True,
         ) as response:
             if response.status_code != status:
                 response.failure(f"{method} {path}: {response.status_code} {response.text}")
@@ -150,6 +175,10 @@ class LockboxUser(FastHttpUser):
                 return None
             if method == "GET" and body.get("data", {}).get("value") != value:
                 response.failure(f"GET {path}: read {body.get('data')!r}, wrote {value!r}")
+                return None
+            problem = check(body) if check is not None else None
+            if problem is not None:
+                response.failure(f"{method} {path}: {problem}")
                 return None
             response.success()
             return body
@@ -177,14 +206,86 @@ class LockboxUser(FastHttpUser):
             self.kept[key] = second
         elif self._expect("DELETE", path, 200, name=DATA_KEY) is not None:
             self.deleted.append(key)
-        if number % REWRITE_EVERY == 0 and self.kept:
+        self._increment()
+        if number % REWRITE_EVERY == 0 and self._rewritable():
             self._rewrite_kept_key(number)
+        if number % BATCH_EVERY == 0:
+            self._batch(number)
+        if number % EXPORT_EVERY == 0:
+            self._export()
         if number % TOKEN_EVERY == 0:
             self._login()
 
+    def _rewritable(self) -> list[str]:
+        """The kept keys a PUT may rewrite: every one but the counter, which stays a number."""
+        return [key for key in self.kept if key != COUNTER_KEY]
+
+    def _increment(self) -> None:
+        """Add 1 to the user's counter: the answer is exactly the count so far."""
+        expected = self.kept.get(COUNTER_KEY, 0) + 1
+
+        def exact(body: dict[str, Any]) -> str | None:
+            got = body["data"]["value"]
+            return None if got == expected else f"counted {got!r}, expected {expected}"
+
+        answer = self._expect(
+            "POST", COUNTER_PATH, 200, json={"by": 1}, name=f"{DATA_KEY}/increment", check=exact
+        )
+        if answer is None:
+            self.kept.pop(COUNTER_KEY, None)  # already an error; the count is now unknown
+            return
+        self.kept[COUNTER_KEY] = expected
+
+    def _batch(self, number: int) -> None:
+        """Store two keys in one batch write, read both back in one batch get, then merge a
+        member into the first with a patch (and drop another): all three are kept."""
+        suffix = uuid.uuid4().hex[:8]
+        keys = [f"load batch {number}.{index} ✓ {suffix}" for index in (1, 2)]
+        values = [{"tag": f"{self.name}:{number}:b{index}", "n": index} for index in (1, 2)]
+        operations = [
+            {"op": "store", "key": key, "value": value}
+            for key, value in zip(keys, values, strict=True)
+        ]
+        body = {"operations": operations}
+        if self._expect("POST", "/api/batch/write", 200, json=body) is None:
+            return  # already an error; the keys' state is unknown, so the ledger skips them
+        self.kept.update(zip(keys, values, strict=True))
+        expected = list(zip(keys, values, strict=True))
+
+        def both(body: dict[str, Any]) -> str | None:
+            items = [(item["key"], item["value"]) for item in body["data"]["items"]]
+            return None if items == expected else f"read {items!r}, wrote {expected!r}"
+
+        self._expect("POST", "/api/batch/get", 200, json={"keys": keys}, check=both)
+        path = f"/api/data/{quote(keys[0], safe='')}"
+        merged = {"tag": values[0]["tag"], "patched": number}
+        patch = {"patched": number, "n": None}
+        if self._expect("PATCH", path, 200, patch=patch, name=DATA_KEY) is None:
+            del self.kept[keys[0]]  # already an error; its value is now unknown
+            return
+        self.kept[keys[0]] = merged
+        self._expect("GET", path, 200, name=DATA_KEY, value=merged)
+
+    def _export(self) -> None:
+        """Walk the user's export: it holds exactly the keys kept, with their last values."""
+        found: dict[str, Any] = {}
+
+        def page(body: dict[str, Any]) -> str | None:
+            found.update((item["key"], item["value"]) for item in body["data"]["items"])
+            if body["data"]["cursor"] is not None or found == self.kept:
+                return None
+            return f"exported {sorted(found)!r}, kept {sorted(self.kept)!r}"
+
+        path = "/api/export"
+        while True:
+            body = self._expect("GET", path, 200, name="/api/export", check=page)
+            if body is None or body["data"]["cursor"] is None:
+                return
+            path = f"/api/export?cursor={quote(body['data']['cursor'], safe='')}"
+
     def _rewrite_kept_key(self, number: int) -> None:
         """Rewrite the oldest kept key: the ledger must end with the latest of its values."""
-        key = next(iter(self.kept))
+        key = self._rewritable()[0]
         path = f"/api/data/{quote(key, safe='')}"
         value = value_for(self.name, number, 3)
         if self._expect("PUT", path, 200, json={"value": value}, name=DATA_KEY) is None:

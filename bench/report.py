@@ -31,6 +31,8 @@ REQUEST_BUDGETS = {
     # Read the value, then write over exactly that version (more only after a conflict).
     "increment_item": 2,
     "patch_item": 2,
+    # The first page: the account's GetItem and one Query (each later page: the Query alone).
+    "export_items": 2,
 }
 
 
@@ -86,6 +88,21 @@ def render(results: dict[str, Any]) -> str:
             f"Listing {listing['keys']} keys in pages of {listing['page_size']} (median of "
             f"{listing['walks']} walks): {min(pages)} to {max(pages)} ms per page; last pages "
             f"over first pages {listing['last_over_first']}x.",
+        ]
+    counters = results.get("increments")
+    if counters:
+        lines += [
+            "",
+            f"Increments: {counters['parallel']} parallel increments by 1 of one key in "
+            f"{counters['seconds']} s, {counters['answers_per_second']} answers/s (slowest "
+            f"answer {counters['slowest_answer_s']} s), "
+            + (
+                f"all exact (1..{counters['parallel']} once each, final value "
+                f"{counters['final_value']})."
+                if counters["exact"]
+                else f"**not exact** ({counters['refused']} refused, final value "
+                f"{counters['final_value']})."
+            ),
         ]
     load = results.get("load")
     if load:

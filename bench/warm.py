@@ -143,6 +143,11 @@ class FakeDynamoDB:
                     for i in range(2)
                 ]
             }
+        if "#v" in kwargs.get("ExpressionAttributeNames", {}):  # an export page: items whole
+            return {
+                "Items": [item | {"value": {"S": _STORED_VALUE}} for item in _LISTED],
+                "LastEvaluatedKey": _NEXT,
+            }
         if kwargs.get("ExpressionAttributeNames") == {"#key": "key"}:
             return {"Items": []}  # the purge's page: nothing left to delete
         return {"Items": _LISTED, "LastEvaluatedKey": _NEXT}

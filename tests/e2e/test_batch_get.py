@@ -89,3 +89,37 @@ def test_bad_keys_are_invalid_key_naming_their_positions(
 
 def test_without_a_token_is_invalid_token(http: requests.Session, api_url: str) -> None:
     assert_error(http.post(f"{api_url}/api/batch/get", json={"keys": ["a"]}), 401, "INVALID_TOKEN")
+
+
+def test_100_values_near_the_limit_are_refused_naming_how_many_fit(
+    http: requests.Session, api_url: str, user: User, cleanup: list[str]
+) -> None:
+    """Given 100 keys of values near the 64 KiB limit (6.5 MB together, over Lambda's 6 MB
+    response), the batch is 400 INVALID_REQUEST naming keys and how many of the first keys
+    fit, never a 500; asked in those two parts, every key comes back whole."""
+    keys = [unique_key(f"big{index:03d}") for index in range(100)]
+    cleanup += keys
+    value = "x" * 65_000
+    for start in (0, 50):
+        operations = [
+            {"op": "store", "key": key, "value": value} for key in keys[start : start + 50]
+        ]
+        response = http.post(
+            f"{api_url}/api/batch/write",
+            json={"operations": operations},
+            headers=auth_headers(user.token),
+        )
+        assert_success(response, "Batch applied successfully.")
+
+    body = assert_error(
+        batch_get(http, api_url, user.token, {"keys": keys}), 400, "INVALID_REQUEST"
+    )
+
+    assert detail_fields(body) == {"keys"}
+    fit = int(body["details"][0]["message"].split("(the first ")[1].split(" ")[0])
+    assert 0 < fit < 100
+    for part in (keys[:fit], keys[fit:]):
+        data = assert_success(batch_get(http, api_url, user.token, {"keys": part}))["data"]
+        assert [(item["key"], item["value"]) for item in data["items"]] == [
+            (key, value) for key in part
+        ]

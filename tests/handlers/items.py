@@ -138,3 +138,12 @@ def batch_write(body: object, user: str = ALICE) -> Answer:
     event = with_user(load_event("batch_write_success"), user)
     event["body"] = json.dumps({"operations": body} if isinstance(body, list) else body)
     return call(handler("batch_write"), event, CONTEXT)
+
+
+def export(user: str = ALICE, cursor: str | None = None) -> Answer:
+    """GET /api/export, the first page or the one after `cursor`."""
+    event = with_user(load_event("export_items_success"), user)
+    if cursor is not None:
+        event["queryStringParameters"] = {"cursor": cursor}
+        event["multiValueQueryStringParameters"] = {"cursor": [cursor]}
+    return call(handler("export_items"), event, CONTEXT)

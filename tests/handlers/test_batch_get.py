@@ -3,17 +3,18 @@ BatchGetItem, only unprocessed keys asked again, absent, expired and foreign key
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from lockbox.core import dynamodb
+from lockbox.core import dynamodb, responses
 from lockbox.core.errors import ErrorCode
 from lockbox_local.events import load_event
-from tests.handlers.calls import call, error, handler, without_details
-from tests.handlers.items import BOB, CONTEXT, NOW, batch_get, get, store
+from tests.handlers.calls import call, error, handler, with_user, without_details
+from tests.handlers.items import ALICE, BOB, CONTEXT, NOW, batch_get, get, store
 from tests.support import count_dynamodb_requests
 
 
@@ -168,3 +169,47 @@ def test_bad_keys_are_invalid_key_naming_each_position() -> None:
 def test_the_list_is_checked_before_its_keys() -> None:
     """Given a duplicated list that also holds a bad key, INVALID_REQUEST decides."""
     assert without_details(batch_get(["a/b", "a/b"])) == error(ErrorCode.INVALID_REQUEST)
+
+
+LAMBDA_RESPONSE_LIMIT = 6_291_556  # bytes of the function's whole JSON answer
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_an_answer_over_the_response_limit_is_invalid_request_naming_what_fits() -> None:
+    """Given 100 keys of values near the 64 KiB limit (6.5 MB together, over Lambda's 6 MB
+    response), the batch answers 400 INVALID_REQUEST naming keys and how many of the first
+    keys fit; those keys, then the rest, are each answered whole under the limit."""
+    keys = [f"big{index:03d}" for index in range(100)]
+    value = "x" * 65_000
+    for key in keys:
+        store(key, value)
+
+    status, body = batch_get(keys)
+
+    assert without_details((status, body)) == error(ErrorCode.INVALID_REQUEST)
+    ((detail,),) = [body["details"]]
+    assert detail["field"] == "keys"
+    fit = int(detail["message"].split("(the first ")[1].split(" ")[0])
+    assert 0 < fit < 100
+    for part in (keys[:fit], keys[fit:]):
+        event = with_user(load_event("batch_get_success"), ALICE)
+        event["body"] = json.dumps({"keys": part})
+        response = handler("batch_get")(event, CONTEXT)
+        assert response["statusCode"] == 200
+        assert len(json.dumps(response).encode()) < LAMBDA_RESPONSE_LIMIT
+        items = json.loads(response["body"])["data"]["items"]
+        assert [(item["key"], item["value"]) for item in items] == [(key, value) for key in part]
+
+
+@pytest.mark.usefixtures("aws_tables")
+def test_the_bound_counts_quotes_as_lambda_escapes_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given a bound of 200,000 bytes and 3 values of 20,000 quote characters (40 KB of JSON
+    each, 120 KB of body, 240 KB once Lambda escapes the body's quotes and backslashes
+    again), the answer is refused: the body is measured as Lambda's response holds it; 2 of
+    them fit."""
+    monkeypatch.setattr(responses, "MAX_BODY_BYTES", 200_000)
+    for key in ("a", "b", "c"):
+        store(key, '"' * 20_000)
+
+    assert batch_get(["a", "b", "c"])[0] == 400
+    assert batch_get(["a", "b"])[0] == 200

@@ -317,7 +317,7 @@ PROXY_FILES = [path for path in EVENT_FILES if "httpMethod" in read_event(path)]
 AUTHORIZER_FILES = [path for path in EVENT_FILES if read_event(path).get("type") == "TOKEN"]
 STREAM_FILES = [path for path in EVENT_FILES if "Records" in read_event(path)]
 # Routes behind the authorizer besides /api/data: their events carry user_id and sid.
-DATA_ROUTES = ("/api/data", "/api/batch")  # the key-value store's routes
+DATA_ROUTES = ("/api/data", "/api/batch", "/api/export")  # the key-value store's routes
 BEARER_ROUTES = (
     "/api/logout",
     "/api/account",

@@ -10,13 +10,12 @@ the caller's session being alive (or, for a wrong password, the failure is recor
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lockbox.accounts import account_records
 from lockbox.accounts.account_inputs import DeleteAccountInput, PasswordInput
 from lockbox.accounts.passwords import hash_password, verify_password
+from lockbox.accounts.profiles import account_of, account_profile
 from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
@@ -28,39 +27,14 @@ from lockbox.sessions.login_calls import counted_attempt, failure_events
 from lockbox.sessions.session_inputs import SessionCaller
 
 
-def _account_of(user_id: str) -> account_records.Account:
-    account = account_records.read_account(user_id)
-    if account is None:  # deleted since its token was checked
-        raise ApiError(ErrorCode.INVALID_TOKEN)
-    return account
-
-
-def _account_data(account: account_records.Account) -> dict[str, Any]:
-    fields = account.fields
-    return {
-        "user_id": account.user_id,
-        "username": fields.get("username"),
-        "email": account.email,
-        "full_name": fields.get("full_name", _joined_name(fields)),
-        "age": fields.get("age"),
-        "gender": fields.get("gender"),
-        "created_at": account.created_at,
-    }
-
-
-def _joined_name(fields: dict[str, str | int]) -> str:
-    # An account from /users/register has a firstname and maybe a lastname.
-    return " ".join(str(fields[name]) for name in ("firstname", "lastname") if name in fields)
-
-
 def get_account(user_id: str) -> Success:
-    """GET /api/account: the caller's profile (one GetItem), never the password hash."""
-    return Success(data=_account_data(_account_of(user_id)))
+    """GET /api/account: the caller's profile."""
+    return Success(data=account_profile(user_id))
 
 
 def users_profile(user_id: str) -> Success:
     """GET /users/profile: the caller as the /users front ends' user object."""
-    account = _account_of(user_id)
+    account = account_of(user_id)
     return Success(data=express_user(user_id, account.email, account.fields))
 
 

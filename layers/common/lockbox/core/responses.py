@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -30,6 +31,36 @@ class Success:
 def to_json(body: object) -> str:
     # Characters unescaped and numbers as written: stored values come back as sent.
     return json_text.encode(body)
+
+
+# A body this large still leaves Lambda's 6 MB response (6,291,556 bytes) room for the
+# proxy response around it: calls that answer many values keep their bodies under it.
+MAX_BODY_BYTES = 5_000_000
+
+
+def payload_bytes(text: str) -> int:
+    """The most room JSON text can take in Lambda's response: the body is a JSON string
+    there, its quotes and backslashes escaped once more, and a runtime may write each other
+    non-ASCII character as a \\u escape (Python's before 3.12 did). Never less than the
+    text's UTF-8 bytes."""
+    return len(json.dumps(text)) - 2  # ASCII only: characters are bytes; less its quotes
+
+
+class BodyRoom:
+    """What is left of MAX_BODY_BYTES for the entries of a body whose `frame` (the body
+    without them) is given, for calls that answer many values: each entry is measured as it
+    is added, with the comma before it."""
+
+    def __init__(self, frame: object) -> None:
+        self.left = MAX_BODY_BYTES - payload_bytes(to_json(frame))
+
+    def take(self, entry: str) -> bool:
+        """Whether the entry's JSON text fits; if so, its room is taken."""
+        size = payload_bytes(entry) + 1
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
 
 
 def response_headers() -> dict[str, str]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from lockbox.accounts.profiles import account_profile
 from lockbox.core import dynamodb, json_text
 from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.json_text import RawJson
-from lockbox.core.responses import Success
+from lockbox.core.responses import MAX_BODY_BYTES, BodyRoom, Success, success_body
 from lockbox.core.settings import get_settings
 from lockbox.core.validation import RuleViolation
 from lockbox.items import item_records
@@ -21,6 +22,7 @@ from lockbox.items.item_inputs import (
     BatchGetInput,
     BatchWriteInput,
     DeleteInput,
+    ExportInput,
     IncrementInput,
     KeyInput,
     ListInput,
@@ -28,14 +30,16 @@ from lockbox.items.item_inputs import (
     StoreInput,
     UpdateInput,
     encode_value,
+    export_cursor,
 )
 from lockbox.items.item_records import BatchRefusal, IfMatch, StoredItem, WriteOutcome
 
 # Read-modify-write calls retry when another write came between their read and their write.
-# Of N parallel writers at least one wins each round, so N rounds always suffice; the
-# bound covers 20 parallel writers of one key with room, within the function's timeout.
-REWRITE_ATTEMPTS = 50
-REWRITE_BACKOFF_CAP_SECONDS = 0.1
+# Of N parallel writers at least one wins each round, so the last of N waits for N - 1
+# others: the bound is a time, under the function's 10 s timeout, not a count of attempts,
+# so it holds however many race (100 parallel increments of one key all succeed).
+REWRITE_DEADLINE_SECONDS = 8.0
+REWRITE_BACKOFF_CAP_SECONDS = 0.5
 
 _REFUSED = {
     WriteOutcome.NOT_FOUND: ErrorCode.KEY_NOT_FOUND,
@@ -105,21 +109,39 @@ def delete_item(request: DeleteInput) -> Success:
     return Success(message="Data deleted successfully.")
 
 
+def whole_entry(key: str, item: StoredItem) -> dict[str, object]:
+    """A key's whole entry, as batch reads and the export answer it."""
+    return {
+        "key": key,
+        "value": RawJson(item.value_json),
+        "etag": entity_tag(item.etag),
+        "expires_at": item.expires_at,
+        "metadata": raw_or_null(item.metadata_json),
+    }
+
+
 def batch_get(request: BatchGetInput) -> Success:
     """POST /api/batch/get: the live keys with their whole entries, in the order asked, and
-    the keys that are missing (absent, expired, or another user's: all alike)."""
+    the keys that are missing (absent, expired, or another user's: all alike).
+
+    Every key asked is answered, or none: an answer that would not fit Lambda's response
+    (100 values near the 64 KiB limit come to 6.5 MB) is INVALID_REQUEST naming how many of
+    the first keys fit, never a 500 from the platform.
+    """
     found = item_records.read_items(request.user_id, request.keys)
-    items = [
-        {
-            "key": key,
-            "value": RawJson(item.value_json),
-            "etag": entity_tag(item.etag),
-            "expires_at": item.expires_at,
-            "metadata": raw_or_null(item.metadata_json),
-        }
-        for key in request.keys
-        if (item := found.get(key)) is not None
-    ]
+    room = BodyRoom(success_body(Success(data={"items": [], "missing": []})))
+    items: list[RawJson] = []
+    for index, key in enumerate(request.keys):
+        item = found.get(key)
+        entry = json_text.encode(key if item is None else whole_entry(key, item))
+        if not room.take(entry):
+            reason = (
+                f"The answer would be over {MAX_BODY_BYTES} bytes: ask for fewer keys at once "
+                f"(the first {index} fit)."
+            )
+            raise ApiError(ErrorCode.INVALID_REQUEST, [Detail("keys", reason)])
+        if item is not None:
+            items.append(RawJson(entry))
     missing = [key for key in request.keys if key not in found]
     return Success(data={"items": items, "missing": missing})
 
@@ -166,22 +188,58 @@ def list_items(request: ListInput) -> Success:
     return Success(data={"keys": keys, "cursor": cursor})
 
 
+# Room for the longest cursor in a page's measure (a cursor of a 256-byte key is far shorter).
+_CURSOR_ROOM = "x" * 2048
+
+
+def export_items(request: ExportInput) -> Success:
+    """GET /api/export: the account (first page only) and a page of the caller's whole
+    entries in key order, the body under MAX_BODY_BYTES as Lambda's response holds it.
+
+    One Query a page (plus the account's GetItem on the first). Each entry is encoded once
+    and measured as it is added; the page stops before one that would not fit, and the
+    cursor then names the last entry answered, so the next page starts with the one left
+    out. A page never stops before its first entry, which always fits (an item is 400 KB at
+    most in DynamoDB), so every walk moves on.
+    """
+    account = account_profile(request.user_id) if request.start_key is None else None
+    page = item_records.query_items(request.user_id, request.start_key)
+    room = BodyRoom(
+        success_body(Success(data={"account": account, "items": [], "cursor": _CURSOR_ROOM}))
+    )
+    entries: list[RawJson] = []
+    last_key = page.last_key
+    for index, (key, item) in enumerate(page.items):
+        entry = json_text.encode(whole_entry(key, item))
+        if not room.take(entry) and entries:
+            last_key = page.items[index - 1][0]
+            break
+        entries.append(RawJson(entry))
+    cursor = None if last_key is None else export_cursor(request.user_id, last_key)
+    return Success(data={"account": account, "items": entries, "cursor": cursor})
+
+
 def rewrite_item(
     user_id: str, key: str, change: Callable[[StoredItem | None], str]
 ) -> tuple[str, str]:
     """Read the key, compute its new value with `change` (which may refuse), and write it
     over exactly the version read; again, after a jittered wait, when another write came
     between. The new value's JSON text and etag. Two requests when nothing intervenes."""
-    for attempt in range(REWRITE_ATTEMPTS):
+    deadline = time.monotonic() + REWRITE_DEADLINE_SECONDS
+    attempt = 0
+    while True:
         seen = item_records.read_item(user_id, key)
         value_json = change(seen)
         etag = item_records.swap_item_value(user_id, key, seen, value_json)
         if etag is not None:
             return value_json, etag
-        # Full jitter, capped: racers spread out instead of colliding again in step.
-        cap = min(REWRITE_BACKOFF_CAP_SECONDS, 0.005 * 2**attempt)
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"conflicting writes for {REWRITE_DEADLINE_SECONDS} s")
+        # Full jitter, capped: racers spread out instead of colliding again in step; the
+        # more conflicts, the wider the spread.
+        cap = min(REWRITE_BACKOFF_CAP_SECONDS, 0.005 * 2 ** min(attempt, 10))
         time.sleep(cap * dynamodb.jitter(0.0, 1.0))
-    raise RuntimeError(f"{REWRITE_ATTEMPTS} conflicting writes in a row")
+        attempt += 1
 
 
 def _incremented(by: str) -> Callable[[StoredItem | None], str]:

@@ -42,7 +42,7 @@ from lockbox.core.validation import (
     refusal,
     refuse_if,
 )
-from lockbox.items.cursors import read_cursor
+from lockbox.items.cursors import make_cursor, read_cursor
 from lockbox.items.item_records import BatchWrite, IfMatch
 
 MAX_KEY_BYTES = 256
@@ -490,3 +490,35 @@ def list_input(event: ApiEvent) -> ListInput:
     if violations:
         raise refusal((ErrorCode.INVALID_KEY, ErrorCode.INVALID_PARAMETER), violations)
     return ListInput(user_id, prefix, limit, start_key)
+
+
+# The export's cursors are signed for this "prefix", which no key listing can have (a key
+# prefix has no control characters): a listing's cursor is refused here, and the other way.
+EXPORT_CURSOR_SCOPE = "\x1fexport:"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportInput:
+    """GET /api/export: the caller and where the page starts (None: the first page)."""
+
+    user_id: str
+    start_key: str | None  # the last key of the previous page, from a verified cursor
+
+
+def export_cursor(user_id: str, last_key: str) -> str:
+    """The cursor of the export's page after `last_key`."""
+    return make_cursor(user_id, EXPORT_CURSOR_SCOPE, EXPORT_CURSOR_SCOPE + last_key)
+
+
+def export_input(event: ApiEvent) -> ExportInput:
+    """GET /api/export: the caller, then the cursor if any (INVALID_PARAMETER unless this
+    API gave it to this caller for the export)."""
+    user_id = caller_id(event)
+    cursor = query_parameters(event).get("cursor")
+    if cursor is None:
+        return ExportInput(user_id, None)
+    last = read_cursor(cursor, user_id, EXPORT_CURSOR_SCOPE)
+    if last is None:
+        reason = "cursor must be one this API returned for the same user's export."
+        raise ApiError(ErrorCode.INVALID_PARAMETER, [Detail("cursor", reason)])
+    return ExportInput(user_id, last.removeprefix(EXPORT_CURSOR_SCOPE))

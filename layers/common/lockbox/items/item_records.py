@@ -406,11 +406,15 @@ def remove_item(user_id: str, key: str, if_match: IfMatch) -> WriteOutcome:
     return WriteOutcome.DONE
 
 
-def query_keys(user_id: str, prefix: str, limit: int, start_key: str | None) -> Listing:
-    """One page of the user's live keys starting with `prefix`, in UTF-8 byte order.
+def _query_page(
+    user_id: str, prefix: str, start_key: str | None, projection: str, limit: int | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One Query of the user's live items starting with `prefix`, in UTF-8 byte order,
+    after `start_key`: the items (with `projection`, where `#k` is the key and `#v` the
+    value) and the key the next page starts after (None at the end).
 
-    One Query on the table's key; expired items are filtered out by DynamoDB after the
-    Limit is applied, so a page may hold fewer than `limit` keys with more to follow.
+    Expired items are filtered out by DynamoDB after the Limit (and its 1 MB a Query) is
+    applied, so a page may hold fewer items with more to follow.
     """
     epoch = _epoch()
     values: dict[str, Any] = {":u": {"S": user_id}, ":now": {"N": str(epoch)}}
@@ -418,25 +422,51 @@ def query_keys(user_id: str, prefix: str, limit: int, start_key: str | None) -> 
     if prefix:
         key_condition += " AND begins_with(#k, :p)"
         values[":p"] = {"S": prefix}
+    names = {"#k": "key"} | ({"#v": "value"} if "#v" in projection else {})
     request: dict[str, Any] = {
         "TableName": get_settings().items_table,
         "KeyConditionExpression": key_condition,
         "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
-        "ProjectionExpression": "#k, etag, expires_at, metadata",
-        "ExpressionAttributeNames": {"#k": "key"},
+        "ProjectionExpression": projection,
+        "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
-        "Limit": limit,
         "ConsistentRead": True,  # a key stored a moment ago is listed
     }
+    if limit is not None:
+        request["Limit"] = limit
     if start_key is not None:
         request["ExclusiveStartKey"] = _key(user_id, start_key)  # always the caller's own
     response = dynamodb.client().query(**request)
+    last = response.get("LastEvaluatedKey")
+    return list(response.get("Items", [])), None if last is None else last["key"]["S"]
+
+
+def query_keys(user_id: str, prefix: str, limit: int, start_key: str | None) -> Listing:
+    """One page of the user's live keys starting with `prefix` (at most `limit`): one Query
+    on the table's key."""
+    items, last_key = _query_page(
+        user_id, prefix, start_key, "#k, etag, expires_at, metadata", limit
+    )
     entries = [
         ListedKey(item["key"]["S"], _version_of(item), _expires_at(item), _metadata_of(item))
-        for item in response.get("Items", [])
+        for item in items
     ]
-    last = response.get("LastEvaluatedKey")
-    return Listing(entries, None if last is None else last["key"]["S"])
+    return Listing(entries, last_key)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    items: list[tuple[str, StoredItem]]  # (key, entry) in UTF-8 byte order of the keys
+    last_key: str | None  # where the next page starts; None at the end
+
+
+def query_items(user_id: str, start_key: str | None) -> ItemPage:
+    """One page of the user's live items, whole (value, etag, expiry, metadata), after
+    `start_key`: one Query, as much as DynamoDB answers at once (1 MB of items at most)."""
+    items, last_key = _query_page(
+        user_id, "", start_key, "#k, #v, etag, expires_at, metadata", None
+    )
+    return ItemPage([(item["key"]["S"], stored_item(item)) for item in items], last_key)
 
 
 # --- the purge of a deleted user's items ---------------------------------------------
