@@ -103,6 +103,8 @@ class Preparer:
         elif function.name == "change_password":
             body = {"current_password": BENCH_PASSWORD, "new_password": BENCH_PASSWORD}
             event["body"] = json.dumps(body)
+        elif function.name in MFA_CALLS:
+            event = prepare_mfa_call(function.name, event, unique)
         elif function.name in {"delete_account", "purge_items"}:
             user_id = str(uuid.uuid4())
             if function.name == "delete_account":
@@ -116,6 +118,57 @@ class Preparer:
                 item_records.put_new_item(user_id, STORED_KEY, '{"text":"buy milk"}', None)
                 event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] = f"USER#{user_id}"
         return cold.authorizer_event(event, self.access_token)
+
+
+# The second factor's calls: each run gets an account of its own in the state the call needs.
+MFA_CALLS = {"mfa_setup", "mfa_confirm", "mfa_disable", "recovery_codes", "token_mfa"}
+
+
+def prepare_mfa_call(name: str, event: dict[str, Any], unique: str) -> dict[str, Any]:
+    """A fresh account for one run of a second-factor call: without the factor (setup),
+    with a setup to confirm (confirm), or with the factor on; the body holds the current
+    code (and, for the login's second step, the mfa_token of its password step)."""
+    import pyotp
+
+    from lockbox.signing.tokens import issue_mfa_token
+
+    user_id = str(uuid.uuid4())
+    username = f"factor_{unique}"
+    create_bench_account(user_id, username)
+    secret = None if name == "mfa_setup" else enrol_bench_account(user_id, name != "mfa_confirm")
+    code = pyotp.TOTP(secret).now() if secret else None
+    if name == "token_mfa":
+        event["body"] = json.dumps({"mfa_token": issue_mfa_token(user_id, username), "code": code})
+        return event
+    session_id = start_bench_session(user_id).record.session_id
+    event["requestContext"]["authorizer"].update(
+        user_id=user_id, principalId=user_id, sid=session_id
+    )
+    body = {"password": BENCH_PASSWORD} if name != "mfa_confirm" else {}
+    event["body"] = json.dumps(body | ({"code": code} if code and name != "mfa_setup" else {}))
+    return event
+
+
+def enrol_bench_account(user_id: str, confirmed: bool) -> str:
+    """A setup (and its confirmation, unless `confirmed` is False) written as the calls write
+    them (not counted); the secret, for the run's code."""
+    from lockbox.accounts.account_records import account_markers, read_account
+    from lockbox.mfa import mfa_records, recovery_codes, totp
+
+    secret = totp.new_secret()
+    sealed = totp.seal_secret(secret, user_id)
+    mfa_records.transact(user_id, mfa_records.put_pending(user_id, sealed), [])
+    if confirmed:
+        hashes = recovery_codes.code_hashes(recovery_codes.new_codes())
+        account = read_account(user_id)
+        assert account is not None
+        markers = [
+            mfa_records.enable_marker(user_id, sealed, hashes).item(pk)
+            for pk in account_markers(account)
+        ]
+        # Step 0 as the last accepted one: the run's current code is unused.
+        mfa_records.transact(user_id, mfa_records.enable(sealed, 0, hashes), markers)
+    return secret
 
 
 def fresh_batch(body_text: str, unique: str) -> str:

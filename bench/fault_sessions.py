@@ -21,6 +21,12 @@ attempts the freeze caught. Then the users table is read directly and checked:
   session (and the chain's last token must be refused from then on: never revived); a
   made-up token must end nothing, so every session a client still holds is not ended.
 
+- a second-factor code is accepted once under the stalls: each client also has an account
+  with the factor on, and logs in with two mfa_tokens and the same current code; of all
+  the answers with one code at most one is a 200. Each such session is then ended from
+  itself (DELETE /api/sessions/{id}); an end answered 200 must stay: the session's refresh
+  token is refused from then on, and its item is ended (never revived).
+
 Usage: python -m bench.fault_sessions [--threads 6] [--freezes 3] [--freeze 2.4]
 """
 
@@ -78,6 +84,10 @@ class SessionsReport:
     replays: Counter[int] = field(default_factory=Counter)
     made_up: Counter[int] = field(default_factory=Counter)
     chains_ended: int = 0  # replays answered 401 whose session was then found ended
+    mfa_logins: Counter[int] = field(default_factory=Counter)
+    session_ends: Counter[int] = field(default_factory=Counter)
+    accepted: Counter[tuple[str, int]] = field(default_factory=Counter)  # (user, step) -> 200s
+    ended: list[str] = field(default_factory=list)  # sessions whose end answered 200
 
     @property
     def consistent(self) -> bool:
@@ -95,6 +105,8 @@ class SessionsReport:
             "stale_replays": dict(self.replays),
             "made_up_tokens": dict(self.made_up),
             "chains_ended_by_replay": self.chains_ended,
+            "mfa_logins": dict(self.mfa_logins),
+            "session_ends": dict(self.session_ends),
             "problems": len(self.problems),
         }
 
@@ -214,6 +226,79 @@ class Client:
             self._problem(f"a guess on {name} answered {response.status_code}")
 
 
+@dataclass
+class Factor:
+    """A client's account with the second factor on: its authenticator."""
+
+    account: Account
+    authenticator: Any  # pyotp.TOTP
+
+
+def enrol_factor(http: requests.Session, base_url: str, account: Account) -> Factor:
+    """The factor turned on for the account (before the stalls), confirmed with the
+    previous step's code."""
+    import pyotp
+
+    headers = {"Authorization": f"Bearer {account.token}"}
+    setup = http.post(
+        f"{base_url}/api/mfa/totp/setup", json={"password": PASSWORD}, headers=headers
+    )
+    authenticator = pyotp.TOTP(setup.json()["data"]["secret"])
+    code = authenticator.at(time.time(), counter_offset=-1)
+    confirmed = http.post(f"{base_url}/api/mfa/totp/confirm", json={"code": code}, headers=headers)
+    if confirmed.status_code != 200:
+        raise RuntimeError(f"enrolment failed: {confirmed.status_code} {confirmed.text}")
+    return Factor(account, authenticator)
+
+
+def mfa_round(client: Client, factor: Factor) -> None:
+    """Two mfa_tokens, one code: at most one 200 for that code ever; each session so
+    started is ended from itself, and an end answered 200 refuses its refresh token."""
+    account = factor.account
+    tokens = []
+    for _ in range(2):
+        first = client._post("/api/token", {"username": account.username, "password": PASSWORD})
+        if first.status_code == 401 and first.json()["code"] == "MFA_REQUIRED":
+            tokens.append(first.json()["data"]["mfa_token"])
+        elif first.status_code not in (429, 500):
+            client._problem(f"an MFA login answered {first.status_code}: {first.text[:200]}")
+    step = int(time.time() // 30)
+    code = factor.authenticator.at(step * 30)
+    for mfa_token in tokens:
+        answer = client._post("/api/token/mfa", {"mfa_token": mfa_token, "code": code})
+        with client.lock:
+            client.report.mfa_logins[answer.status_code] += 1
+            if answer.status_code == 200:
+                client.report.accepted[(account.user_id, step)] += 1
+        if answer.status_code == 200:
+            end_own_session(client, answer.json()["data"])
+        elif answer.status_code not in (401, 429, 500):
+            client._problem(f"/api/token/mfa answered {answer.status_code}: {answer.text[:200]}")
+
+
+def end_own_session(client: Client, data: dict[str, Any]) -> None:
+    session_id = data["refresh_token"].split(".")[2]
+    started = time.monotonic()
+    ended = client.http.delete(
+        f"{client.base_url}/api/sessions/{session_id}",
+        headers={"Authorization": f"Bearer {data['access_token']}"},
+        timeout=CLIENT_TIMEOUT_SECONDS,
+    )
+    if time.monotonic() - started > READ_TIMEOUT_SECONDS:
+        with client.lock:
+            client.report.stalled += 1
+    with client.lock:
+        client.report.session_ends[ended.status_code] += 1
+    if ended.status_code == 200:
+        with client.lock:
+            client.report.ended.append(session_id)
+        after = client._post("/api/token/refresh", {"refresh_token": data["refresh_token"]})
+        if after.status_code == 200:
+            client._problem(f"session {session_id} refreshed after its end answered 200")
+    elif ended.status_code != 500:
+        client._problem(f"a session end answered {ended.status_code}: {ended.text[:200]}")
+
+
 def run_session_faults(
     threads: int = 6,
     freezes: int = 3,
@@ -228,11 +313,15 @@ def run_session_faults(
         users_table, _ = table_names(stack)
         with new_session() as http:
             accounts = [register_account(http, base_url, f"fs{n}") for n in range(threads)]
+            factors = [
+                enrol_factor(http, base_url, register_account(http, base_url, f"ff{n}"))
+                for n in range(threads)
+            ]
         chains = [Chain(account) for account in accounts]
         guesses: dict[str, Counter[int]] = {}
         stop = threading.Event()
 
-        def work(chain: Chain) -> None:
+        def work(chain: Chain, factor: Factor) -> None:
             client = Client(base_url, report, lock)
             name, count = f"ghost_{uuid.uuid4().hex[:12]}", 0
             while not stop.is_set():
@@ -242,6 +331,7 @@ def run_session_faults(
                     client.refresh(chain, session_id)
                 client.replay_chain(chain)
                 client.made_up(chain)
+                mfa_round(client, factor)
                 seen = guesses.setdefault(name, Counter())
                 client.guess(name, seen)
                 count += 1
@@ -249,7 +339,7 @@ def run_session_faults(
                     name, count = f"ghost_{uuid.uuid4().hex[:12]}", 0
 
         with ThreadPoolExecutor(threads) as pool:
-            futures = [pool.submit(work, chain) for chain in chains]
+            futures = [pool.submit(work, *pair) for pair in zip(chains, factors, strict=True)]
             time.sleep(1.0)
             for _ in range(freezes):
                 freeze_dynamodb(stack, freeze_s)
@@ -262,7 +352,22 @@ def run_session_faults(
         client = stack.services.dynamodb_client()
         check_sessions(client, users_table, chains, report)
         check_counts(client, users_table, guesses, report)
+        check_factor(client, users_table, report)
     return report
+
+
+def check_factor(client: Any, table: str, report: SessionsReport) -> None:
+    """No code accepted twice; no session whose end answered 200 alive again."""
+    for (user_id, step), accepted in report.accepted.items():
+        if accepted > 1:
+            report.problems.append(
+                f"{user_id}: the code of step {step} was accepted {accepted} times"
+            )
+    for session_id in report.ended:
+        if "ended" not in (_item(client, table, f"SESSION#{session_id}") or {}):
+            report.problems.append(
+                f"session {session_id}: its end answered 200 but it is not ended"
+            )
 
 
 def _item(client: Any, table: str, pk: str) -> dict[str, Any] | None:
@@ -342,7 +447,8 @@ def main() -> int:
         f"{dict(report.logins)}, refreshes {dict(report.refreshes)}, wrong passwords "
         f"{dict(report.guesses)}; {report.stalled} answers met a freeze; checked {report.sessions_checked} sessions and "
         f"{report.names_checked} counts; stale replays {dict(report.replays)} "
-        f"({report.chains_ended} sessions found ended), made-up tokens {dict(report.made_up)}: "
+        f"({report.chains_ended} sessions found ended), made-up tokens {dict(report.made_up)}, "
+        f"MFA logins {dict(report.mfa_logins)}, session ends {dict(report.session_ends)}: "
         f"{'consistent' if report.consistent else 'PROBLEMS'}"
     )
     for problem in report.problems[:30]:

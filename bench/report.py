@@ -18,6 +18,13 @@ REQUEST_BUDGETS = {
     # protection (the contract counts every password check); one transaction.
     "change_password": 3,
     "delete_account": 3,
+    # The second factor's calls that take the password read and count as a password change;
+    # the login's second step counts on the name's marker, then one transaction.
+    "mfa_setup": 3,
+    "mfa_disable": 3,
+    "recovery_codes": 3,
+    "mfa_confirm": 2,  # the profile and session read together, then one transaction
+    "token_mfa": 2,
     # The purge's recheck marker (a PutItem), then per page a Query and a BatchWriteItem per
     # 25 keys; the bench event's user has one key, so a page, its delete and the empty page.
     "purge_items": 4,

@@ -45,12 +45,38 @@ _EVENTS = [
 ]
 
 
+_LOGIN_USER = "3f9c2b1e"  # the user id on the fake's login record (a name's marker)
+_FACTOR_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 (the fake account's authenticator)
+_FACTOR_ON = {"mfa_disable", "recovery_codes", "token_mfa"}
+
+
+def factor_attributes(function_name: str, user_id: str) -> dict[str, Any]:
+    """The second factor on the fake's profile and marker, as the call needs it: a setup
+    to confirm, the factor on (sealed for `user_id`), or none."""
+    from lockbox.mfa import mfa_state, recovery_codes, totp
+
+    if function_name not in _FACTOR_ON | {"mfa_confirm"}:
+        return {}
+    sealed = totp.seal_secret(_FACTOR_SECRET, user_id)
+    if function_name == "mfa_confirm":
+        return {
+            mfa_state.PENDING: {"B": sealed.sealed},
+            mfa_state.PENDING_KEY: {"S": sealed.key_version},
+        }
+    return {
+        mfa_state.SECRET: {"B": sealed.sealed},
+        mfa_state.SECRET_KEY: {"S": sealed.key_version},
+        mfa_state.RECOVERY_CODES: {"SS": recovery_codes.code_hashes(recovery_codes.new_codes())},
+    }
+
+
 class FakeDynamoDB:
     """Answers the calls the functions make, as DynamoDB would on success."""
 
     def __init__(self, password_hash: str) -> None:
+        self.factors: dict[str, dict[str, Any]] = {}  # by user id: the bench call's factor
         self._login = {
-            "user_id": {"S": "3f9c2b1e"},
+            "user_id": {"S": _LOGIN_USER},
             "password_hash": {"S": password_hash},
             "email": {"S": "bench@example.com"},
             "created_at": {"S": "2026-11-27T06:00:00.000+00:00"},
@@ -66,7 +92,11 @@ class FakeDynamoDB:
     def batch_get_item(self, **kwargs: Any) -> dict[str, Any]:
         """The session and the profile, whichever were asked, in reverse order (DynamoDB
         promises none): the reader must match them by key."""
-        profile = {"pk": {"S": f"USER#{_SESSION_USER}"}, **self._login}
+        profile = {
+            "pk": {"S": f"USER#{_SESSION_USER}"},
+            **self._login,
+            **self.factors.get(_SESSION_USER, {}),
+        }
         ((table, request),) = kwargs["RequestItems"].items()
         answers: list[dict[str, Any]] = []
         for key in request["Keys"]:
@@ -88,7 +118,8 @@ class FakeDynamoDB:
         return {}
 
     def update_item(self, **_: Any) -> dict[str, Any]:
-        return {"Attributes": self._login}  # the login's attempt count returns the record
+        # The login's attempt count returns the record, the factor's copy included.
+        return {"Attributes": {**self._login, **self.factors.get(_LOGIN_USER, {})}}
 
     def delete_item(self, **_: Any) -> dict[str, Any]:
         return {}
@@ -131,7 +162,7 @@ def _silence_logs() -> None:
         handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (open for the whole run)
 
 
-def _install_fakes() -> None:
+def _install_fakes() -> FakeDynamoDB:
     """DynamoDB answered in-process, hashing a no-op: what is left is the project's code."""
 
     from lockbox.accounts import account_calls, registration_calls
@@ -150,10 +181,25 @@ def _install_fakes() -> None:
     ]
     for module, name, replacement in replacements:
         setattr(module, name, replacement)
+    return fake
 
 
-def _bench_event(function: BenchFunction, access_token: str) -> dict[str, Any]:
+def _bench_event(function: BenchFunction, access_token: str, fake: FakeDynamoDB) -> dict[str, Any]:
     event = load_event(function.event)
+    fake.factors = {
+        user_id: factor_attributes(function.name, user_id)
+        for user_id in (_SESSION_USER, _LOGIN_USER)
+    }
+    if function.name in _FACTOR_ON | {"mfa_confirm"}:
+        import pyotp
+
+        from lockbox.signing.tokens import issue_mfa_token
+
+        # The current code: accepted all run long, as the fake never records its step.
+        body = json.loads(event["body"]) | {"code": pyotp.TOTP(_FACTOR_SECRET).now()}
+        if function.name == "token_mfa":
+            body["mfa_token"] = issue_mfa_token(_LOGIN_USER, "bench")
+        event["body"] = json.dumps(body)
     if event.get("authorizationToken") == f"Bearer {TOKEN_PLACEHOLDER}":
         event["authorizationToken"] = f"Bearer {access_token}"
     if function.name == "token_refresh":  # a well-formed token: the fake rotates anything
@@ -166,7 +212,7 @@ def log_bytes_per_call(access_token: str) -> dict[str, float]:
     """Bytes each warm call writes to its log (the logger's JSON lines and the EMF metric
     lines), by function name: what CloudWatch Logs ingests from the code, before Lambda's
     own platform lines."""
-    _install_fakes()
+    fake = _install_fakes()
     from lockbox.core.observability import logger
 
     handler_stream = logger.registered_handler
@@ -175,7 +221,7 @@ def log_bytes_per_call(access_token: str) -> dict[str, float]:
     results: dict[str, float] = {}
     for function in FUNCTIONS:
         handler = importlib.import_module(function.module).lambda_handler
-        event = _bench_event(function, access_token)
+        event = _bench_event(function, access_token, fake)
         sink = io.StringIO()
         with redirect_stdout(io.StringIO()):  # the first call's one-time warnings
             handler(event, context)
@@ -192,13 +238,13 @@ def log_bytes_per_call(access_token: str) -> dict[str, float]:
 
 def measure(access_token: str) -> dict[str, float]:
     """Median microseconds per warm call, by function name."""
-    _install_fakes()
+    fake = _install_fakes()
     _silence_logs()
     results: dict[str, float] = {}
     context = bench_context()
     for function in FUNCTIONS:
         handler = importlib.import_module(function.module).lambda_handler
-        event = _bench_event(function, access_token)
+        event = _bench_event(function, access_token, fake)
         sink = io.StringIO()
         with redirect_stdout(sink):  # metrics are flushed to stdout as EMF lines
             for _ in range(WARMUP_CALLS):

@@ -34,6 +34,7 @@ NO_TOKEN_PATHS = {
     "/api/register",
     "/api/token",
     "/api/token/refresh",
+    "/api/token/mfa",
     "/users/register",
     "/users/login",
 }

@@ -59,6 +59,10 @@ ERRORS: dict[str, tuple[int, str]] = {
         412,
         "The key was changed by another request. Read it again and retry.",
     ),
+    "MFA_REQUIRED": (401, "A second factor is required."),
+    "INVALID_MFA_CODE": (401, "The code is not valid."),
+    "MFA_ALREADY_ENABLED": (409, "Two-factor authentication is already on."),
+    "MFA_NOT_ENABLED": (409, "Two-factor authentication is not on."),
     "SESSION_NOT_FOUND": (404, "The session does not exist or has ended."),
     "INVALID_METADATA": (
         400,
@@ -248,7 +252,11 @@ def assert_error(response: requests.Response, status: int, code: str) -> dict[st
     )
     body = assert_json(response)
     assert isinstance(body, dict), body
-    assert set(body) <= {"status", "code", "message", "details"}, body
+    # `data` only on MFA_REQUIRED: the one error that carries data (its mfa_token).
+    allowed = {"status", "code", "message", "details"} | (
+        {"data"} if code == "MFA_REQUIRED" else set()
+    )
+    assert set(body) <= allowed, body
     assert body["status"] == "error", body
     assert body["code"] == code, body
     assert body["message"] == message, body

@@ -5,8 +5,9 @@ wrong passwords for names of their own
 When DynamoDB Local is frozen twice for 2.4 s (past the functions' 2 s read timeout)
 Then every answer is the call's success, its refusal or the 500 envelope; no session that
 answered 200 is missing or has lost the token it handed out; no login made two sessions;
-and every name's attempt count holds each attempt answered 401, and no more than those
-plus the ones answered 500
+every name's attempt count holds each attempt answered 401, and no more than those
+plus the ones answered 500; no second-factor code is accepted twice, and no session whose
+end answered 200 is revived
 """
 
 from __future__ import annotations
@@ -29,3 +30,5 @@ def test_sessions_and_counts_survive_stalls(tmp_path: Path) -> None:
     assert report.refreshes[200] > 0
     assert report.guesses[401] > 0
     assert report.stalled > 0, "no call met a freeze"
+    assert report.mfa_logins[200] > 0
+    assert report.session_ends[200] > 0

@@ -337,11 +337,11 @@ def test_a_deletion_that_lost_to_another_answers_invalid_token(
     real_remove = account_records.remove_account
     done: list[bool] = []
 
-    def other_deletion_first(account: Any) -> None:
+    def other_deletion_first(account: Any, code_use: Any = None) -> None:
         if not done:
             done.append(True)
             assert call(handler("delete_account"), second, lambda_context)[0] == 200
-        real_remove(account)
+        real_remove(account, code_use)
 
     monkeypatch.setattr(account_records, "remove_account", other_deletion_first)
 

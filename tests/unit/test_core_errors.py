@@ -67,6 +67,10 @@ SPEC_TABLE = [
         412,
         "The key was changed by another request. Read it again and retry.",
     ),
+    ("MFA_REQUIRED", 401, "A second factor is required."),
+    ("INVALID_MFA_CODE", 401, "The code is not valid."),
+    ("MFA_ALREADY_ENABLED", 409, "Two-factor authentication is already on."),
+    ("MFA_NOT_ENABLED", 409, "Two-factor authentication is not on."),
     ("SESSION_NOT_FOUND", 404, "The session does not exist or has ended."),
     (
         "INVALID_METADATA",
@@ -229,3 +233,16 @@ def test_api_error_str_is_the_code_name() -> None:
 def test_api_error_without_details_has_an_empty_list() -> None:
     """Given no details, the error holds an empty list (never None)."""
     assert ApiError(ErrorCode.KEY_EXISTS).details == []
+
+
+def test_only_mfa_required_carries_data_in_the_envelope() -> None:
+    """Given an ApiError with data (MFA_REQUIRED's mfa_token), the envelope carries it as
+    `data` beside the code and message."""
+    error = ApiError(ErrorCode.MFA_REQUIRED, data={"mfa_token": "t", "expires_in": 300})
+
+    body = json.loads(ContractEnvelope().refusal(error)["body"])
+
+    assert body == {
+        **error_body(ErrorCode.MFA_REQUIRED),
+        "data": {"mfa_token": "t", "expires_in": 300},
+    }

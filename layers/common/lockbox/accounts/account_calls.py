@@ -20,6 +20,8 @@ from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
 from lockbox.core.responses import Success, express_user
+from lockbox.mfa.mfa_records import CodeRefusedError
+from lockbox.mfa.step_up import refuse_code, step_up
 from lockbox.sessions import attempt_records, session_records
 from lockbox.sessions.login_calls import counted_attempt, failure_events
 from lockbox.sessions.session_inputs import SessionCaller
@@ -44,13 +46,18 @@ def _password_hash(account: account_records.Account) -> str | None:
     return record.password_hash if record and record.user_id == account.user_id else None
 
 
-def _checked_account(
+def _mfa_failed(caller: SessionCaller) -> Activity:
+    return Activity("mfa_failed", caller.session_id, caller.user_agent, caller.source_ip)
+
+
+def checked_attempt(
     caller: SessionCaller, password: str
-) -> tuple[account_records.Account, account_records.Caller]:
+) -> tuple[account_records.Account, account_records.Caller, attempt_records.CountedAttempt]:
     """The caller's account once `password` proved to be its password, counted in the login
     protection of the account's name as a login is (SPEC.md, "Account"): TOO_MANY_REQUESTS
     while the name is locked, INVALID_CREDENTIALS for a wrong password, INVALID_TOKEN when
-    the account or the caller's session has ended. With it, the caller's session as read."""
+    the account or the caller's session has ended. With it, the caller's session as read,
+    and the counted attempt (a second-factor check that follows may still fail it)."""
     account, alive_since = account_records.read_account_of_session(
         caller.user_id, caller.session_id
     )
@@ -63,7 +70,7 @@ def _checked_account(
         attempt_records.record_failure(name, failure_events(record, origin))
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
         raise ApiError(ErrorCode.INVALID_CREDENTIALS)
-    return account, account_records.Caller(caller.session_id, alive_since)
+    return account, account_records.Caller(caller.session_id, alive_since), record
 
 
 def change_password(request: PasswordInput) -> Success:
@@ -74,7 +81,8 @@ def change_password(request: PasswordInput) -> Success:
     together, the attempt counted on the account's name, then one transaction that writes
     the password (and clears the count), or one update that records the failure."""
     caller = request.caller
-    account, session = _checked_account(caller, request.current_password)
+    account, session, attempt = checked_attempt(caller, request.current_password)
+    code_use = step_up(account, attempt, request.code, _mfa_failed(caller))
     new_hash = hash_password(request.new_password)
     try:
         changed = Activity(
@@ -86,7 +94,12 @@ def change_password(request: PasswordInput) -> Success:
             session,
             session_records.now_microseconds(),
             put_event(caller.user_id, changed),
+            code_use,
         )
+    except CodeRefusedError:  # used meanwhile by another request
+        raise refuse_code(
+            account_records.login_name(account), attempt, _mfa_failed(caller)
+        ) from None
     except account_records.AccountChangedError:
         # Its password changed meanwhile: the one checked above is no longer it.
         raise ApiError(ErrorCode.INVALID_CREDENTIALS) from None
@@ -104,9 +117,15 @@ def delete_account(request: DeleteAccountInput) -> Success:
     Three DynamoDB requests besides bcrypt, as for a password change. A deletion that
     another (simultaneous or retried) deletion beat answers INVALID_TOKEN: its session
     ended with the account; never INVALID_CREDENTIALS for the right password."""
-    account, _ = _checked_account(request.caller, request.password)
+    caller = request.caller
+    account, _, attempt = checked_attempt(caller, request.password)
+    code_use = step_up(account, attempt, request.code, _mfa_failed(caller))
     try:
-        account_records.remove_account(account)
+        account_records.remove_account(account, code_use)
+    except CodeRefusedError:  # used meanwhile by another request
+        raise refuse_code(
+            account_records.login_name(account), attempt, _mfa_failed(caller)
+        ) from None
     except account_records.AccountGoneError:
         raise ApiError(ErrorCode.INVALID_TOKEN) from None
     except account_records.AccountChangedError:

@@ -24,6 +24,8 @@ from lockbox.accounts.user_keys import (
 )
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
+from lockbox.mfa.mfa_records import CodeRefusedError, with_code_use
+from lockbox.mfa.mfa_state import NO_FACTOR, CodeUse, SecondFactor, code_unused, second_factor
 from lockbox.sessions import attempt_records, session_records
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ class Account:
     created_at: str
     fields: dict[str, str | int]  # username, full_name, age, gender or firstname, lastname
     password_hash: str | None  # None on profiles written before it was kept there
+    factor: SecondFactor = NO_FACTOR  # the second factor (lockbox.mfa.mfa_state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +199,7 @@ def _account(user_id: str, item: dict[str, Any]) -> Account:
         created_at=item["created_at"]["S"],
         fields=fields,
         password_hash=item.get("password_hash", {}).get("S"),
+        factor=second_factor(item),
     )
 
 
@@ -244,38 +248,43 @@ def write_password(
     caller: Caller,
     now: int,
     event: TransactWriteItemTypeDef,
+    code_use: CodeUse | None = None,
 ) -> None:
     """Set the new hash on the profile and every marker, clear the login protection count
     of the account's name (lockbox.sessions.attempt_records), and end every session but
     the caller's (created before `now`, Unix microseconds): one TransactWriteItems,
     conditional on the password being the one checked and on the caller's session being
     alive (so that an ended session can never spare, and so revive, itself). `event`, the
-    change's activity record, is written in it too."""
+    change's activity record, is written in it too; `code_use`, a step-up code's use
+    (lockbox.mfa.mfa_records.with_code_use), rides on the profile's condition."""
     table = get_settings().users_table
     condition, values = _unchanged_hash(account)
     counted = login_pk(login_name(account))
     in_index = session_records.profile_in_index(account.user_id)
     items: list[TransactWriteItemTypeDef] = [
         {
-            "Update": {
-                "TableName": table,
-                "Key": {"pk": {"S": user_pk(account.user_id)}},
-                "UpdateExpression": (
-                    "SET password_hash = :new_hash, sessions_valid_after = :now,"
-                    f" spared_session = :sid, {session_records.PROFILE_IN_INDEX}"
-                ),
-                "ConditionExpression": f"{condition} AND {session_records.SPARES_SESSION}",
-                "ExpressionAttributeNames": in_index["ExpressionAttributeNames"],
-                "ExpressionAttributeValues": {
-                    **values,
-                    **in_index["ExpressionAttributeValues"],
-                    ":new_hash": {"S": new_hash},
-                    ":now": {"N": str(now)},
-                    ":sid": {"S": caller.session_id},
-                    ":created": {"N": str(caller.created_at)},
+            "Update": with_code_use(  # type: ignore[typeddict-item]
+                {
+                    "TableName": table,
+                    "Key": {"pk": {"S": user_pk(account.user_id)}},
+                    "UpdateExpression": (
+                        "SET password_hash = :new_hash, sessions_valid_after = :now,"
+                        f" spared_session = :sid, {session_records.PROFILE_IN_INDEX}"
+                    ),
+                    "ConditionExpression": f"{condition} AND {session_records.SPARES_SESSION}",
+                    "ExpressionAttributeNames": in_index["ExpressionAttributeNames"],
+                    "ExpressionAttributeValues": {
+                        **values,
+                        **in_index["ExpressionAttributeValues"],
+                        ":new_hash": {"S": new_hash},
+                        ":now": {"N": str(now)},
+                        ":sid": {"S": caller.session_id},
+                        ":created": {"N": str(caller.created_at)},
+                    },
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 },
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
+                code_use,
+            )
         },
         session_records.still_alive(account.user_id, caller.session_id, caller.created_at),
     ]
@@ -295,12 +304,13 @@ def write_password(
         }
         for pk in account_markers(account)
     ]
-    _transact_account([*items, event], account)
+    _transact_account([*items, event], account, code_use)
 
 
-def remove_account(account: Account) -> None:
+def remove_account(account: Account, code_use: CodeUse | None = None) -> None:
     """Remove the profile and its markers in one TransactWriteItems. Every session ends
-    with the profile; the items are purged in the background (lockbox.items.purge)."""
+    with the profile; the items are purged in the background (lockbox.items.purge).
+    `code_use`: a step-up code's use, which the profile's condition checks."""
     table = get_settings().users_table
     condition, values = _unchanged_hash(account)
     profile_delete: dict[str, Any] = {
@@ -311,6 +321,7 @@ def remove_account(account: Account) -> None:
     if values:
         profile_delete["ExpressionAttributeValues"] = values
     profile_delete["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    profile_delete = with_code_use(profile_delete, code_use)
     items: list[TransactWriteItemTypeDef] = [{"Delete": profile_delete}]  # type: ignore[typeddict-item]
     items += [
         {
@@ -323,14 +334,17 @@ def remove_account(account: Account) -> None:
         }
         for pk in account_markers(account)
     ]
-    _transact_account(items, account)
+    _transact_account(items, account, code_use)
 
 
-def _transact_account(items: list[TransactWriteItemTypeDef], account: Account) -> None:
+def _transact_account(
+    items: list[TransactWriteItemTypeDef], account: Account, code_use: CodeUse | None = None
+) -> None:
     """One transaction on the account's items (the profile's first); a conflict with a
     concurrent write (a login counted on a marker) is tried again. A failed condition is
     AccountChangedError when the profile holds another password, else AccountGoneError:
-    the account was deleted, or the caller's session ended, meanwhile."""
+    the account was deleted, or the caller's session ended, meanwhile; CodeRefusedError
+    when a step-up code (`code_use`) was used meanwhile."""
     try:
         dynamodb.transact_write(items)
     except ClientError as error:
@@ -340,6 +354,8 @@ def _transact_account(items: list[TransactWriteItemTypeDef], account: Account) -
         profile = reasons[0].get("Item") if dynamodb.is_condition_reason(reasons[0]) else None
         if profile and profile.get("password_hash", {}).get("S") != account.password_hash:
             raise AccountChangedError from None
+        if profile and code_use and not code_unused(profile, code_use):
+            raise CodeRefusedError(second_factor(profile)) from None
         raise AccountGoneError from None
 
 

@@ -1,6 +1,6 @@
 """The users table's keys: every kind of item it holds, and the one place that builds them.
 
-One table holds five kinds of item, each keyed by `pk`:
+One table holds six kinds of item, each keyed by `pk`:
 - `USER#<user_id>`: the profile (lockbox.accounts.account_records);
 - `USERNAME#<username, lower-cased>` and `EMAIL#<canonical email>`: markers that make
   usernames (case-insensitively) and mailboxes (lockbox.accounts.emails.canonical_email)
@@ -11,6 +11,7 @@ One table holds five kinds of item, each keyed by `pk`:
 - `SESSION#<sid>`: sessions (lockbox.sessions.session_records);
 - `EVENT#<user_id>#<time>#<nonce>`: the user's security activity, kept 90 days
   (lockbox.activity.activity_records);
+- `MFATOKEN#<jti>`: a spent mfa_token (lockbox.mfa.mfa_records), until its expiry;
 - `PURGE#<user_id>`: a deleted account's recheck marker, written by the purge; DynamoDB's
   TTL removes it once no cached authorizer decision of the account can still store a key,
   and that removal purges the user's items a second time (lockbox.items.purge).
@@ -29,6 +30,7 @@ EMAIL_MARKER = "EMAIL#"
 SESSION = "SESSION#"
 RECHECK_MARKER = "PURGE#"
 ACTIVITY = "EVENT#"
+MFA_TOKEN = "MFATOKEN#"  # noqa: S105 (a key prefix, not a token)
 OWNER_INDEX = "ByOwner"
 
 
@@ -51,6 +53,10 @@ def login_pk(login: str) -> str:
 
 def session_pk(session_id: str) -> str:
     return f"{SESSION}{session_id}"
+
+
+def mfa_token_pk(jti: str) -> str:
+    return f"{MFA_TOKEN}{jti}"
 
 
 def activity_owner(user_id: str) -> str:

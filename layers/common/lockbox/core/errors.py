@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class ErrorCode(Enum):
@@ -47,6 +48,10 @@ class ErrorCode(Enum):
     )
     INVALID_PARAMETER = (400, "A query parameter is not valid.")
     PRECONDITION_FAILED = (412, "The key was changed by another request. Read it again and retry.")
+    MFA_REQUIRED = (401, "A second factor is required.")
+    INVALID_MFA_CODE = (401, "The code is not valid.")
+    MFA_ALREADY_ENABLED = (409, "Two-factor authentication is already on.")
+    MFA_NOT_ENABLED = (409, "Two-factor authentication is not on.")
     SESSION_NOT_FOUND = (404, "The session does not exist or has ended.")
     INVALID_METADATA = (
         400,
@@ -82,8 +87,10 @@ class ApiError(Exception):
         code: ErrorCode,
         details: list[Detail] | None = None,
         headers: dict[str, str] | None = None,
+        data: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(code.name)
         self.code = code
         self.details = details or []
         self.headers = headers or {}  # e.g. Retry-After on TOO_MANY_REQUESTS
+        self.data = data  # only MFA_REQUIRED's mfa_token: the one error that carries data

@@ -114,6 +114,8 @@ class ContractEnvelope:
 
     def refusal(self, error: ApiError) -> dict[str, Any]:
         body = error_body(error.code, error.details)
+        if error.data is not None:
+            body["data"] = error.data
         return json_response(error.code.status, body, error.headers)
 
 
@@ -125,6 +127,7 @@ EXPRESS_MESSAGES = {
     ErrorCode.INVALID_CREDENTIALS: "Invalid email or password",
     ErrorCode.INVALID_TOKEN: "Unauthorized",
     ErrorCode.TOO_MANY_REQUESTS: ErrorCode.TOO_MANY_REQUESTS.message,
+    ErrorCode.MFA_REQUIRED: "Two-factor authentication required",
 }
 
 

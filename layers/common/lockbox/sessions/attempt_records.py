@@ -32,6 +32,7 @@ from lockbox.accounts.user_keys import login_pk
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
 from lockbox.core.validation import is_valid_unicode
+from lockbox.mfa.mfa_state import NO_FACTOR, SecondFactor, second_factor
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -76,6 +77,7 @@ class CountedAttempt:
     password_hash: str | None
     names: dict[str, str]  # email (as sent), full_name or firstname/lastname, if recorded
     attempts: int = 1  # counted attempts since the last success, this one included
+    factor: SecondFactor = NO_FACTOR  # the account's factor, as its marker copies it
 
 
 class LockedOutError(Exception):
@@ -226,7 +228,7 @@ def _login_record(item: dict[str, Any]) -> CountedAttempt:
         if "S" in item.get(name, {})
     }
     attempts = int(item.get("attempts", {}).get("N", "1"))
-    return CountedAttempt(user_id, password_hash, names, attempts)
+    return CountedAttempt(user_id, password_hash, names, attempts, second_factor(item))
 
 
 def record_failure(login: str, events: list[TransactWriteItemTypeDef] | None = None) -> None:
@@ -255,6 +257,23 @@ def record_failure(login: str, events: list[TransactWriteItemTypeDef] | None = N
             raise
         if events:
             dynamodb.transact_write(events)
+
+
+def uncount_attempt(login: str) -> None:
+    """Take back an attempt counted for a right password that is not yet a login (the
+    account has a second factor: SPEC.md, "Second factor"): neither a failure nor a reset.
+    One UpdateItem; nothing to take back once a success reset the count meanwhile."""
+    try:
+        dynamodb.client().update_item(
+            TableName=get_settings().users_table,
+            Key={"pk": {"S": counted_pk(login)}},
+            UpdateExpression="ADD attempts :minus_one, inflight :minus_one",
+            ConditionExpression="attempts > :zero",
+            ExpressionAttributeValues={":minus_one": {"N": "-1"}, ":zero": {"N": "0"}},
+        )
+    except ClientError as error:
+        if not dynamodb.condition_failed(error):
+            raise
 
 
 def reset_count(login: str) -> TransactWriteItemTypeDef:

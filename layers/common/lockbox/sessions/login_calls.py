@@ -26,7 +26,11 @@ from lockbox.sessions import attempt_records, session_records
 from lockbox.sessions.attempt_records import FREE_ATTEMPTS
 from lockbox.sessions.login_inputs import TokenInput, UsersLoginInput
 from lockbox.sessions.session_calls import StartedSession, session_tokens, start_session
-from lockbox.signing.tokens import issue_access_token
+from lockbox.signing.tokens import (
+    MFA_TOKEN_LIFETIME_SECONDS,
+    issue_access_token,
+    issue_mfa_token,
+)
 
 
 def counted_attempt(login: str) -> attempt_records.CountedAttempt:
@@ -40,12 +44,15 @@ def counted_attempt(login: str) -> attempt_records.CountedAttempt:
         raise ApiError(ErrorCode.TOO_MANY_REQUESTS, headers=headers) from None
 
 
-def failure_events(record: attempt_records.CountedAttempt, origin: Activity) -> list[Any]:
-    """The activity of a failed password check: `login_failed` for a name with an account,
-    and `locked_out` too when this failure starts the name's first lock."""
+def failure_events(
+    record: attempt_records.CountedAttempt, origin: Activity, event: str = "login_failed"
+) -> list[Any]:
+    """The activity of a failed password (or second-factor) check: `login_failed` (or
+    `mfa_failed`) for a name with an account, and `locked_out` too when this failure
+    starts the name's first lock."""
     if record.user_id is None:
         return []
-    events = [put_event(record.user_id, replace(origin, event="login_failed"))]
+    events = [put_event(record.user_id, replace(origin, event=event))]
     if record.attempts == FREE_ATTEMPTS:
         events.append(put_event(record.user_id, replace(origin, event="locked_out")))
     return events
@@ -56,7 +63,8 @@ def log_in(
 ) -> tuple[StartedSession, attempt_records.CountedAttempt]:
     """A new session for these credentials; one bcrypt check whatever the outcome.
 
-    Raises ApiError INVALID_CREDENTIALS, or TOO_MANY_REQUESTS (with Retry-After) without
+    Raises ApiError INVALID_CREDENTIALS, MFA_REQUIRED for an account with a second factor,
+    or TOO_MANY_REQUESTS (with Retry-After) without
     checking the password while the name is locked out.
     """
     record = counted_attempt(login)  # every name is counted, whatever its length
@@ -65,12 +73,27 @@ def log_in(
         attempt_records.record_failure(login, failure_events(record, origin))
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
         raise ApiError(ErrorCode.INVALID_CREDENTIALS)
+    if record.factor.enabled:
+        raise second_factor_required(login, record.user_id)
     session = start_session(record.user_id, refreshable=refreshable, user_agent=origin.user_agent)
     started = replace(origin, session_id=session.record.session_id)
     attempt_records.finish_login(
         login, session_records.put_session(session.record), put_event(record.user_id, started)
     )
     return session, record
+
+
+def second_factor_required(login: str, user_id: str) -> ApiError:
+    """The password was right but the account has a second factor (SPEC.md, "Second
+    factor"): the attempt is taken back, neither a failure nor a reset, and the refusal
+    carries the mfa_token that POST /api/token/mfa takes with a code. The login's second
+    request is that UpdateItem."""
+    attempt_records.uncount_attempt(login)
+    data = {
+        "mfa_token": issue_mfa_token(user_id, login),
+        "expires_in": MFA_TOKEN_LIFETIME_SECONDS,
+    }
+    return ApiError(ErrorCode.MFA_REQUIRED, data=data)
 
 
 def token(request: TokenInput) -> Success:

@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jwt
 from jwt.utils import base64url_decode, base64url_encode
@@ -76,20 +77,7 @@ def verify_access_token(token: str) -> str:
 
 def verify_access_claims(token: str) -> AccessClaims:
     """The user and session of a valid token; InvalidTokenError for anything else."""
-    _check_encoding(token)
-    settings = get_settings()
-    try:
-        key = _verification_key(jwt.get_unverified_header(token))
-        claims = jwt.decode(
-            token,
-            key.secret,
-            algorithms=[ALGORITHM],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": list(REQUIRED_CLAIMS)},
-        )
-    except jwt.PyJWTError as error:
-        raise InvalidTokenError(type(error).__name__) from None
+    claims = _verified_claims(token, get_settings().jwt_audience, REQUIRED_CLAIMS)
     # PyJWT reads a NumericDate written as a string ("exp": "1999999999"); RFC 7519 does not.
     if not all(_is_number(claims[name]) for name in ("exp", "iat")):
         raise InvalidTokenError("InvalidNumericDateError")
@@ -100,6 +88,70 @@ def verify_access_claims(token: str) -> AccessClaims:
     if not isinstance(session_id, str) or not session_id:
         raise InvalidTokenError("InvalidSessionError")
     return AccessClaims(user_id=subject, session_id=session_id)
+
+
+MFA_TOKEN_LIFETIME_SECONDS = 300
+_MFA_AUDIENCE_SUFFIX = "/mfa"  # an mfa_token is no access token: the authorizer refuses it
+_MFA_REQUIRED_CLAIMS = ("sub", "name", "iat", "exp", "iss", "aud", "jti")
+
+
+@dataclass(frozen=True, slots=True)
+class MfaClaims:
+    user_id: str  # sub
+    login: str  # the name the password step counted (SPEC "Login protection")
+    token_id: str  # jti: spent once
+    expires_at: int  # exp
+
+
+def issue_mfa_token(user_id: str, login: str) -> str:
+    """The mfa_token of a login whose password matched: five minutes to give a code, for
+    this account and the name its password step counted. Signed with the access tokens'
+    key, for another audience."""
+    settings = get_settings()
+    key = signing_key()
+    now = int(time.time())
+    claims = {
+        "sub": user_id,
+        "name": login,
+        "iat": now,
+        "exp": now + MFA_TOKEN_LIFETIME_SECONDS,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience + _MFA_AUDIENCE_SUFFIX,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+def verify_mfa_token(token: str) -> MfaClaims:
+    """The claims of a valid, unexpired mfa_token; InvalidTokenError for anything else
+    (an access token included). Whether it was spent is the write's to decide."""
+    audience = get_settings().jwt_audience + _MFA_AUDIENCE_SUFFIX
+    claims = _verified_claims(token, audience, _MFA_REQUIRED_CLAIMS)
+    fields = (claims["sub"], claims["name"], claims["jti"])
+    if not all(isinstance(value, str) and value for value in fields):
+        raise InvalidTokenError("InvalidClaimsError")
+    if not _is_number(claims["exp"]):
+        raise InvalidTokenError("InvalidNumericDateError")
+    return MfaClaims(claims["sub"], claims["name"], claims["jti"], int(claims["exp"]))
+
+
+def _verified_claims(token: str, audience: str, required: tuple[str, ...]) -> dict[str, Any]:
+    """The claims of a token in this service's encoding, signed by a key it may verify
+    with, for this audience, unexpired, with every required claim; else InvalidTokenError."""
+    _check_encoding(token)
+    try:
+        key = _verification_key(jwt.get_unverified_header(token))
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key.secret,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=get_settings().jwt_issuer,
+            options={"require": list(required)},
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidTokenError(type(error).__name__) from None
+    return claims
 
 
 def _check_encoding(token: str) -> None:

@@ -1,0 +1,1 @@
+"""The second factor: TOTP (RFC 6238) with recovery codes (SPEC "Second factor (TOTP)")."""

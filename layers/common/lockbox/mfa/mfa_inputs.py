@@ -1,0 +1,99 @@
+"""The second-factor calls' inputs (SPEC "Second factor (TOTP)"), checked without pydantic:
+the caller (bearer calls), the body is a JSON object, then its fields, INVALID_REQUEST."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from lockbox.accounts.account_inputs import DeleteFields, check_current_password
+from lockbox.core.errors import ErrorCode
+from lockbox.core.proxy import ApiEvent, json_body, source_ip, user_agent
+from lockbox.core.validation import FieldRule, PlainInput, present_text
+from lockbox.sessions.session_inputs import SessionCaller, session_caller
+
+
+def check_code(value: object) -> str:
+    # Any string is a code to check: a wrong one is INVALID_MFA_CODE.
+    return present_text(value, "Code", ErrorCode.INVALID_REQUEST)
+
+
+def check_mfa_token(value: object) -> str:
+    return present_text(value, "mfa_token", ErrorCode.INVALID_REQUEST)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFields(PlainInput):
+    code: str
+    rules = (FieldRule("code", "code", check_code),)
+    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+@dataclass(frozen=True, slots=True)
+class ProofFields(PlainInput):
+    password: str
+    code: str
+    rules = (
+        FieldRule("password", "password", check_current_password),
+        FieldRule("code", "code", check_code),
+    )
+    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+@dataclass(frozen=True, slots=True)
+class SetupInput:
+    caller: SessionCaller
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmInput:
+    caller: SessionCaller
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProofInput:
+    """DELETE /api/mfa/totp and POST /api/mfa/recovery-codes: the password and a code."""
+
+    caller: SessionCaller
+    password: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenMfaInput(PlainInput):
+    mfa_token: str
+    code: str
+    user_agent: str | None = None  # the session's, from the header
+    source_ip: str | None = None  # for the activity log
+    rules = (
+        FieldRule("mfa_token", "mfa_token", check_mfa_token),
+        FieldRule("code", "code", check_code),
+    )
+    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+def setup_input(event: ApiEvent) -> SetupInput:
+    """POST /api/mfa/totp/setup: the caller, the body is a JSON object, then the password."""
+    caller = session_caller(event)
+    return SetupInput(caller, DeleteFields.from_body(json_body(event)).password)
+
+
+def confirm_input(event: ApiEvent) -> ConfirmInput:
+    """POST /api/mfa/totp/confirm: the caller, the body is a JSON object, then the code."""
+    caller = session_caller(event)
+    return ConfirmInput(caller, CodeFields.from_body(json_body(event)).code)
+
+
+def proof_input(event: ApiEvent) -> ProofInput:
+    """DELETE /api/mfa/totp and POST /api/mfa/recovery-codes: the caller, the body is a
+    JSON object, then the password and the code."""
+    caller = session_caller(event)
+    fields = ProofFields.from_body(json_body(event))
+    return ProofInput(caller, fields.password, fields.code)
+
+
+def token_mfa_input(event: ApiEvent) -> TokenMfaInput:
+    """POST /api/token/mfa: the body is a JSON object, then the mfa_token and the code."""
+    login = TokenMfaInput.from_body(json_body(event))
+    return replace(login, user_agent=user_agent(event), source_ip=source_ip(event))

@@ -1,0 +1,88 @@
+"""TOTP codes (RFC 6238 through pyotp: SHA-1, 6 digits, 30 s steps) and the sealing of
+their secrets.
+
+A secret is stored sealed with AES-GCM under the account key for TOTP secrets
+(lockbox.signing.account_keys, kept in Secrets Manager), so that a copy of the table alone
+does not give anyone's codes. The sealed form names the key version it was sealed with, so
+secrets sealed before a key rotation still open. The user id is the AES-GCM associated
+data: a sealed secret copied onto another account does not open there.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import time
+
+import pyotp
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from lockbox.mfa.mfa_state import SealedSecret
+from lockbox.signing.account_keys import Purpose, current_key, key_version
+
+ISSUER = "Lockbox"  # the name an authenticator app shows above the account
+DIGITS = 6
+STEP_SECONDS = 30
+DRIFT_STEPS = 1  # one step of clock drift either way
+SECRET_BYTES = 20  # 160 bits, RFC 4226's recommended length
+_NONCE_BYTES = 12
+CODE_SHAPE = re.compile(r"[0-9]{6}")
+
+
+class SecretUnreadableError(Exception):
+    """A sealed secret that no known key opens (a key version retired, or tampering)."""
+
+
+def new_secret() -> str:
+    """A fresh secret: 160 random bits in unpadded base32, as authenticator apps take it."""
+    return pyotp.random_base32(length=SECRET_BYTES * 8 // 5)
+
+
+def otpauth_uri(secret: str, account_name: str) -> str:
+    """The otpauth:// URI an authenticator app scans (as a QR code) to enrol."""
+    return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(
+        name=account_name, issuer_name=ISSUER
+    )
+
+
+def current_step(now: float | None = None) -> int:
+    """The RFC 6238 time step of `now` (default: the clock)."""
+    return int((time.time() if now is None else now) // STEP_SECONDS)
+
+
+def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
+    """The time step whose code `code` is, within one step of drift of now; None when it
+    is none of them. Every candidate is compared in constant time."""
+    if not CODE_SHAPE.fullmatch(code):
+        return None
+    at = time.time() if now is None else now
+    totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
+    step = current_step(at)
+    found = None
+    for offset in range(-DRIFT_STEPS, DRIFT_STEPS + 1):
+        if hmac.compare_digest(totp.at(at, counter_offset=offset), code):
+            found = step + offset
+    return found
+
+
+def seal_secret(secret: str, user_id: str) -> SealedSecret:
+    """The secret sealed under the current TOTP key, bound to its account."""
+    key = current_key(Purpose.TOTP_SECRET)
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(key.key).encrypt(nonce, secret.encode("ascii"), user_id.encode("utf-8"))
+    return SealedSecret(key.version, nonce + sealed)
+
+
+def open_secret(sealed: SealedSecret, user_id: str) -> str:
+    """The secret a SealedSecret holds; SecretUnreadableError if no known key opens it."""
+    key = key_version(Purpose.TOTP_SECRET, sealed.key_version)
+    if key is None:
+        raise SecretUnreadableError(f"unknown TOTP key version {sealed.key_version}")
+    nonce, ciphertext = sealed.sealed[:_NONCE_BYTES], sealed.sealed[_NONCE_BYTES:]
+    try:
+        secret = AESGCM(key).decrypt(nonce, ciphertext, user_id.encode("utf-8"))
+    except InvalidTag:
+        raise SecretUnreadableError("the sealed secret does not open") from None
+    return secret.decode("ascii")

@@ -1,0 +1,155 @@
+"""The second factor's pure parts: TOTP codes with one step of drift, sealed secrets and
+recovery codes, under account keys given by the test (no Secrets Manager)."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+
+import pyotp
+import pytest
+
+from lockbox.mfa import code_checks, recovery_codes, totp
+from lockbox.mfa.mfa_state import SecondFactor
+from lockbox.signing.account_keys import DerivedKey, Purpose
+
+NOW = 1_796_000_000.0  # a fixed instant, 20 s into its 30 s step
+KEYS = {"v1": hashlib.sha256(b"key one").digest(), "v2": hashlib.sha256(b"key two").digest()}
+
+
+@pytest.fixture(autouse=True)
+def account_keys(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Account keys of the test: `current["version"]` names the current one."""
+    current = {"version": "v1"}
+
+    def current_key(purpose: Purpose) -> DerivedKey:
+        assert purpose is Purpose.TOTP_SECRET
+        return DerivedKey(current["version"], KEYS[current["version"]])
+
+    def key_version(purpose: Purpose, version: str) -> bytes | None:
+        assert purpose is Purpose.TOTP_SECRET
+        return KEYS.get(version)
+
+    for module in (totp, recovery_codes):
+        monkeypatch.setattr(module, "current_key", current_key)
+        monkeypatch.setattr(module, "key_version", key_version)
+    return current
+
+
+def test_a_new_secret_is_unpadded_base32_of_160_bits() -> None:
+    """Given a new secret, it is 32 base32 characters without padding: 160 bits."""
+    secret = totp.new_secret()
+
+    assert len(secret) == 32
+    assert len(base64.b32decode(secret)) == 20
+
+
+def test_the_uri_names_the_issuer_and_the_account() -> None:
+    """Given a secret and a name, the otpauth URI carries both and the issuer Lockbox."""
+    uri = totp.otpauth_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "johndoe")
+
+    parsed = pyotp.parse_uri(uri)
+    assert (parsed.name, parsed.issuer, parsed.interval, parsed.digits) == (
+        "johndoe",
+        "Lockbox",
+        30,
+        6,
+    )
+
+
+@pytest.mark.parametrize("offset", [-1, 0, 1])
+def test_codes_within_one_step_match_their_own_step(offset: int) -> None:
+    """Given the codes of the previous, current and next steps, each matches its step."""
+    secret = totp.new_secret()
+    code = pyotp.TOTP(secret).at(NOW, counter_offset=offset)
+
+    assert totp.matching_step(secret, code, NOW) == totp.current_step(NOW) + offset
+
+
+@pytest.mark.parametrize("offset", [-2, 2])
+def test_codes_two_steps_away_do_not_match(offset: int) -> None:
+    """Given a code two steps from now, it matches no step."""
+    secret = totp.new_secret()
+
+    assert (
+        totp.matching_step(secret, pyotp.TOTP(secret).at(NOW, counter_offset=offset), NOW) is None
+    )
+
+
+@pytest.mark.parametrize("code", ["12345", "1234567", "12345a", "١٢٣٤٥٦", " 123456"])
+def test_text_that_is_no_six_digit_code_matches_nothing(code: str) -> None:
+    """Given text that is not six ASCII digits, no step matches (and nothing raises)."""
+    assert totp.matching_step(totp.new_secret(), code, NOW) is None
+
+
+def test_a_sealed_secret_opens_for_its_account_only() -> None:
+    """Given a sealed secret, it opens for its account; for another account, or once a
+    byte is changed, it does not."""
+    sealed = totp.seal_secret("JBSWY3DPEHPK3PXP", "user-1")
+    tampered = dataclasses.replace(
+        sealed, sealed=sealed.sealed[:-1] + bytes([sealed.sealed[-1] ^ 1])
+    )
+
+    assert b"JBSWY3DPEHPK3PXP" not in sealed.sealed
+    assert totp.open_secret(sealed, "user-1") == "JBSWY3DPEHPK3PXP"
+    with pytest.raises(totp.SecretUnreadableError):
+        totp.open_secret(sealed, "user-2")
+    with pytest.raises(totp.SecretUnreadableError):
+        totp.open_secret(tampered, "user-1")
+
+
+def test_a_secret_sealed_before_a_key_rotation_still_opens(account_keys: dict[str, str]) -> None:
+    """Given a secret sealed under v1, then v2 made current, it still opens (by its
+    version); an unknown version does not."""
+    sealed = totp.seal_secret("JBSWY3DPEHPK3PXP", "user-1")
+    account_keys["version"] = "v2"
+
+    assert sealed.key_version == "v1"
+    assert totp.open_secret(sealed, "user-1") == "JBSWY3DPEHPK3PXP"
+    assert totp.seal_secret("JBSWY3DPEHPK3PXP", "user-1").key_version == "v2"
+    with pytest.raises(totp.SecretUnreadableError):
+        totp.open_secret(dataclasses.replace(sealed, key_version="v9"), "user-1")
+
+
+def test_ten_recovery_codes_of_80_bits() -> None:
+    """Given new codes, there are ten distinct ones of sixteen base32 characters."""
+    codes = recovery_codes.new_codes()
+
+    assert len(set(codes)) == 10
+    assert all(recovery_codes.normalized(code) for code in codes)
+    assert all(len(code.replace("-", "")) == 16 for code in codes)
+
+
+def test_a_recovery_code_matches_its_hash_however_typed(account_keys: dict[str, str]) -> None:
+    """Given the hashes of ten codes (then a key rotation), a code matches its own hash in
+    capitals, with spaces or dashes; another code matches none; no hash holds its code."""
+    codes = recovery_codes.new_codes()
+    hashes = recovery_codes.code_hashes(codes)
+    account_keys["version"] = "v2"
+    typed = codes[2].upper().replace("-", " ")
+
+    assert recovery_codes.stored_hash(typed, set(hashes)) == hashes[2]
+    assert recovery_codes.stored_hash(recovery_codes.new_codes()[0], set(hashes)) is None
+    assert not any(code.replace("-", "") in stored for code in codes for stored in hashes)
+
+
+def test_checked_code_tells_totp_codes_from_recovery_codes() -> None:
+    """Given a factor, a current TOTP code uses its step, a recovery code its hash, and a
+    wrong code nothing; a factor that is off accepts nothing."""
+    secret = totp.new_secret()
+    codes = recovery_codes.new_codes()
+    factor = SecondFactor(
+        secret=totp.seal_secret(secret, "user-1"),
+        recovery_hashes=frozenset(recovery_codes.code_hashes(codes)),
+    )
+
+    by_totp = code_checks.checked_code(factor, "user-1", pyotp.TOTP(secret).now())
+    by_recovery = code_checks.checked_code(factor, "user-1", codes[0])
+
+    assert by_totp is not None
+    assert by_totp.step == totp.current_step()
+    assert by_recovery is not None
+    assert by_recovery.recovery_hash in factor.recovery_hashes
+    assert code_checks.checked_code(factor, "user-1", "not a code") is None
+    assert code_checks.checked_code(SecondFactor(), "user-1", codes[0]) is None
