@@ -10,6 +10,7 @@ import pytest
 from lockbox.accounts import passwords
 from lockbox.accounts.passwords import hash_password, verify_password
 from lockbox.core.settings import get_settings
+from lockbox.core.validation import RuleViolation
 
 
 @pytest.fixture
@@ -131,7 +132,10 @@ def test_lone_surrogate_password_is_false_without_raising(checkpw_calls: list[by
     ("password", "problem"),
     [
         ("secure_password123", None),
-        ("short", "Password must be 8 to 72 bytes long in UTF-8."),
+        ("short", "Password must be 8 to 128 characters long."),
+        ("日本語", "Password must be 8 to 128 characters long."),
+        ("x" * 129, "Password must be 8 to 128 characters long."),
+        ("password1234", None),  # rank 11,000-odd of zxcvbn's list: past the top 10,000
         ("PassWord", "Password is too common. Please choose a less predictable password."),
         ("a\ud800bcdefgh", "Password must be valid Unicode text."),
     ],
@@ -139,3 +143,27 @@ def test_lone_surrogate_password_is_false_without_raising(checkpw_calls: list[by
 def test_policy_reasons(password: str, problem: str | None) -> None:
     """Given a password, the policy gives the documented reason (or none)."""
     assert passwords.password_reason(password) == problem
+
+
+@pytest.mark.parametrize("password", ["123456", "Password", "QWERTY123"])
+def test_express_password_refuses_common_passwords(password: str) -> None:
+    """Given a common password (any case) on /users/register, "Password is too common"."""
+    with pytest.raises(RuleViolation) as caught:
+        passwords.check_express_password(password)
+
+    assert caught.value.reason == "Password is too common"
+
+
+def test_express_password_keeps_its_six_character_minimum() -> None:
+    """Given 6 uncommon characters on /users/register, the password is accepted."""
+    assert passwords.check_express_password("kq7#vz") == "kq7#vz"
+
+
+def test_context_words_are_compared_after_nfc_and_case_folding() -> None:
+    """Given an email local part typed decomposed (NFD) and a password holding it composed
+    and upper-cased, the password is refused."""
+    context = passwords.PasswordContext(email="jose\u0301phine@example.com")
+
+    reason = passwords.password_reason("my-JOS\u00c9PHINE-secret", context)
+
+    assert reason == "Password must not contain the email address's name."

@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lockbox.accounts import account_records
 from lockbox.accounts.account_inputs import DeleteAccountInput, PasswordInput
-from lockbox.accounts.passwords import hash_password, verify_password
+from lockbox.accounts.passwords import hash_password, refuse_context_words, verify_password
 from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
@@ -71,17 +71,22 @@ def _password_hash(account: account_records.Account) -> str | None:
 
 
 def _checked_account(
-    caller: SessionCaller, password: str
+    caller: SessionCaller, password: str, new_password: str | None = None
 ) -> tuple[account_records.Account, account_records.Caller]:
     """The caller's account once `password` proved to be its password, counted in the login
     protection of the account's name as a login is (SPEC.md, "Account"): TOO_MANY_REQUESTS
     while the name is locked, INVALID_CREDENTIALS for a wrong password, INVALID_TOKEN when
-    the account or the caller's session has ended. With it, the caller's session as read."""
+    the account or the caller's session has ended. With it, the caller's session as read.
+    A `new_password` containing the account's words is INVALID_PASSWORD, before the count,
+    as the rest of the policy is."""
     account, alive_since = account_records.read_account_of_session(
         caller.user_id, caller.session_id
     )
     if account is None or alive_since is None:  # ended since its token was checked
         raise ApiError(ErrorCode.INVALID_TOKEN)
+    if new_password is not None:
+        context = account_records.password_context(account)
+        refuse_context_words(new_password, context, "new_password")
     name = account_records.login_name(account)
     record = counted_attempt(name)
     if not verify_password(password, _password_hash(account)):
@@ -100,7 +105,9 @@ def change_password(request: PasswordInput) -> Success:
     together, the attempt counted on the account's name, then one transaction that writes
     the password (and clears the count), or one update that records the failure."""
     caller = request.caller
-    account, session = _checked_account(caller, request.current_password)
+    account, session = _checked_account(
+        caller, request.current_password, new_password=request.new_password
+    )
     new_hash = hash_password(request.new_password)
     try:
         changed = Activity(

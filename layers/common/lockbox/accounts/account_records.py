@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from lockbox.accounts.passwords import PasswordContext
 from lockbox.accounts.user_keys import (
     USERNAME_MARKER,
     email_pk,
@@ -204,6 +205,12 @@ def login_name(account: Account) -> str:
     token: its username, or its email address for accounts without one."""
     username = account.fields.get("username")
     return username if isinstance(username, str) else account.email
+
+
+def password_context(account: Account) -> PasswordContext:
+    """The words the account's password may not contain: its username and email."""
+    username = account.fields.get("username")
+    return PasswordContext(username if isinstance(username, str) else None, account.email)
 
 
 def account_markers(account: Account) -> list[str]:

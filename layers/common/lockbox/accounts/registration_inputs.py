@@ -9,14 +9,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+)
 
 from lockbox.accounts.emails import email_reason
 from lockbox.accounts.passwords import (
-    MAX_PASSWORD_BYTES,
-    check_express_password_length,
+    PasswordContext,
+    check_express_password,
     new_password_rule,
-    password_bytes,
 )
 from lockbox.core.errors import Detail, ErrorCode
 from lockbox.core.json_text import JsonNumber
@@ -66,7 +72,10 @@ def check_full_name(value: object) -> str:
     return _free_text(value, "Full name", ErrorCode.INVALID_REQUEST, MAX_FULL_NAME_LENGTH)
 
 
-check_new_password = new_password_rule("Password")
+def check_new_password(value: object, info: ValidationInfo) -> str:
+    # The username and email sent with it are the words it may not contain.
+    context = info.context if isinstance(info.context, PasswordContext) else PasswordContext()
+    return new_password_rule("Password", context)(value)
 
 
 def check_age(value: object) -> int:
@@ -135,17 +144,6 @@ def check_express_email(value: object) -> str:
     return value
 
 
-def check_express_password(value: object) -> str:
-    value = check_express_password_length(value)
-    encoded = password_bytes(value)
-    if encoded is None or len(encoded) > MAX_PASSWORD_BYTES:
-        raise RuleViolation(
-            ErrorCode.INVALID_REQUEST, f"Password must be at most {MAX_PASSWORD_BYTES} bytes long"
-        )
-    refuse_if(control_reason(value, "Password"), ErrorCode.INVALID_REQUEST)
-    return value
-
-
 def required() -> Any:
     """A field validated even when absent, so a missing field gets its own rule's code."""
     return Field(None, validate_default=True)
@@ -157,9 +155,14 @@ class InputModel(BaseModel):
     check_order: ClassVar[tuple[ErrorCode, ...]] = (ErrorCode.INVALID_REQUEST,)
 
     @classmethod
+    def validation_context(cls, body: dict[str, Any]) -> object:
+        """What the field rules may need of the body besides their own field."""
+        return None
+
+    @classmethod
     def from_body(cls, body: dict[str, Any]) -> Self:
         try:
-            return cls.model_validate(body)
+            return cls.model_validate(body, context=cls.validation_context(body))
         except ValidationError as error:
             violations: list[tuple[ErrorCode, Detail]] = []
             for item in error.errors(include_url=False):
@@ -185,6 +188,16 @@ class RegisterInput(InputModel):
     full_name: Annotated[str, BeforeValidator(check_full_name)] = required()
     age: Annotated[int, BeforeValidator(check_age)] = required()
     gender: Annotated[str, BeforeValidator(check_gender)] = required()
+
+    @classmethod
+    def validation_context(cls, body: dict[str, Any]) -> object:
+        username, email = body.get("username"), body.get("email")
+        return PasswordContext(
+            username=username
+            if isinstance(username, str) and USERNAME_PATTERN.fullmatch(username)
+            else None,
+            email=email if isinstance(email, str) else None,
+        )
 
 
 class ExpressFullname(InputModel):
