@@ -25,6 +25,8 @@ JWT_SECRET_ID = "lockbox/test/jwt-signing-key"
 JWT_ISSUER = "lockbox-api/test"
 JWT_SIGNING_KEY = secrets.token_urlsafe(48)
 JWT_KEY_ID = str(uuid.uuid4())  # its version id: the kid of the tokens it signs
+ACCOUNT_KEYS_SECRET_ID = "lockbox/test/account-keys"
+ACCOUNT_KEYS = {"current": "1", "1": secrets.token_urlsafe(48)}
 
 # The environment template.yaml gives the functions (bcrypt at test cost).
 FUNCTION_ENVIRONMENT = {
@@ -39,6 +41,7 @@ FUNCTION_ENVIRONMENT = {
     "USERS_TABLE": "UsersTable",
     "ITEMS_TABLE": "ItemsTable",
     "JWT_SECRET_ID": JWT_SECRET_ID,
+    "ACCOUNT_KEYS_SECRET_ID": ACCOUNT_KEYS_SECRET_ID,
     "JWT_ISSUER": JWT_ISSUER,
     "JWT_AUDIENCE": "lockbox-api-clients",
     "BCRYPT_COST": "4",
@@ -130,17 +133,26 @@ def function_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto import mock_aws
 
     from lockbox.core import dynamodb, settings
-    from lockbox.signing import signing_keys
+    from lockbox.signing import account_keys, signing_keys
 
     for name, value in FUNCTION_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    caches = (settings.get_settings.cache_clear, dynamodb.client.cache_clear)
-    for clear in (*caches, signing_keys.forget_cached_key):
+    caches = (
+        settings.get_settings.cache_clear,
+        dynamodb.client.cache_clear,
+        signing_keys.forget_cached_key,
+        account_keys.forget_cached_keys,
+    )
+    for clear in caches:
         clear()
     with mock_aws():
-        create_signing_key(boto3.client("secretsmanager", region_name="us-east-1"))
+        secretsmanager = boto3.client("secretsmanager", region_name="us-east-1")
+        create_signing_key(secretsmanager)
+        secretsmanager.create_secret(
+            Name=ACCOUNT_KEYS_SECRET_ID, SecretString=json.dumps(ACCOUNT_KEYS)
+        )
         yield
-    for clear in (*caches, signing_keys.forget_cached_key):
+    for clear in caches:
         clear()
 
 

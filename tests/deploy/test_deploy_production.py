@@ -201,11 +201,20 @@ def test_every_log_group_has_the_retention_parameter() -> None:
 def test_log_groups_and_the_secret_are_retained_on_prod_only(stage: str, policy: str) -> None:
     evaluator = Evaluator(transformed(), "us-east-1", {"Stage": stage})
     kept = {**resources("AWS::Logs::LogGroup"), **resources("AWS::SecretsManager::Secret")}
+    del kept["AccountKeys"]  # retained everywhere (below)
 
     assert "JwtSigningKey" in kept
     for logical_id, resource in kept.items():
         assert evaluator.evaluate(resource["DeletionPolicy"]) == policy, logical_id
         assert evaluator.evaluate(resource["UpdateReplacePolicy"]) == policy, logical_id
+
+
+def test_the_account_keys_are_retained_in_every_stage() -> None:
+    """Given the password pepper lives only in AccountKeys, deleting or replacing the stack
+    never deletes it: without it no password verifies."""
+    secret = resources("AWS::SecretsManager::Secret")["AccountKeys"]
+
+    assert secret["DeletionPolicy"] == secret["UpdateReplacePolicy"] == "Retain"
 
 
 def test_access_logs_use_the_infrequent_access_class() -> None:

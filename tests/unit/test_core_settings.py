@@ -10,6 +10,7 @@ CONFIGURED = (
     "USERS_TABLE",
     "ITEMS_TABLE",
     "JWT_SECRET_ID",
+    "ACCOUNT_KEYS_SECRET_ID",
     "JWT_ISSUER",
     "JWT_AUDIENCE",
     "BCRYPT_COST",
@@ -18,7 +19,14 @@ CONFIGURED = (
     "SIGNING_KEY_CACHE_SECONDS",
     "ALLOWED_ORIGIN",
 )
-NAMES = ("USERS_TABLE", "ITEMS_TABLE", "JWT_SECRET_ID", "JWT_ISSUER", "JWT_AUDIENCE")
+NAMES = (
+    "USERS_TABLE",
+    "ITEMS_TABLE",
+    "JWT_SECRET_ID",
+    "ACCOUNT_KEYS_SECRET_ID",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+)
 
 
 @pytest.fixture
@@ -39,6 +47,7 @@ def test_tunables_default_to_the_templates_defaults(monkeypatch: pytest.MonkeyPa
         users_table="users_table-value",
         items_table="items_table-value",
         jwt_secret_id="jwt_secret_id-value",
+        account_keys_secret_id="account_keys_secret_id-value",
         jwt_issuer="jwt_issuer-value",
         jwt_audience="jwt_audience-value",
         bcrypt_cost=12,
@@ -75,6 +84,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("SESSION_MAX_LIFETIME", "20")
     monkeypatch.setenv("ITEMS_TABLE", "items-prod")
     monkeypatch.setenv("JWT_SECRET_ID", "arn:aws:secretsmanager:us-east-1:1:secret:k")
+    monkeypatch.setenv("ACCOUNT_KEYS_SECRET_ID", "arn:aws:secretsmanager:us-east-1:1:secret:a")
     monkeypatch.setenv("JWT_ISSUER", "lockbox-api/prod")
     monkeypatch.setenv("JWT_AUDIENCE", "clients")
     monkeypatch.setenv("BCRYPT_COST", "10")
@@ -91,6 +101,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         users_table="users-prod",
         items_table="items-prod",
         jwt_secret_id="arn:aws:secretsmanager:us-east-1:1:secret:k",
+        account_keys_secret_id="arn:aws:secretsmanager:us-east-1:1:secret:a",
         jwt_issuer="lockbox-api/prod",
         jwt_audience="clients",
         bcrypt_cost=10,

@@ -126,6 +126,22 @@ def test_in_memory_secrets_rotate_in_memory() -> None:
     assert ident(after, "AWSPREVIOUS") == ident(before)
 
 
+def test_the_account_keys_are_generated_as_the_template_says_and_kept(tmp_path: Path) -> None:
+    """Given a first start, AccountKeys is {"current": "1", "1": 64 characters}, the same
+    on the next start (hashes made with its pepper keep verifying)."""
+    first = template_secrets(tmp_path).get("AccountKeys")
+    again = template_secrets(tmp_path).get("AccountKeys")
+
+    assert first is not None
+    assert again is not None
+    document = json.loads(ident(first)[1])
+    assert set(document) == {"current", "1"}
+    assert document["current"] == "1"
+    assert len(document["1"]) == 64
+    assert document["1"].isalnum()
+    assert ident(again) == ident(first)
+
+
 def test_rotate_key_rotates_the_secrets_the_template_schedules() -> None:
     assert rotated_secrets(load_template()) == ["JwtSigningKey"]
 

@@ -28,6 +28,7 @@ class Settings:
     users_table: str
     items_table: str
     jwt_secret_id: str
+    account_keys_secret_id: str  # the password pepper and the TOTP encryption key
     jwt_issuer: str
     jwt_audience: str
     bcrypt_cost: int
@@ -48,6 +49,7 @@ class Settings:
             users_table=_required(env, "USERS_TABLE"),
             items_table=_required(env, "ITEMS_TABLE"),
             jwt_secret_id=_required(env, "JWT_SECRET_ID"),
+            account_keys_secret_id=_required(env, "ACCOUNT_KEYS_SECRET_ID"),
             jwt_issuer=_required(env, "JWT_ISSUER"),
             jwt_audience=_required(env, "JWT_AUDIENCE"),
             bcrypt_cost=_int_in_range(env, "BCRYPT_COST", 12, 4, 31),
