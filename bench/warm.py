@@ -141,6 +141,7 @@ def _install_fakes() -> None:
         (registration_calls, "hash_password", lambda password: "no-op"),
         (account_calls, "hash_password", lambda password: "no-op"),
         (login_calls, "verify_password", matches),
+        (login_calls, "upgraded_hash", lambda password, password_hash: None),
         (account_calls, "verify_password", matches),
     ]
     for module, name, replacement in replacements:

@@ -1,14 +1,28 @@
-"""Password policy, hashing and verification (bcrypt).
+"""Password policy, hashing and verification.
 
 The policy (SPEC.md, "Passwords") is one for every call that sets a password: 8 to 128
 characters, counted as Unicode code points after NFC normalisation (so "日本語" is 3
 characters, whatever its UTF-8 length), not among the most common passwords, and not
 containing the account's names. /users/register keeps its front ends' 6-character minimum
 and refuses the common passwords too (check_express_password).
+
+Hashes (SPEC.md, "Passwords"; docs/production.md, "Password hashes") are
+
+    hmac-sha256-bcrypt$<pepper version>$<bcrypt hash>
+
+bcrypt over the base64 of HMAC-SHA256(pepper, NFC password as UTF-8): 44 ASCII bytes, so
+bcrypt's 72-byte limit never cuts a password and it never sees a NUL, and a database leak
+alone allows no offline guessing without the pepper (lockbox.signing.account_keys,
+PASSWORD_PEPPER, named by its version). Hashes of the earlier scheme (bcrypt over the
+password's own UTF-8, `$2b$...`) still verify; a login that matches one stores a new
+hash in its own transaction (upgraded_hash).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import string
 import unicodedata
 from collections.abc import Callable
@@ -29,7 +43,8 @@ from lockbox.core.validation import (
 
 MIN_PASSWORD_LENGTH = 8  # characters: code points after NFC
 MAX_PASSWORD_LENGTH = 128
-MAX_PASSWORD_BYTES = 72  # bcrypt's own limit, until passwords are pre-hashed
+SCHEME = "hmac-sha256-bcrypt"  # the tag of hashes of the current scheme
+_LEGACY_BYTES = 72  # what bcrypt of the earlier scheme could take of a password
 COMMON_PASSWORDS = 10_000  # the top of zxcvbn's ranked list that is refused
 MIN_EMAIL_WORD_LENGTH = 4  # a shorter local part ("jo@...") would refuse too much
 PRODUCT_WORD = "lockbox"
@@ -104,12 +119,13 @@ def check_express_password_length(value: object) -> str:
 
 
 def check_express_password(value: object) -> str:
-    """POST /users/register's password: its front ends' minimum, bcrypt's maximum, no
+    """POST /users/register's password: its front ends' minimum, the policy's maximum, no
     control characters, and not a common password (messages in its front ends' style)."""
     value = check_express_password_length(value)
-    if not is_valid_unicode(value) or len(value.encode("utf-8")) > MAX_PASSWORD_BYTES:
+    if not is_valid_unicode(value) or password_length(value) > MAX_PASSWORD_LENGTH:
         raise RuleViolation(
-            ErrorCode.INVALID_REQUEST, f"Password must be at most {MAX_PASSWORD_BYTES} bytes long"
+            ErrorCode.INVALID_REQUEST,
+            f"Password must be at most {MAX_PASSWORD_LENGTH} characters long",
         )
     refuse_if(control_reason(value, "Password"), ErrorCode.INVALID_REQUEST)
     if is_common(value):
@@ -123,8 +139,6 @@ def password_reason(password: str, context: PasswordContext = NO_CONTEXT) -> str
         return "Password must be valid Unicode text."
     if not MIN_PASSWORD_LENGTH <= password_length(password) <= MAX_PASSWORD_LENGTH:
         return f"Password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long."
-    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
-        return f"Password must be at most {MAX_PASSWORD_BYTES} bytes long in UTF-8."
     if is_common(password):
         return "Password is too common. Please choose a less predictable password."
     folded = _folded(password)
@@ -143,7 +157,6 @@ def new_password_rule(label: str, context: PasswordContext = NO_CONTEXT) -> Call
 
     def check(value: object) -> str:
         text = required_text(value, label, ErrorCode.INVALID_REQUEST)
-        # bcrypt stops at a NUL: "secret\0anything" would match the hash of "secret".
         refuse_if(control_reason(text, label), ErrorCode.INVALID_REQUEST)
         refuse_if(password_reason(text, context), ErrorCode.INVALID_PASSWORD)
         return text
@@ -171,10 +184,39 @@ def _composition_reason(password: str) -> str | None:
     return None
 
 
+def _pepper() -> tuple[str, bytes]:
+    """The current pepper and its version."""
+    # Imported on first use: the secret's reader brings Powertools Parameters.
+    from lockbox.signing.account_keys import Purpose, current_key
+
+    pepper = current_key(Purpose.PASSWORD_PEPPER)
+    return pepper.version, pepper.key
+
+
+def _pepper_of(version: str) -> bytes | None:
+    from lockbox.signing.account_keys import Purpose, key_version
+
+    return key_version(Purpose.PASSWORD_PEPPER, version)
+
+
+def _pre_hash(password: str, pepper: bytes) -> bytes | None:
+    """What bcrypt hashes: base64 of HMAC-SHA256(pepper, NFC password), 44 ASCII bytes;
+    None for a password UTF-8 cannot encode (a lone surrogate)."""
+    encoded = password_bytes(_normalized(password))
+    if encoded is None:
+        return None
+    return base64.b64encode(hmac.new(pepper, encoded, hashlib.sha256).digest())
+
+
 def hash_password(password: str) -> str:
-    """A bcrypt hash at the configured cost; the password must have passed the policy."""
+    """A hash of the current scheme at the configured cost; the password must have passed
+    the policy."""
+    version, pepper = _pepper()
+    candidate = _pre_hash(password, pepper)
+    if candidate is None:
+        raise ValueError("a password must be valid Unicode text to be hashed")
     salt = bcrypt.gensalt(rounds=get_settings().bcrypt_cost)
-    return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
+    return f"{SCHEME}${version}${bcrypt.hashpw(candidate, salt).decode('ascii')}"
 
 
 def password_bytes(password: str) -> bytes | None:
@@ -186,15 +228,51 @@ def password_bytes(password: str) -> bytes | None:
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
-    """Whether the password matches; always costs one bcrypt check, even without a hash."""
+    """Whether the password matches the stored hash, of either scheme. Always one bcrypt
+    check at the configured cost (against a decoy without a hash, or with one whose pepper
+    is unknown), except for a password over MAX_PASSWORD_LENGTH characters: never a match,
+    refused without hashing."""
+    if password_length(password) > MAX_PASSWORD_LENGTH:
+        return False
+    candidate, stored = _candidate(password, password_hash)
+    matched = bcrypt.checkpw(candidate or b"decoy password", stored or _decoy_hash())
+    return matched and candidate is not None and stored is not None
+
+
+def _candidate(password: str, password_hash: str | None) -> tuple[bytes | None, bytes | None]:
+    """What bcrypt checks, and against which bcrypt hash; None for either where no match
+    is possible (the check then runs against the decoy, for the same cost)."""
+    if password_hash is None:  # an unknown user: the same work as a known one's check
+        return _pre_hash(password, _pepper()[1]), None
+    scheme, _, rest = password_hash.partition("$")
+    if scheme == SCHEME:
+        version, _, bcrypt_hash = rest.partition("$")
+        pepper = _pepper_of(version)
+        if pepper is None:  # a version the secret does not hold: nothing can match
+            return None, None
+        return _pre_hash(password, pepper), bcrypt_hash.encode("ascii")
+    # The earlier scheme: bcrypt over the password's own UTF-8, as it was sent. bcrypt
+    # stops at a NUL and ends at 72 bytes, so "secret\0junk" or a longer password
+    # sharing its first 72 bytes would match: never.
     encoded = password_bytes(password)
-    # bcrypt stops at a NUL, so "secret\0junk" would match "secret": never a match.
-    usable = encoded is not None and len(encoded) <= MAX_PASSWORD_BYTES and b"\0" not in encoded
-    candidate = encoded if usable and encoded is not None else b"decoy password"
-    stored = password_hash if usable and password_hash else _decoy_hash()
-    matched = bcrypt.checkpw(candidate, stored.encode("ascii"))
-    return matched and usable and password_hash is not None
+    if encoded is None or len(encoded) > _LEGACY_BYTES or b"\0" in encoded:
+        return None, None
+    return encoded, password_hash.encode("ascii")
 
 
-def _decoy_hash() -> str:
-    return f"$2b${get_settings().bcrypt_cost:02d}${_DECOY_SALT_AND_HASH}"
+def upgraded_hash(password: str, password_hash: str) -> str | None:
+    """A new hash of this password (which just matched `password_hash`) when the stored one
+    is of the earlier scheme, an older pepper or another cost; None when it is current."""
+    scheme, _, rest = password_hash.partition("$")
+    version, _, bcrypt_hash = rest.partition("$")
+    cost = bcrypt_hash.split("$")[2:3]
+    current = (
+        scheme == SCHEME
+        and version == _pepper()[0]
+        and cost == [f"{get_settings().bcrypt_cost:02d}"]
+    )
+    return None if current else hash_password(password)
+
+
+def _decoy_hash() -> bytes:
+    return f"$2b${get_settings().bcrypt_cost:02d}${_DECOY_SALT_AND_HASH}".encode("ascii")
