@@ -17,6 +17,9 @@ REQUEST_BUDGETS = {
     # Read the profile and the caller's session; count the attempt in the name's login
     # protection (the contract counts every password check); one transaction.
     "change_password": 3,
+    # Read the profile (the answer, the markers of a new name), then one transaction: the
+    # change and its account_updated event, a second item (SPEC "Security activity").
+    "update_account": 2,
     "delete_account": 3,
     # The purge's recheck marker (a PutItem), then per page a Query and a BatchWriteItem per
     # 25 keys; the bench event's user has one key, so a page, its delete and the empty page.

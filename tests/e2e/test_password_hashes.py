@@ -16,10 +16,10 @@ from tests.e2e.helpers import (
     TOKEN_ISSUED,
     assert_error,
     assert_success,
+    new_users_account,
     register,
     registration_body,
     request_token,
-    unique_email,
 )
 
 pytestmark = pytest.mark.e2e
@@ -108,14 +108,8 @@ def test_users_login_upgrades_a_legacy_hash(
 ) -> None:
     """Given a /users account whose hashes are plain bcrypt, when it logs in on
     /users/login, then it gets its token and its profile and marker are upgraded."""
-    signup = {
-        "fullname": {"firstname": "Grace", "lastname": "Hopper"},
-        "email": unique_email(),
-        "password": "legacy-users-pass-7",
-    }
-    created = http.post(f"{api_url}/users/register", json=signup)
-    assert created.status_code == 201, created.text
-    keys = [f"USER#{created.json()['user']['_id']}", f"EMAIL#{signup['email'].lower()}"]
+    signup, created = new_users_account(http, api_url, "legacy-users-pass-7")
+    keys = [f"USER#{created['user']['_id']}", f"EMAIL#{signup['email'].lower()}"]
     with_legacy_hash(local_dynamodb, keys, signup["password"])
 
     login = http.post(

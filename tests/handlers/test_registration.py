@@ -71,7 +71,9 @@ def test_table_holds_the_profile_and_both_markers(aws_tables: Any, lambda_contex
     assert profile["full_name"] == {"S": "John Doe"}
     assert profile["age"] == {"N": "30"}
     assert profile["gender"] == {"S": "male"}
-    assert profile["password_hash"]["S"].startswith("hmac-sha256-bcrypt$1$$2b$04$")  # the account calls check it
+    assert profile["password_hash"]["S"].startswith(
+        "hmac-sha256-bcrypt$1$$2b$04$"
+    )  # the account calls check it
     for marker in ("USERNAME#johndoe", "EMAIL#john.doe@example.com"):
         assert items[marker]["user_id"] == {"S": user_id}
         assert items[marker]["password_hash"]["S"].startswith("hmac-sha256-bcrypt$1$$2b$04$")

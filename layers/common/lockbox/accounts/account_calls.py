@@ -1,4 +1,4 @@
-"""Business logic of the account calls: GET /api/account, POST /api/password,
+"""Business logic of the account calls: GET and PATCH /api/account, POST /api/password,
 DELETE /api/account and GET /users/profile.
 
 Password change and deletion make three DynamoDB requests besides the bcrypt check: the
@@ -15,7 +15,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lockbox.accounts import account_records
-from lockbox.accounts.account_inputs import DeleteAccountInput, PasswordInput
+from lockbox.accounts.account_inputs import (
+    DeleteAccountInput,
+    PasswordInput,
+    UpdateAccountInput,
+)
 from lockbox.accounts.passwords import hash_password, refuse_context_words, verify_password
 from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
@@ -54,6 +58,26 @@ def _joined_name(fields: dict[str, str | int]) -> str:
 def get_account(user_id: str) -> Success:
     """GET /api/account: the caller's profile (one GetItem), never the password hash."""
     return Success(data=_account_data(_account_of(user_id)))
+
+
+def update_account(request: UpdateAccountInput) -> Success:
+    """PATCH /api/account: set the fields sent, answer the account as GET /api/account does.
+
+    Two DynamoDB requests: the profile read (the answer's other fields, and the markers a
+    new name is also written to), then one transaction with the `account_updated` event."""
+    caller = request.caller
+    account = _account_of(caller.user_id)
+    updated = Activity("account_updated", caller.session_id, caller.user_agent, caller.source_ip)
+    try:
+        account = account_records.update_profile(
+            account, request.changes, put_event(caller.user_id, updated)
+        )
+    except account_records.AccountGoneError:  # deleted since it was read
+        raise ApiError(ErrorCode.INVALID_TOKEN) from None
+    logger.info(
+        "Account updated", extra={"user_id": caller.user_id, "fields": sorted(request.changes)}
+    )
+    return Success(message="Account updated successfully.", data=_account_data(account))
 
 
 def users_profile(user_id: str) -> Success:

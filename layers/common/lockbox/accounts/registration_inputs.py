@@ -24,8 +24,8 @@ from lockbox.accounts.passwords import (
     check_express_password,
     new_password_rule,
 )
+from lockbox.accounts.profile_rules import check_age, check_full_name, check_gender
 from lockbox.core.errors import Detail, ErrorCode
-from lockbox.core.json_text import JsonNumber
 from lockbox.core.proxy import ApiEvent, json_body
 from lockbox.core.validation import (
     RuleViolation,
@@ -37,9 +37,6 @@ from lockbox.core.validation import (
 )
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
-MAX_FULL_NAME_LENGTH = 100
-MAX_GENDER_LENGTH = 64
-MIN_AGE, MAX_AGE = 1, 150
 
 
 def check_username(value: object) -> str:
@@ -58,41 +55,10 @@ def check_email(value: object) -> str:
     return text
 
 
-def _free_text(value: object, label: str, code: ErrorCode, max_length: int) -> str:
-    """Free text: present, not blank, no control characters (INVALID_REQUEST whatever the
-    field's own code), at most max_length characters."""
-    text = required_text(value, label, code)
-    refuse_if(control_reason(text, label), ErrorCode.INVALID_REQUEST)
-    if len(text) > max_length:
-        raise RuleViolation(code, f"{label} must be at most {max_length} characters.")
-    return text
-
-
-def check_full_name(value: object) -> str:
-    return _free_text(value, "Full name", ErrorCode.INVALID_REQUEST, MAX_FULL_NAME_LENGTH)
-
-
 def check_new_password(value: object, info: ValidationInfo) -> str:
     # The username and email sent with it are the words it may not contain.
     context = info.context if isinstance(info.context, PasswordContext) else PasswordContext()
     return new_password_rule("Password", context)(value)
-
-
-def check_age(value: object) -> int:
-    # bool is an int in Python but not an integer in JSON; floats like 30.0 are refused too.
-    if value is None:
-        raise RuleViolation(ErrorCode.INVALID_AGE, "Age is required.")
-    if isinstance(value, JsonNumber) and value.is_integer():  # -0, or too many digits
-        raise RuleViolation(ErrorCode.INVALID_AGE, f"Age must be between {MIN_AGE} and {MAX_AGE}.")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RuleViolation(ErrorCode.INVALID_AGE, "Age must be a whole number.")
-    if not MIN_AGE <= value <= MAX_AGE:
-        raise RuleViolation(ErrorCode.INVALID_AGE, f"Age must be between {MIN_AGE} and {MAX_AGE}.")
-    return value
-
-
-def check_gender(value: object) -> str:
-    return _free_text(value, "Gender", ErrorCode.GENDER_REQUIRED, MAX_GENDER_LENGTH)
 
 
 # POST /users/register (the /users flavour; messages in its front ends' style).
