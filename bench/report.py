@@ -17,6 +17,9 @@ REQUEST_BUDGETS = {
     # Read the profile and the caller's session; count the attempt in the name's login
     # protection (the contract counts every password check); one transaction.
     "change_password": 3,
+    # Read the profile (the answer, the markers of a new name), then one transaction: the
+    # change and its account_updated event, a second item (SPEC "Security activity").
+    "update_account": 2,
     "delete_account": 3,
     # The second factor's calls that take the password read and count as a password change;
     # the login's second step counts on the name's marker, then one transaction.

@@ -177,6 +177,7 @@ def _install_fakes() -> FakeDynamoDB:
         (registration_calls, "hash_password", lambda password: "no-op"),
         (account_calls, "hash_password", lambda password: "no-op"),
         (login_calls, "verify_password", matches),
+        (login_calls, "upgraded_hash", lambda password, password_hash: None),
         (account_calls, "verify_password", matches),
     ]
     for module, name, replacement in replacements:

@@ -41,6 +41,15 @@ NO_TOKEN_PATHS = {
 UNCACHED_PATHS = {"/users/profile", "/users/logout"}
 # Functions that read the signing key from Secrets Manager.
 KEY_READERS = ("AuthorizerFunction", "TokenFunction", "UsersRegisterFunction")
+# The functions that hash or check a password: they read the pepper (AccountKeys).
+PEPPER_READERS = (
+    "RegisterFunction",
+    "TokenFunction",
+    "UsersRegisterFunction",
+    "UsersLoginFunction",
+    "ChangePasswordFunction",
+    "DeleteAccountFunction",
+)
 
 
 def api_body() -> dict[str, Any]:
@@ -175,24 +184,32 @@ def test_no_region_table_and_no_layer_from_outside_the_stack() -> None:
     assert "Parameters-and-Secrets" not in json.dumps(template)
 
 
-def test_key_readers_may_read_only_the_signing_key() -> None:
-    """Given the functions that read the key, their roles allow GetSecretValue on its ARN
-    (the Ref of the secret) and nothing else of Secrets Manager."""
+def secret_statement(secret_id: str) -> dict[str, Any]:
+    return {
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": secret_id}}]},
+    }
+
+
+def test_key_readers_may_read_only_the_signing_key_and_the_pepper() -> None:
+    """Given the functions that read the signing key or the pepper, their roles allow
+    GetSecretValue on those secrets' ARNs (the Ref of each) and nothing else of Secrets
+    Manager."""
     roles = resources("AWS::IAM::Role")
-    for function_id in KEY_READERS:
+    for function_id in {*KEY_READERS, *PEPPER_READERS}:
         statements = [
             statement
             for policy in roles[f"{function_id}Role"]["Properties"]["Policies"]
             for statement in policy["PolicyDocument"]["Statement"]
         ]
         secrets = [s for s in statements if "secretsmanager" in json.dumps(s["Action"])]
-        assert secrets == [
-            {
-                "Effect": "Allow",
-                "Action": ["secretsmanager:GetSecretValue"],
-                "Resource": {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "JwtSigningKey"}}]},
-            }
-        ], function_id
+        allowed = [secret_statement("JwtSigningKey"), secret_statement("AccountKeys")]
+        assert all(statement in allowed for statement in secrets), function_id
+        if function_id in KEY_READERS:
+            assert secret_statement("JwtSigningKey") in secrets, function_id
+        if function_id in PEPPER_READERS:
+            assert secret_statement("AccountKeys") in secrets, function_id
 
 
 # --- data, logs, alarms, WAF ----------------------------------------------------------------------

@@ -193,6 +193,21 @@ def new_user(http: requests.Session, api_url: str, **overrides: Any) -> User:
     return User(body["username"], body["email"], body["password"], user_id, token)
 
 
+def new_users_account(
+    http: requests.Session, api_url: str, password: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sign up a fresh account on /users/register (Grace Hopper, a unique email): the body
+    sent and the 201's body (token and user)."""
+    signup = {
+        "fullname": {"firstname": "Grace", "lastname": "Hopper"},
+        "email": unique_email(),
+        "password": password,
+    }
+    created = http.post(f"{api_url}/users/register", json=signup)
+    assert created.status_code == 201, created.text
+    return signup, dict(created.json())
+
+
 def auth_headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

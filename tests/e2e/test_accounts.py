@@ -91,10 +91,19 @@ def test_password_change_refusals(http: requests.Session, api_url: str) -> None:
         json={"current_password": user.password, "new_password": "password"},
         headers=user.headers,
     )
+    named = http.post(
+        url,
+        json={"current_password": user.password, "new_password": f"my-{user.username}-pw"},
+        headers=user.headers,
+    )
     missing = http.post(url, json={"current_password": user.password}, headers=user.headers)
 
     assert_code(wrong, "INVALID_CREDENTIALS")
     assert_code(weak, "INVALID_PASSWORD")
+    assert_code(named, "INVALID_PASSWORD")
+    assert named.json()["details"] == [
+        {"field": "new_password", "message": "Password must not contain the username."}
+    ]
     assert_code(missing, "INVALID_REQUEST")
     assert [d["field"] for d in missing.json()["details"]] == ["new_password"]
     assert request_token(http, api_url, user.username, user.password).status_code == 200

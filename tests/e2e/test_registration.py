@@ -415,9 +415,11 @@ def test_register_refuses_an_empty_object(http: requests.Session, api_url: str) 
 # --- check 2: INVALID_PASSWORD --------------------------------------------------------
 
 INVALID_PASSWORDS = {
-    "7-bytes": "abcdefg",
-    "73-bytes": "p" * 73,
-    "74-bytes-in-37-characters": "é" * 37,
+    "7-characters": "abcdefg",
+    "3-cjk-characters-9-bytes": "日本語",
+    "7-emoji-28-bytes": "🔒" * 7,
+    "contains-lockbox": "my-LockBox-vault",
+    "129-characters": "p" * 129,
     "common-password": "password",
     "common-12345678": "12345678",
     "common-iloveyou": "iloveyou",
@@ -429,12 +431,47 @@ INVALID_PASSWORDS = {
 def test_register_refuses_invalid_passwords(
     http: requests.Session, api_url: str, password: str
 ) -> None:
-    """Given a password that is too short, over 72 UTF-8 bytes or among the most common
-    passwords, when registered, then the answer is INVALID_PASSWORD naming password."""
+    """Given a password that is too short in characters (whatever its bytes), over 128
+    characters, among the most common passwords or containing "lockbox", when registered, then
+    the answer is INVALID_PASSWORD naming password."""
     response = register(http, api_url, registration_body(password=password))
 
     error = assert_error(response, 400, "INVALID_PASSWORD")
     assert "password" in detail_fields(error)
+
+
+def test_register_counts_password_characters_not_bytes(
+    http: requests.Session, api_url: str
+) -> None:
+    """Given 8 CJK characters (24 UTF-8 bytes), when registered, then it succeeds and
+    that password logs in, where "日本語" (3 characters, 9 bytes) was refused."""
+    body = registration_body(password="日本語の合言葉です")
+
+    registered = register(http, api_url, body)
+
+    assert_success(registered, REGISTERED)
+    assert request_token(http, api_url, body["username"], body["password"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("word_of", "message"),
+    [
+        pytest.param("username", "Password must not contain the username.", id="username"),
+        pytest.param("email", "Password must not contain the email address's name.", id="email"),
+    ],
+)
+def test_register_refuses_a_password_containing_the_accounts_names(
+    http: requests.Session, api_url: str, word_of: str, message: str
+) -> None:
+    """Given a password holding the username, or the email's local part, upper-cased,
+    when registered, then INVALID_PASSWORD says which rule failed."""
+    body = registration_body()
+    word = body[word_of].partition("@")[0].upper()
+
+    response = register(http, api_url, {**body, "password": f"x{word}x"})
+
+    error = assert_error(response, 400, "INVALID_PASSWORD")
+    assert error["details"] == [{"field": "password", "message": message}]
 
 
 # --- check 3: INVALID_AGE -------------------------------------------------------------
@@ -534,7 +571,8 @@ FULLNAME_NOT_OBJECT = "Full name must be an object with firstname and lastname"
 INVALID_EMAIL = "Invalid Email"
 EMAIL_SHORT = "Email must be at least 5 characters long"
 PASSWORD_SHORT = "Password must be at least 6 characters long"
-PASSWORD_LONG = "Password must be at most 72 bytes long"
+PASSWORD_LONG = "Password must be at most 128 characters long"
+TOO_COMMON = "Password is too common"
 
 MISSING = object()  # a field left out of the body
 RACERS_PER_CALL = 10
@@ -662,13 +700,13 @@ def test_users_register_lastname_is_optional(http: requests.Session, api_url: st
 
 @pytest.mark.parametrize(
     "password",
-    [pytest.param("abcdef", id="6-characters"), pytest.param("é" * 36, id="72-bytes")],
+    [pytest.param("abcdef", id="6-characters"), pytest.param("é" * 128, id="128-characters")],
 )
 def test_users_register_accepts_the_password_limits(
     http: requests.Session, api_url: str, password: str
 ) -> None:
-    """Given a password of exactly 6 characters or exactly 72 UTF-8 bytes, when it is
-    posted, then the account is created."""
+    """Given a password of exactly 6 characters or exactly 128 characters (256 UTF-8
+    bytes), when it is posted, then the account is created."""
     assert_created(users_register(http, api_url, signup_body(password=password)))
 
 
@@ -706,10 +744,9 @@ FIELD_RULES = [
     pytest.param({"email": MISSING}, "email", INVALID_EMAIL, id="email-missing"),
     pytest.param({"password": "12345"}, "password", PASSWORD_SHORT, id="password-5-characters"),
     pytest.param({"password": MISSING}, "password", PASSWORD_SHORT, id="password-missing"),
-    pytest.param({"password": "p" * 73}, "password", PASSWORD_LONG, id="password-73-bytes"),
-    pytest.param(
-        {"password": "é" * 37}, "password", PASSWORD_LONG, id="password-37-characters-74-bytes"
-    ),
+    pytest.param({"password": "123456"}, "password", TOO_COMMON, id="password-common"),
+    pytest.param({"password": "QWERTY123"}, "password", TOO_COMMON, id="password-common-upper"),
+    pytest.param({"password": "p" * 129}, "password", PASSWORD_LONG, id="password-129-characters"),
 ]
 
 

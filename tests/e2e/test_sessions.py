@@ -16,7 +16,7 @@ from tests.e2e.helpers import (
     auth_headers,
     log_in,
     new_user,
-    unique_email,
+    new_users_account,
 )
 
 REFRESHED = "Access token refreshed successfully."
@@ -135,14 +135,8 @@ PASSWORD = "securePassword123"
 
 
 def sign_up(http: requests.Session, api_url: str) -> dict[str, Any]:
-    body = {
-        "fullname": {"firstname": "Ada", "lastname": "Lovelace"},
-        "email": unique_email(),
-        "password": PASSWORD,
-    }
-    response = http.post(f"{api_url}/users/register", json=body)
-    assert response.status_code == 201, response.text
-    return {**body, **response.json()}
+    body, created = new_users_account(http, api_url, PASSWORD)
+    return {**body, **created}
 
 
 def users_login(

@@ -71,10 +71,12 @@ def test_table_holds_the_profile_and_both_markers(aws_tables: Any, lambda_contex
     assert profile["full_name"] == {"S": "John Doe"}
     assert profile["age"] == {"N": "30"}
     assert profile["gender"] == {"S": "male"}
-    assert profile["password_hash"]["S"].startswith("$2b$04$")  # the account calls check it
+    assert profile["password_hash"]["S"].startswith(
+        "hmac-sha256-bcrypt$1$$2b$04$"
+    )  # the account calls check it
     for marker in ("USERNAME#johndoe", "EMAIL#john.doe@example.com"):
         assert items[marker]["user_id"] == {"S": user_id}
-        assert items[marker]["password_hash"]["S"].startswith("$2b$04$")
+        assert items[marker]["password_hash"]["S"].startswith("hmac-sha256-bcrypt$1$$2b$04$")
 
 
 def test_password_is_stored_only_as_a_hash(aws_tables: Any, lambda_context: Any) -> None:
@@ -374,7 +376,8 @@ def test_lastname_is_optional(aws_tables: Any, lambda_context: Any) -> None:
         ({"email": None}, "email", "Invalid Email"),
         ({"password": "12345"}, "password", "Password must be at least 6 characters long"),
         ({"password": None}, "password", "Password must be at least 6 characters long"),
-        ({"password": "é" * 37}, "password", "Password must be at most 72 bytes long"),
+        ({"password": "é" * 129}, "password", "Password must be at most 128 characters long"),
+        ({"password": "QWERTY123"}, "password", "Password is too common"),
     ],
 )
 def test_each_field_rule(

@@ -1,4 +1,4 @@
-"""Business logic of the account calls: GET /api/account, POST /api/password,
+"""Business logic of the account calls: GET and PATCH /api/account, POST /api/password,
 DELETE /api/account and GET /users/profile.
 
 Password change and deletion make three DynamoDB requests besides the bcrypt check: the
@@ -13,9 +13,13 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lockbox.accounts import account_records
-from lockbox.accounts.account_inputs import DeleteAccountInput, PasswordInput
-from lockbox.accounts.passwords import hash_password, verify_password
-from lockbox.accounts.profiles import account_of, account_profile
+from lockbox.accounts.account_inputs import (
+    DeleteAccountInput,
+    PasswordInput,
+    UpdateAccountInput,
+)
+from lockbox.accounts.passwords import hash_password, refuse_context_words, verify_password
+from lockbox.accounts.profiles import account_data, account_of, account_profile
 from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
@@ -30,6 +34,26 @@ from lockbox.sessions.session_inputs import SessionCaller
 def get_account(user_id: str) -> Success:
     """GET /api/account: the caller's profile."""
     return Success(data=account_profile(user_id))
+
+
+def update_account(request: UpdateAccountInput) -> Success:
+    """PATCH /api/account: set the fields sent, answer the account as GET /api/account does.
+
+    Two DynamoDB requests: the profile read (the answer's other fields, and the markers a
+    new name is also written to), then one transaction with the `account_updated` event."""
+    caller = request.caller
+    account = account_of(caller.user_id)
+    updated = Activity("account_updated", caller.session_id, caller.user_agent, caller.source_ip)
+    try:
+        account = account_records.update_profile(
+            account, request.changes, put_event(caller.user_id, updated)
+        )
+    except account_records.AccountGoneError:  # deleted since it was read
+        raise ApiError(ErrorCode.INVALID_TOKEN) from None
+    logger.info(
+        "Account updated", extra={"user_id": caller.user_id, "fields": sorted(request.changes)}
+    )
+    return Success(message="Account updated successfully.", data=account_data(account))
 
 
 def users_profile(user_id: str) -> Success:
@@ -51,18 +75,23 @@ def _mfa_failed(caller: SessionCaller) -> Activity:
 
 
 def checked_attempt(
-    caller: SessionCaller, password: str
+    caller: SessionCaller, password: str, new_password: str | None = None
 ) -> tuple[account_records.Account, account_records.Caller, attempt_records.CountedAttempt]:
     """The caller's account once `password` proved to be its password, counted in the login
     protection of the account's name as a login is (SPEC.md, "Account"): TOO_MANY_REQUESTS
     while the name is locked, INVALID_CREDENTIALS for a wrong password, INVALID_TOKEN when
     the account or the caller's session has ended. With it, the caller's session as read,
-    and the counted attempt (a second-factor check that follows may still fail it)."""
+    and the counted attempt (a second-factor check that follows may still fail it).
+    A `new_password` containing the account's words is INVALID_PASSWORD, before the count,
+    as the rest of the policy is."""
     account, alive_since = account_records.read_account_of_session(
         caller.user_id, caller.session_id
     )
     if account is None or alive_since is None:  # ended since its token was checked
         raise ApiError(ErrorCode.INVALID_TOKEN)
+    if new_password is not None:
+        context = account_records.password_context(account)
+        refuse_context_words(new_password, context, "new_password")
     name = account_records.login_name(account)
     record = counted_attempt(name)
     if not verify_password(password, _password_hash(account)):
@@ -81,7 +110,9 @@ def change_password(request: PasswordInput) -> Success:
     together, the attempt counted on the account's name, then one transaction that writes
     the password (and clears the count), or one update that records the failure."""
     caller = request.caller
-    account, session, attempt = checked_attempt(caller, request.current_password)
+    account, session, attempt = checked_attempt(
+        caller, request.current_password, new_password=request.new_password
+    )
     code_use = step_up(account, attempt, request.code, _mfa_failed(caller))
     new_hash = hash_password(request.new_password)
     try:

@@ -1,14 +1,18 @@
-"""The account calls' inputs: GET /api/account, POST /api/password, DELETE /api/account
-(and the /users profile), checked without pydantic."""
+"""The account calls' inputs: GET /api/account, PATCH /api/account, POST /api/password,
+DELETE /api/account (and the /users profile), checked without pydantic."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from lockbox.accounts.passwords import new_password_rule
-from lockbox.core.errors import ErrorCode
+from lockbox.accounts.profile_rules import check_age, check_full_name, check_gender
+from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.proxy import ApiEvent, caller_id, json_body
 from lockbox.core.validation import (
+    ABSENT,
     FieldRule,
     PlainInput,
     present_text,
@@ -92,3 +96,45 @@ def delete_account_input(event: ApiEvent) -> DeleteAccountInput:
 def account_input(event: ApiEvent) -> str:
     """GET /api/account and GET /users/profile: only the caller."""
     return caller_id(event)
+
+
+def _when_sent(rule: Callable[[object], Any]) -> Callable[[object], Any]:
+    """A registration rule for a field the update may leave out (null is sent, and refused)."""
+    return lambda value: ABSENT if value is ABSENT else rule(value)
+
+
+UPDATABLE_FIELDS = ("full_name", "age", "gender")
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateFields(PlainInput):
+    full_name: Any
+    age: Any
+    gender: Any
+    rules = (
+        FieldRule("full_name", "full_name", _when_sent(check_full_name), absent=ABSENT),
+        FieldRule("age", "age", _when_sent(check_age), absent=ABSENT),
+        FieldRule("gender", "gender", _when_sent(check_gender), absent=ABSENT),
+    )
+    # As at registration: the text fields' INVALID_REQUEST, then age, then gender.
+    check_order = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_AGE, ErrorCode.GENDER_REQUIRED)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateAccountInput:
+    caller: SessionCaller
+    changes: dict[str, str | int]  # the fields sent, checked: at least one
+
+
+def update_account_input(event: ApiEvent) -> UpdateAccountInput:
+    """PATCH /api/account: the caller, the body is a JSON object, then each field sent;
+    none of them sent is INVALID_REQUEST."""
+    caller = session_caller(event)
+    fields = UpdateFields.from_body(json_body(event))
+    changes = {
+        name: value for name in UPDATABLE_FIELDS if (value := getattr(fields, name)) is not ABSENT
+    }
+    if not changes:
+        reason = "Provide at least one of full_name, age, gender."
+        raise ApiError(ErrorCode.INVALID_REQUEST, [Detail("body", reason)])
+    return UpdateAccountInput(caller, changes)

@@ -8,11 +8,12 @@ markers and on the profile; a password change updates all of them in one transac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from lockbox.accounts.passwords import PasswordContext
 from lockbox.accounts.user_keys import (
     USERNAME_MARKER,
     email_pk,
@@ -210,6 +211,12 @@ def login_name(account: Account) -> str:
     return username if isinstance(username, str) else account.email
 
 
+def password_context(account: Account) -> PasswordContext:
+    """The words the account's password may not contain: its username and email."""
+    username = account.fields.get("username")
+    return PasswordContext(username if isinstance(username, str) else None, account.email)
+
+
 def account_markers(account: Account) -> list[str]:
     markers = [email_pk(account.email)]
     username = account.fields.get("username")
@@ -357,6 +364,63 @@ def _transact_account(
         if profile and code_use and not code_unused(profile, code_use):
             raise CodeRefusedError(second_factor(profile)) from None
         raise AccountGoneError from None
+
+
+_NAME_PARTS = "firstname, lastname"  # a /users account's name, replaced by a full_name
+
+
+def update_profile(
+    account: Account, changes: dict[str, str | int], event: TransactWriteItemTypeDef
+) -> Account:
+    """Set the changed fields (full_name, age, gender) on the profile, with `event`, its
+    activity record: one TransactWriteItems. A new full_name replaces a /users account's
+    firstname and lastname, and is also set on the markers, whose names answer the /users
+    login. AccountGoneError when the account was deleted meanwhile. The account as written."""
+    table = get_settings().users_table
+    names = {f"#{name}": name for name in changes}
+    values = {f":{name}": _attribute(value) for name, value in changes.items()}
+    update = "SET " + ", ".join(f"#{name} = :{name}" for name in changes)
+    renamed = "full_name" in changes
+    if renamed:
+        update += f" REMOVE {_NAME_PARTS}"
+    items: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": user_pk(account.user_id)}},
+                "UpdateExpression": update,
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+    ]
+    if renamed:
+        items += [
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": pk}},
+                    "UpdateExpression": f"SET full_name = :full_name REMOVE {_NAME_PARTS}",
+                    "ConditionExpression": "user_id = :user_id",
+                    "ExpressionAttributeValues": {
+                        ":full_name": values[":full_name"],
+                        ":user_id": {"S": account.user_id},
+                    },
+                }
+            }
+            for pk in account_markers(account)
+        ]
+    try:
+        dynamodb.transact_write([*items, event])
+    except ClientError as error:
+        if not dynamodb.cancelled_by_condition(error):
+            raise
+        raise AccountGoneError from None
+    fields = {**account.fields, **changes}
+    if renamed:
+        fields = {name: value for name, value in fields.items() if name not in _NAME_PARTS}
+    return replace(account, fields=fields)
 
 
 def put_recheck_marker(user_id: str, expires_at: int) -> None:

@@ -24,9 +24,13 @@ def _joined_name(fields: dict[str, str | int]) -> str:
 
 
 def account_profile(user_id: str) -> dict[str, Any]:
+    """The caller's account as GET /api/account answers it (one GetItem)."""
+    return account_data(account_of(user_id))
+
+
+def account_data(account: account_records.Account) -> dict[str, Any]:
     """`{"user_id", "username", "email", "full_name", "age", "gender", "created_at"}`,
     never a password or its hash."""
-    account = account_of(user_id)
     fields = account.fields
     return {
         "user_id": account.user_id,

@@ -9,17 +9,23 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+)
 
 from lockbox.accounts.emails import email_reason
 from lockbox.accounts.passwords import (
-    MAX_PASSWORD_BYTES,
-    check_express_password_length,
+    PasswordContext,
+    check_express_password,
     new_password_rule,
-    password_bytes,
 )
+from lockbox.accounts.profile_rules import check_age, check_full_name, check_gender
 from lockbox.core.errors import Detail, ErrorCode
-from lockbox.core.json_text import JsonNumber
 from lockbox.core.proxy import ApiEvent, json_body
 from lockbox.core.validation import (
     RuleViolation,
@@ -31,9 +37,6 @@ from lockbox.core.validation import (
 )
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
-MAX_FULL_NAME_LENGTH = 100
-MAX_GENDER_LENGTH = 64
-MIN_AGE, MAX_AGE = 1, 150
 
 
 def check_username(value: object) -> str:
@@ -52,38 +55,10 @@ def check_email(value: object) -> str:
     return text
 
 
-def _free_text(value: object, label: str, code: ErrorCode, max_length: int) -> str:
-    """Free text: present, not blank, no control characters (INVALID_REQUEST whatever the
-    field's own code), at most max_length characters."""
-    text = required_text(value, label, code)
-    refuse_if(control_reason(text, label), ErrorCode.INVALID_REQUEST)
-    if len(text) > max_length:
-        raise RuleViolation(code, f"{label} must be at most {max_length} characters.")
-    return text
-
-
-def check_full_name(value: object) -> str:
-    return _free_text(value, "Full name", ErrorCode.INVALID_REQUEST, MAX_FULL_NAME_LENGTH)
-
-
-check_new_password = new_password_rule("Password")
-
-
-def check_age(value: object) -> int:
-    # bool is an int in Python but not an integer in JSON; floats like 30.0 are refused too.
-    if value is None:
-        raise RuleViolation(ErrorCode.INVALID_AGE, "Age is required.")
-    if isinstance(value, JsonNumber) and value.is_integer():  # -0, or too many digits
-        raise RuleViolation(ErrorCode.INVALID_AGE, f"Age must be between {MIN_AGE} and {MAX_AGE}.")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RuleViolation(ErrorCode.INVALID_AGE, "Age must be a whole number.")
-    if not MIN_AGE <= value <= MAX_AGE:
-        raise RuleViolation(ErrorCode.INVALID_AGE, f"Age must be between {MIN_AGE} and {MAX_AGE}.")
-    return value
-
-
-def check_gender(value: object) -> str:
-    return _free_text(value, "Gender", ErrorCode.GENDER_REQUIRED, MAX_GENDER_LENGTH)
+def check_new_password(value: object, info: ValidationInfo) -> str:
+    # The username and email sent with it are the words it may not contain.
+    context = info.context if isinstance(info.context, PasswordContext) else PasswordContext()
+    return new_password_rule("Password", context)(value)
 
 
 # POST /users/register (the /users flavour; messages in its front ends' style).
@@ -135,17 +110,6 @@ def check_express_email(value: object) -> str:
     return value
 
 
-def check_express_password(value: object) -> str:
-    value = check_express_password_length(value)
-    encoded = password_bytes(value)
-    if encoded is None or len(encoded) > MAX_PASSWORD_BYTES:
-        raise RuleViolation(
-            ErrorCode.INVALID_REQUEST, f"Password must be at most {MAX_PASSWORD_BYTES} bytes long"
-        )
-    refuse_if(control_reason(value, "Password"), ErrorCode.INVALID_REQUEST)
-    return value
-
-
 def required() -> Any:
     """A field validated even when absent, so a missing field gets its own rule's code."""
     return Field(None, validate_default=True)
@@ -157,9 +121,14 @@ class InputModel(BaseModel):
     check_order: ClassVar[tuple[ErrorCode, ...]] = (ErrorCode.INVALID_REQUEST,)
 
     @classmethod
+    def validation_context(cls, body: dict[str, Any]) -> object:
+        """What the field rules may need of the body besides their own field."""
+        return None
+
+    @classmethod
     def from_body(cls, body: dict[str, Any]) -> Self:
         try:
-            return cls.model_validate(body)
+            return cls.model_validate(body, context=cls.validation_context(body))
         except ValidationError as error:
             violations: list[tuple[ErrorCode, Detail]] = []
             for item in error.errors(include_url=False):
@@ -185,6 +154,16 @@ class RegisterInput(InputModel):
     full_name: Annotated[str, BeforeValidator(check_full_name)] = required()
     age: Annotated[int, BeforeValidator(check_age)] = required()
     gender: Annotated[str, BeforeValidator(check_gender)] = required()
+
+    @classmethod
+    def validation_context(cls, body: dict[str, Any]) -> object:
+        username, email = body.get("username"), body.get("email")
+        return PasswordContext(
+            username=username
+            if isinstance(username, str) and USERNAME_PATTERN.fullmatch(username)
+            else None,
+            email=email if isinstance(email, str) else None,
+        )
 
 
 class ExpressFullname(InputModel):

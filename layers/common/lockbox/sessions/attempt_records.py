@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from lockbox.accounts.user_keys import login_pk
+from lockbox.accounts.user_keys import email_pk, login_pk, user_pk
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
 from lockbox.core.validation import is_valid_unicode
@@ -276,16 +276,59 @@ def uncount_attempt(login: str) -> None:
             raise
 
 
-def reset_count(login: str) -> TransactWriteItemTypeDef:
-    """The Update that clears the name's count, for the transaction of a successful login."""
-    return {
-        "Update": {
-            "TableName": get_settings().users_table,
-            "Key": {"pk": {"S": counted_pk(login)}},
-            "UpdateExpression": f"REMOVE {COUNT_ATTRIBUTES}",
-            "ConditionExpression": "attribute_exists(user_id)",
-        }
+@dataclass(frozen=True, slots=True)
+class HashUpgrade:
+    """A new hash for a password that just matched a hash of an earlier scheme (or pepper,
+    or cost), stored by the login's own transaction on the profile and on the markers the
+    login knows: its own, and for a login by username the email's (a login by email
+    cannot name the username's marker, which the next login by username upgrades)."""
+
+    user_id: str
+    old_hash: str  # as read from the login's marker: the condition that nothing changed
+    new_hash: str
+    email: str | None  # the account's address, for a login by username
+
+    def items(self, login: str) -> list[TransactWriteItemTypeDef]:
+        """The writes besides the login's own marker (which reset_count updates): the
+        profile and the other marker, each still this account's. The marker's condition
+        on the old hash guards them all: every password change writes every copy."""
+        others = [user_pk(self.user_id)]
+        if "@" not in login and self.email is not None:
+            others.append(email_pk(self.email))
+        return [
+            {
+                "Update": {
+                    "TableName": get_settings().users_table,
+                    "Key": {"pk": {"S": pk}},
+                    "UpdateExpression": "SET password_hash = :new_hash",
+                    "ConditionExpression": "user_id = :user_id",
+                    "ExpressionAttributeValues": {
+                        ":new_hash": {"S": self.new_hash},
+                        ":user_id": {"S": self.user_id},
+                    },
+                }
+            }
+            for pk in others
+        ]
+
+
+def reset_count(login: str, upgrade: HashUpgrade | None = None) -> TransactWriteItemTypeDef:
+    """The Update that clears the name's count, for the transaction of a successful login;
+    with `upgrade`, it also stores the new hash, if the marker still holds the old one."""
+    update: dict[str, Any] = {
+        "TableName": get_settings().users_table,
+        "Key": {"pk": {"S": counted_pk(login)}},
+        "UpdateExpression": f"REMOVE {COUNT_ATTRIBUTES}",
+        "ConditionExpression": "attribute_exists(user_id)",
     }
+    if upgrade is not None:
+        update["UpdateExpression"] = f"SET password_hash = :new_hash REMOVE {COUNT_ATTRIBUTES}"
+        update["ConditionExpression"] = "attribute_exists(user_id) AND password_hash = :old_hash"
+        update["ExpressionAttributeValues"] = {
+            ":new_hash": {"S": upgrade.new_hash},
+            ":old_hash": {"S": upgrade.old_hash},
+        }
+    return {"Update": update}  # type: ignore[typeddict-item]
 
 
 def clear_count(login: str) -> None:
@@ -314,11 +357,26 @@ def clear_count(login: str) -> None:
 
 
 def finish_login(
-    login: str, session: TransactWriteItemTypeDef, event: TransactWriteItemTypeDef
+    login: str,
+    session: TransactWriteItemTypeDef,
+    event: TransactWriteItemTypeDef,
+    upgrade: HashUpgrade | None = None,
 ) -> None:
-    """Start the session, clear the name's count and record the login: one TransactWriteItems.
+    """Start the session, clear the name's count and record the login: one TransactWriteItems,
+    which also stores `upgrade`'s new hash. Should the password have changed since it was
+    read (the upgrade's condition fails), the login is written without it, as it would
+    have been before hashes were upgraded: a second transaction, only in that race.
 
     A login of the same name counted at that moment makes DynamoDB cancel the transaction
     (TransactionConflict); it is tried again, briefly, rather than answered with a 500.
     """
+    if upgrade is not None:
+        try:
+            dynamodb.transact_write(
+                [session, reset_count(login, upgrade), event, *upgrade.items(login)]
+            )
+            return
+        except ClientError as error:
+            if not dynamodb.cancelled_by_condition(error):
+                raise
     dynamodb.transact_write([session, reset_count(login), event])

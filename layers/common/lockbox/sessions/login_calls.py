@@ -4,7 +4,8 @@ protection"): the attempt is counted for its name before the password is checked
 
 A login makes at most two DynamoDB requests: the UpdateItem that counts the attempt and
 returns the name's login record, then either one TransactWriteItems that starts the
-session, clears the count and records the `login` event (the password matched) or one
+session, clears the count and records the `login` event (the password matched; a hash
+of an earlier scheme is replaced in it too) or one
 request that records the failure's time, from which a lockout runs, with its
 `login_failed` (and `locked_out`) events for a name with an account (it did not).
 """
@@ -17,7 +18,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lockbox.accounts.account_records import read_account
-from lockbox.accounts.passwords import verify_password
+from lockbox.accounts.passwords import upgraded_hash, verify_password
 from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import metrics
@@ -78,7 +79,10 @@ def log_in(
     session = start_session(record.user_id, refreshable=refreshable, user_agent=origin.user_agent)
     started = replace(origin, session_id=session.record.session_id)
     attempt_records.finish_login(
-        login, session_records.put_session(session.record), put_event(record.user_id, started)
+        login,
+        session_records.put_session(session.record),
+        put_event(record.user_id, started),
+        _hash_upgrade(record, password),
     )
     return session, record
 
@@ -94,6 +98,20 @@ def second_factor_required(login: str, user_id: str) -> ApiError:
         "expires_in": MFA_TOKEN_LIFETIME_SECONDS,
     }
     return ApiError(ErrorCode.MFA_REQUIRED, data=data)
+
+
+def _hash_upgrade(
+    record: attempt_records.CountedAttempt, password: str
+) -> attempt_records.HashUpgrade | None:
+    """The stored hash's replacement when it is of an earlier scheme (SPEC.md, "Passwords":
+    upgraded on the next successful login), written by the login's own transaction."""
+    assert record.user_id is not None  # the password matched: both are there
+    assert record.password_hash is not None
+    new_hash = upgraded_hash(password, record.password_hash)
+    if new_hash is None:
+        return None
+    email = record.names.get("email")
+    return attempt_records.HashUpgrade(record.user_id, record.password_hash, new_hash, email)
 
 
 def token(request: TokenInput) -> Success:
