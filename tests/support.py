@@ -25,6 +25,8 @@ JWT_SECRET_ID = "lockbox/test/jwt-signing-key"
 JWT_ISSUER = "lockbox-api/test"
 JWT_SIGNING_KEY = secrets.token_urlsafe(48)
 JWT_KEY_ID = str(uuid.uuid4())  # its version id: the kid of the tokens it signs
+MAIL_FROM = "no-reply@lockbox.test"  # verified in moto's SES by function_environment
+APP_URL = "https://app.lockbox.test"
 
 # The environment template.yaml gives the functions (bcrypt at test cost).
 FUNCTION_ENVIRONMENT = {
@@ -45,11 +47,14 @@ FUNCTION_ENVIRONMENT = {
     "MAX_VALUE_BYTES": "65536",
     "PASSWORD_POLICY": "nist",
     "ALLOWED_ORIGIN": "*",
+    "MAIL_FROM": MAIL_FROM,
+    "APP_URL": APP_URL,
 }
 # Never a developer's real AWS account or endpoint.
 _UNWANTED = (
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_SESV2",
     "AWS_ENDPOINT_URL",
     "AWS_PROFILE",
 )
@@ -130,15 +135,23 @@ def function_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto import mock_aws
 
     from lockbox.core import dynamodb, settings
+    from lockbox.mail import mail_sender
     from lockbox.signing import signing_keys
 
     for name, value in FUNCTION_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    caches = (settings.get_settings.cache_clear, dynamodb.client.cache_clear)
+    caches = (
+        settings.get_settings.cache_clear,
+        dynamodb.client.cache_clear,
+        mail_sender.mail_settings.cache_clear,
+        mail_sender.sesv2_client.cache_clear,
+    )
     for clear in (*caches, signing_keys.forget_cached_key):
         clear()
     with mock_aws():
         create_signing_key(boto3.client("secretsmanager", region_name="us-east-1"))
+        # SES sends only from verified identities (moto checks it too).
+        boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=MAIL_FROM)
         yield
     for clear in (*caches, signing_keys.forget_cached_key):
         clear()
@@ -199,6 +212,7 @@ _TRANSACTION_PARTS = {
     "ConditionCheck": "ConditionCheckItem",
     "Get": "GetItem",
 }
+SES_IDENTITIES = "ses:identity/*"  # the SES identities of the account and region
 Permission = tuple[str, str]  # ("dynamodb:GetItem", logical id of the table, or "<id>/index")
 
 
@@ -238,6 +252,8 @@ def _resource_of(value: Any) -> list[str]:
         logical_id, attribute = target if isinstance(target, list) else target.split(".", 1)
         return [logical_id if attribute == "Arn" else f"{logical_id}/{attribute}"]
     if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+        if value["Fn::Sub"].endswith(":identity/*"):
+            return [SES_IDENTITIES]
         found = re.fullmatch(r"\$\{(\w+)\.Arn\}(/index/.*)?", value["Fn::Sub"])
         if found:
             return [found[1] + ("/index" if found[2] else "")]
@@ -290,6 +306,8 @@ def needed_permissions(service: str, operation: str, params: dict[str, Any]) -> 
     ids = _resource_ids()
     if service == "secretsmanager":
         return {(f"secretsmanager:{operation}", ids.get(params["SecretId"], params["SecretId"]))}
+    if service == "email":  # SES v2 (its endpoint prefix); IAM's actions are ses:*
+        return {(f"ses:{operation}", SES_IDENTITIES)}
     needed: set[Permission] = set()
     if operation in ("TransactWriteItems", "TransactGetItems"):
         for part in params["TransactItems"]:
@@ -305,9 +323,10 @@ def needed_permissions(service: str, operation: str, params: dict[str, Any]) -> 
 
 def _enforce_policies_on_the_functions_clients() -> None:
     from lockbox.core import dynamodb
+    from lockbox.mail.mail_sender import sesv2_client
     from lockbox.signing.signing_keys import secretsmanager_client
 
-    for client in (dynamodb.client(), secretsmanager_client()):
+    for client in (dynamodb.client(), secretsmanager_client(), sesv2_client()):
         if getattr(client.meta, "lockbox_policies_enforced", False):
             continue
         client.meta.lockbox_policies_enforced = True

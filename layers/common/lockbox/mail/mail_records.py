@@ -1,0 +1,86 @@
+"""Data access for mail: the mail requests calls write, and the links the sender keeps on
+profiles (lockbox.mail.links).
+
+A mail request is an item `MAIL#<kind>#<subject>` of the users table (lockbox.accounts.
+user_keys.mail_pk): written by the call that causes the mail, in that call's own request,
+it reaches the sender through the table's stream (template.yaml SendMailFunction), so no
+call waits for SES. Its TTL (`expires_at`) removes it once it no longer limits anything.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from lockbox.accounts.user_keys import mail_pk, user_pk
+from lockbox.core import dynamodb
+from lockbox.core.settings import get_settings
+from lockbox.mail.links import VERIFY_LINK_SECONDS, LinkKind
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+class MailKind(StrEnum):
+    VERIFY = "verify"  # subject: a user id; the profile's address is mailed a verify link
+    RESET = "reset"  # subject: a canonical address; its account, if any, gets a reset link
+    CHANGE = "change"  # subject: a user id; the profile's pending address gets a change link
+    NOTICE = "notice"  # subject: a user id; the request names the old address to tell
+
+
+# The condition a verify link is minted under: the account exists and is not verified yet.
+NOT_VERIFIED = "attribute_not_exists(email_verified) OR email_verified = :false"
+
+
+def request_verification(user_id: str) -> TransactWriteItemTypeDef:
+    """The Put of a verification mail request, for the transaction that asks for it
+    (a registration's, or verify/send's own). A new request_id makes each one a change
+    that the stream delivers, even over an earlier request still kept."""
+    now = time.time()
+    item: dict[str, Any] = {
+        "pk": {"S": mail_pk(MailKind.VERIFY, user_id)},
+        "user_id": {"S": user_id},
+        "request_id": {"S": str(uuid.uuid4())},
+        "requested_at": {"N": str(int(now * 1000))},
+        "expires_at": {"N": str(int(now) + VERIFY_LINK_SECONDS)},
+    }
+    return {"Put": {"TableName": get_settings().users_table, "Item": item}}
+
+
+def open_link(
+    user_id: str,
+    kind: LinkKind,
+    token_hash: str,
+    expires_at: int,
+    condition: str = "attribute_exists(pk)",
+    values: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Keep a new link's hash on the profile, replacing the kind's older one (only the
+    newest works), if the profile exists and meets `condition`; the profile as written,
+    or None (no mail then). One UpdateItem."""
+    try:
+        response = dynamodb.client().update_item(
+            TableName=get_settings().users_table,
+            Key={"pk": {"S": user_pk(user_id)}},
+            UpdateExpression="SET #hash = :hash, #expires = :expires",
+            ConditionExpression=f"attribute_exists(pk) AND ({condition})",
+            ExpressionAttributeNames={
+                "#hash": kind.hash_attribute,
+                "#expires": kind.expiry_attribute,
+            },
+            ExpressionAttributeValues={
+                ":hash": {"S": token_hash},
+                ":expires": {"N": str(expires_at)},
+                **(values or {}),
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if dynamodb.condition_failed(error):
+            return None
+        raise
+    return response["Attributes"]
