@@ -100,6 +100,8 @@ class Preparer:
         elif function.name == "change_password":
             body = {"current_password": BENCH_PASSWORD, "new_password": BENCH_PASSWORD}
             event["body"] = json.dumps(body)
+        elif function.name == "verify_email":
+            event["body"] = json.dumps({"token": bench_verify_link(unique)})
         elif function.name in {"delete_account", "purge_items"}:
             user_id = str(uuid.uuid4())
             if function.name == "delete_account":
@@ -154,6 +156,18 @@ def create_bench_account(user_id: str, username: str) -> None:
             profile={"full_name": "Bench Caller", "age": 30, "gender": "female"},
         )
     )
+
+
+def bench_verify_link(unique: str) -> str:
+    """A live verify link of an account of its own, minted as the mail sender mints it."""
+    from lockbox.mail import mail_records
+    from lockbox.mail.links import LinkKind, new_link
+
+    user_id = str(uuid.uuid4())
+    create_bench_account(user_id, f"verify_{unique}")
+    link = new_link(user_id)
+    mail_records.open_link(user_id, LinkKind.VERIFY, link.token_hash, int(time.time()) + 3600)
+    return link.token
 
 
 def main() -> None:

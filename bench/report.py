@@ -24,6 +24,8 @@ REQUEST_BUDGETS = {
     # Read the value, then write over exactly that version (more only after a conflict).
     "increment_item": 2,
     "patch_item": 2,
+    # The profile the link names (it holds the link's hash), then one transaction.
+    "verify_email": 2,
 }
 
 

@@ -8,6 +8,7 @@ is reported.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import io
 import json
@@ -32,6 +33,8 @@ _LISTED = [{"key": {"S": f"note {i}"}, "etag": {"S": _ETAG}} for i in range(2)]
 _NEXT = {"user_id": {"S": "3f9c2b1e"}, "key": {"S": "note 1"}}
 _SESSION_USER = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
 _STARTED = time.time_ns() // 1000  # the fake session's start (Unix microseconds)
+# A verify link the fake profile holds (lockbox.mail.links: the user id, 256 random bits).
+_LINK = f"{_SESSION_USER}.{'L' * 43}"
 _EVENTS = [
     {
         "pk": {"S": f"EVENT#{_SESSION_USER}#{_STARTED - i}#0000000{i}"},
@@ -55,6 +58,8 @@ class FakeDynamoDB:
             "email": {"S": "bench@example.com"},
             "created_at": {"S": "2026-11-27T06:00:00.000+00:00"},
             "full_name": {"S": "Bench Caller"},
+            "verify_link_hash": {"S": hashlib.sha256(_LINK.encode()).hexdigest()},
+            "verify_link_expires_at": {"N": "4102444800"},
         }
         # Begun now: a session is alive for SessionMaxLifetime after its start.
         self._session = {
@@ -154,6 +159,8 @@ def _bench_event(function: BenchFunction, access_token: str) -> dict[str, Any]:
     if function.name == "token_refresh":  # a well-formed token: the fake rotates anything
         fake_token = f"{_SESSION_USER}.{_STARTED}.{'s' * 22}.{'r' * 43}"
         event["body"] = json.dumps({"refresh_token": fake_token})
+    if function.name == "verify_email":  # the link the fake profile holds
+        event["body"] = json.dumps({"token": _LINK})
     return event
 
 

@@ -36,6 +36,7 @@ NO_TOKEN_PATHS = {
     "/api/token/refresh",
     "/users/register",
     "/users/login",
+    "/api/email/verify",
 }
 UNCACHED_PATHS = {"/users/profile", "/users/logout"}
 # Functions that read the signing key from Secrets Manager.

@@ -33,3 +33,17 @@ def link_token(body: str, path: str) -> str:
     found = re.search(rf"/{path}\?token=([A-Za-z0-9._-]+)", body)
     assert found, f"no {path} link in the mail"
     return found[1]
+
+
+def mailed_token(context: Any, kind: str, subject: str, path: str) -> str:
+    """Run the mail sender on the request `MAIL#<kind>#<subject>` (as the stream would
+    deliver it) and return the token of the link it mailed."""
+    from tests.handlers.calls import handler
+
+    before = len(sent_mails())
+    assert handler("send_mail")(mail_request_record(kind, subject), context) == {
+        "batchItemFailures": []
+    }
+    mails = sent_mails()[before:]
+    assert len(mails) == 1, f"expected one {kind} mail, got {len(mails)}"
+    return link_token(mails[0].body, path)

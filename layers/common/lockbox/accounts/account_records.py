@@ -24,6 +24,7 @@ from lockbox.accounts.user_keys import (
 )
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
+from lockbox.mail import mail_records
 from lockbox.sessions import attempt_records, session_records
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Account:
     created_at: str
     fields: dict[str, str | int]  # username, full_name, age, gender or firstname, lastname
     password_hash: str | None  # None on profiles written before it was kept there
+    email_verified: bool = False  # set by a verify link (lockbox.accounts.email_calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ _MARKER_PROFILE_FIELDS = ("full_name", "firstname", "lastname")
 
 def put_user(user: NewUser, session: TransactWriteItemTypeDef | None = None) -> None:
     """Write the profile and its markers atomically; raise if the username or email is taken.
+    The account's verification mail request (lockbox.mail) is written with them.
 
     `session` (lockbox.sessions.session_records.put_session) is written in the same transaction.
     """
@@ -108,6 +111,7 @@ def put_user(user: NewUser, session: TransactWriteItemTypeDef | None = None) -> 
     items += [_put_if_absent(table, {"pk": {"S": pk}, **login}, "user_id") for pk in markers]
     if session is not None:
         items.append(session)
+    items.append(mail_records.request_verification(user.user_id))  # SPEC: a mail on registration
     _transact_with_retries(items, markers)
 
 
@@ -196,7 +200,13 @@ def _account(user_id: str, item: dict[str, Any]) -> Account:
         created_at=item["created_at"]["S"],
         fields=fields,
         password_hash=item.get("password_hash", {}).get("S"),
+        email_verified=item.get("email_verified", {}).get("BOOL") is True,
     )
+
+
+def account_of_item(user_id: str, item: dict[str, Any]) -> Account:
+    """The Account of a profile item read elsewhere (the email calls read its links too)."""
+    return _account(user_id, item)
 
 
 def login_name(account: Account) -> str:

@@ -94,6 +94,7 @@ EXPRESS_MESSAGES = {
     ErrorCode.INVALID_CREDENTIALS: "Invalid email or password",
     ErrorCode.INVALID_TOKEN: "Unauthorized",
     ErrorCode.TOO_MANY_REQUESTS: ErrorCode.TOO_MANY_REQUESTS.message,
+    ErrorCode.EMAIL_NOT_VERIFIED: ErrorCode.EMAIL_NOT_VERIFIED.message,
 }
 
 

@@ -76,6 +76,7 @@ class CountedAttempt:
     password_hash: str | None
     names: dict[str, str]  # email (as sent), full_name or firstname/lastname, if recorded
     attempts: int = 1  # counted attempts since the last success, this one included
+    email_verified: bool = False  # the account's address was verified (RequireVerifiedEmail)
 
 
 class LockedOutError(Exception):
@@ -226,7 +227,8 @@ def _login_record(item: dict[str, Any]) -> CountedAttempt:
         if "S" in item.get(name, {})
     }
     attempts = int(item.get("attempts", {}).get("N", "1"))
-    return CountedAttempt(user_id, password_hash, names, attempts)
+    verified = item.get("email_verified", {}).get("BOOL") is True
+    return CountedAttempt(user_id, password_hash, names, attempts, verified)
 
 
 def record_failure(login: str, events: list[TransactWriteItemTypeDef] | None = None) -> None:
@@ -255,6 +257,23 @@ def record_failure(login: str, events: list[TransactWriteItemTypeDef] | None = N
             raise
         if events:
             dynamodb.transact_write(events)
+
+
+def uncount_attempt(login: str) -> None:
+    """Take back an attempt whose password matched but that is answered without a session
+    (EMAIL_NOT_VERIFIED): it neither counts as a failure nor resets the count (the
+    login's second request). A success that reset the count meanwhile leaves nothing."""
+    try:
+        dynamodb.client().update_item(
+            TableName=get_settings().users_table,
+            Key={"pk": {"S": counted_pk(login)}},
+            UpdateExpression="ADD attempts :minus_one, inflight :minus_one",
+            ConditionExpression="attempts > :zero",
+            ExpressionAttributeValues={":minus_one": {"N": "-1"}, ":zero": {"N": "0"}},
+        )
+    except ClientError as error:
+        if not dynamodb.condition_failed(error):
+            raise
 
 
 def reset_count(login: str) -> TransactWriteItemTypeDef:
