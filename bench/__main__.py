@@ -54,6 +54,18 @@ FRESH_NAMES: dict[str, Callable[[str], dict[str, str]]] = {
 }
 
 
+# The calls that use a mailed link get a live one of an account of their own; forgot gets a
+# fresh address, which its rate limit never holds back.
+LINK_BODIES: dict[str, Callable[[str], dict[str, str]]] = {
+    "verify_email": lambda unique: {"token": bench_link(unique, "verify")},
+    "reset_password": lambda unique: {
+        "token": bench_link(unique, "reset"),
+        "new_password": BENCH_PASSWORD,
+    },
+    "forgot_password": lambda unique: {"email": f"forgot_{unique}@example.com"},
+}
+
+
 class Preparer:
     """Readies each run's event: fresh names where a call creates, stored keys where it needs one."""
 
@@ -100,8 +112,8 @@ class Preparer:
         elif function.name == "change_password":
             body = {"current_password": BENCH_PASSWORD, "new_password": BENCH_PASSWORD}
             event["body"] = json.dumps(body)
-        elif function.name == "verify_email":
-            event["body"] = json.dumps({"token": bench_verify_link(unique)})
+        elif function.name in LINK_BODIES:
+            event["body"] = json.dumps(LINK_BODIES[function.name](unique))
         elif function.name in {"delete_account", "purge_items"}:
             user_id = str(uuid.uuid4())
             if function.name == "delete_account":
@@ -158,15 +170,15 @@ def create_bench_account(user_id: str, username: str) -> None:
     )
 
 
-def bench_verify_link(unique: str) -> str:
-    """A live verify link of an account of its own, minted as the mail sender mints it."""
+def bench_link(unique: str, kind: str) -> str:
+    """A live link of the kind, of an account of its own, minted as the mail sender mints it."""
     from lockbox.mail import mail_records
     from lockbox.mail.links import LinkKind, new_link
 
     user_id = str(uuid.uuid4())
-    create_bench_account(user_id, f"verify_{unique}")
+    create_bench_account(user_id, f"{kind}_{unique}")
     link = new_link(user_id)
-    mail_records.open_link(user_id, LinkKind.VERIFY, link.token_hash, int(time.time()) + 3600)
+    mail_records.open_link(user_id, LinkKind(kind), link.token_hash, int(time.time()) + 3600)
     return link.token
 
 

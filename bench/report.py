@@ -26,6 +26,7 @@ REQUEST_BUDGETS = {
     "patch_item": 2,
     # The profile the link names (it holds the link's hash), then one transaction.
     "verify_email": 2,
+    "reset_password": 2,
 }
 
 

@@ -60,6 +60,8 @@ class FakeDynamoDB:
             "full_name": {"S": "Bench Caller"},
             "verify_link_hash": {"S": hashlib.sha256(_LINK.encode()).hexdigest()},
             "verify_link_expires_at": {"N": "4102444800"},
+            "reset_link_hash": {"S": hashlib.sha256(_LINK.encode()).hexdigest()},
+            "reset_link_expires_at": {"N": "4102444800"},
         }
         # Begun now: a session is alive for SessionMaxLifetime after its start.
         self._session = {
@@ -134,7 +136,7 @@ def _silence_logs() -> None:
 def _install_fakes() -> None:
     """DynamoDB answered in-process, hashing a no-op: what is left is the project's code."""
 
-    from lockbox.accounts import account_calls, registration_calls
+    from lockbox.accounts import account_calls, email_calls, registration_calls
     from lockbox.core import dynamodb
     from lockbox.sessions import login_calls
 
@@ -145,6 +147,7 @@ def _install_fakes() -> None:
         (dynamodb, "client", lambda: fake),
         (registration_calls, "hash_password", lambda password: "no-op"),
         (account_calls, "hash_password", lambda password: "no-op"),
+        (email_calls, "hash_password", lambda password: "no-op"),
         (login_calls, "verify_password", matches),
         (account_calls, "verify_password", matches),
     ]
@@ -161,6 +164,8 @@ def _bench_event(function: BenchFunction, access_token: str) -> dict[str, Any]:
         event["body"] = json.dumps({"refresh_token": fake_token})
     if function.name == "verify_email":  # the link the fake profile holds
         event["body"] = json.dumps({"token": _LINK})
+    if function.name == "reset_password":
+        event["body"] = json.dumps({"token": _LINK, "new_password": "another_password"})
     return event
 
 

@@ -215,7 +215,7 @@ def test_the_failure_queue_is_an_output(queue: str) -> None:
 
 def test_the_mail_sender_may_send_mail_and_reach_its_failure_queue() -> None:
     """The sender's role: SES SendEmail on the account's identities, its queue, and only
-    reads and updates of the users table (the request, the marker, the link's hash)."""
+    reads, updates and the activity event's put in the users table."""
     statements = role_statements("SendMailFunction")
     text = json.dumps(statements)
 
@@ -227,7 +227,7 @@ def test_the_mail_sender_may_send_mail_and_reach_its_failure_queue() -> None:
         if s["Resource"] == {"Fn::GetAtt": ["UsersTable", "Arn"]}
         for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
-    assert table_actions == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    assert table_actions == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"}
 
 
 def test_only_written_mail_requests_reach_the_mail_sender() -> None:

@@ -25,6 +25,7 @@ from lockbox.accounts.user_keys import (
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
 from lockbox.mail import mail_records
+from lockbox.mail.links import LINK_ATTRIBUTES
 from lockbox.sessions import attempt_records, session_records
 
 if TYPE_CHECKING:
@@ -273,6 +274,7 @@ def write_password(
                 "UpdateExpression": (
                     "SET password_hash = :new_hash, sessions_valid_after = :now,"
                     f" spared_session = :sid, {session_records.PROFILE_IN_INDEX}"
+                    f" REMOVE {LINK_ATTRIBUTES}"  # any password change voids every mailed link
                 ),
                 "ConditionExpression": f"{condition} AND {session_records.SPARES_SESSION}",
                 "ExpressionAttributeNames": in_index["ExpressionAttributeNames"],

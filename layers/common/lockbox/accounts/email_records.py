@@ -19,7 +19,9 @@ from lockbox.accounts.user_keys import user_pk
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
 from lockbox.mail import mail_records
-from lockbox.mail.links import LinkKind, same_hash, token_hash
+from lockbox.mail.links import LINK_ATTRIBUTES, LinkKind, same_hash, token_hash
+from lockbox.sessions import session_records
+from lockbox.sessions.attempt_records import COUNT_ATTRIBUTES
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -129,3 +131,58 @@ def _transact_link(items: list[TransactWriteItemTypeDef]) -> None:
         if not dynamodb.cancelled_by_condition(error):
             raise
         raise LinkUsedError from None
+
+
+def reset_password(
+    holder: LinkHolder,
+    token: str,
+    new_hash: str,
+    sessions_end_before: int,
+    written_with: list[TransactWriteItemTypeDef],
+) -> None:
+    """Use a reset link: the new hash on the profile and every marker, every session that
+    began before `sessions_end_before` (Unix microseconds) ended, the login protection
+    count of both names cleared (what attempt_records.clear_count removes, here in the
+    same request), the address verified and every link voided; `written_with` (the new
+    session, the activity event) in the same TransactWriteItems. LinkUsedError if the
+    link was used or replaced meanwhile."""
+    account = holder.account
+    in_index = session_records.profile_in_index(account.user_id)
+    kind = LinkKind.RESET
+    profile: dict[str, Any] = {
+        "TableName": get_settings().users_table,
+        "Key": {"pk": {"S": user_pk(account.user_id)}},
+        "UpdateExpression": (
+            "SET password_hash = :new_hash, sessions_valid_after = :ended,"
+            f" email_verified = :true, {session_records.PROFILE_IN_INDEX}"
+            f" REMOVE spared_session, {LINK_ATTRIBUTES}"
+        ),
+        "ConditionExpression": f"{kind.hash_attribute} = :hash",
+        "ExpressionAttributeNames": in_index["ExpressionAttributeNames"],
+        "ExpressionAttributeValues": {
+            **in_index["ExpressionAttributeValues"],
+            ":new_hash": {"S": new_hash},
+            ":ended": {"N": str(sessions_end_before)},
+            ":true": {"BOOL": True},
+            ":hash": {"S": token_hash(token)},
+        },
+    }
+    markers: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": get_settings().users_table,
+                "Key": {"pk": {"S": pk}},
+                "UpdateExpression": (
+                    f"SET password_hash = :new_hash, email_verified = :true REMOVE {COUNT_ATTRIBUTES}"
+                ),
+                "ConditionExpression": "user_id = :user_id",
+                "ExpressionAttributeValues": {
+                    ":new_hash": {"S": new_hash},
+                    ":true": {"BOOL": True},
+                    ":user_id": {"S": account.user_id},
+                },
+            }
+        }
+        for pk in account_records.account_markers(account)
+    ]
+    _transact_link([{"Update": profile}, *markers, *written_with])  # type: ignore[typeddict-item]

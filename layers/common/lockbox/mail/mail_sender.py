@@ -22,6 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lockbox.accounts.user_keys import mail_request_of
+from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.aws_clients import new_client
 from lockbox.core.observability import count_internal_error, logger, metrics
 from lockbox.mail import mail_records
@@ -33,10 +34,15 @@ from lockbox.mail.messages import Message, greeting, render
 class MailSettings:
     mail_from: str  # MailFrom: the sender, an identity verified in SES
     app_url: str  # AppUrl: the front end the links open
+    reset_link_seconds: int  # ResetLinkLifetime
 
     @classmethod
     def from_environment(cls) -> MailSettings:
-        return cls(mail_from=os.environ["MAIL_FROM"], app_url=os.environ["APP_URL"].rstrip("/"))
+        return cls(
+            mail_from=os.environ["MAIL_FROM"],
+            app_url=os.environ["APP_URL"].rstrip("/"),
+            reset_link_seconds=int(os.environ.get("RESET_LINK_LIFETIME", "3600")),
+        )
 
 
 @cache
@@ -110,9 +116,32 @@ def verification_mail(user_id: str) -> Outgoing | None:
     return Outgoing(to=profile["email"]["S"], message=render("verify_email", values))
 
 
+def reset_mail(address: str) -> Outgoing | None:
+    """A reset link to the account that has this canonical address; none for an address
+    no account has (the call answered the same either way)."""
+    owner = mail_records.read_address_owner(address)
+    if owner is None:
+        return None
+    user_id = owner["user_id"]["S"]
+    link = new_link(user_id)
+    seconds = mail_settings().reset_link_seconds
+    requested = put_event(user_id, Activity("password_reset_requested"))
+    if not mail_records.open_reset_link(
+        user_id, link.token_hash, int(time.time()) + seconds, requested
+    ):
+        return None
+    values = {
+        "greeting": greeting(profile_names(owner)),
+        "link": link_url("reset-password", link.token),
+        "hours": f"{seconds / 3600:g}",
+    }
+    return Outgoing(to=owner["email"]["S"], message=render("reset_password", values))
+
+
 # The mail of each kind of request, or None when there is none to send.
 COMPOSERS: dict[str, Callable[[str], Outgoing | None]] = {
     mail_records.MailKind.VERIFY: verification_mail,
+    mail_records.MailKind.RESET: reset_mail,
 }
 
 
