@@ -10,7 +10,7 @@ import pytest
 
 from lockbox.core.errors import ErrorCode
 from lockbox_local.events import load_event
-from tests.handlers.accounts import USER, register
+from tests.handlers.accounts import USER, register, set_on_profile
 from tests.handlers.calls import answer, call, error, handler, with_body, without_details
 from tests.handlers.mail import mail_request_record, mailed_token, sent_mails
 from tests.handlers.sessions import access_token, as_caller, token
@@ -35,13 +35,6 @@ def account_data(context: Any) -> dict[str, Any]:
     assert status == 200
     data: dict[str, Any] = body["data"]
     return data
-
-
-@pytest.fixture
-def user_id(aws_tables: Any, lambda_context: Any) -> str:
-    status, body = register(lambda_context)
-    assert status == 200
-    return str(body["data"]["user_id"])
 
 
 def test_registration_asks_for_a_verification_mail_in_its_own_transaction(
@@ -109,12 +102,7 @@ def test_only_the_newest_link_works(user_id: str, lambda_context: Any) -> None:
 
 def test_an_expired_link_is_refused(user_id: str, aws_tables: Any, lambda_context: Any) -> None:
     link = mailed_token(lambda_context, "verify", user_id, "verify-email")
-    aws_tables.update_item(
-        TableName="UsersTable",
-        Key={"pk": {"S": f"USER#{user_id}"}},
-        UpdateExpression="SET verify_link_expires_at = :past",
-        ExpressionAttributeValues={":past": {"N": "1"}},
-    )
+    set_on_profile(aws_tables, user_id, "verify_link_expires_at", {"N": "1"})
 
     assert verify(lambda_context, link) == error(ErrorCode.INVALID_EMAIL_TOKEN)
 

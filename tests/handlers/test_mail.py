@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.handlers.accounts import USER, register
+from tests.handlers.accounts import USER, set_on_profile
 from tests.handlers.calls import handler
 from tests.handlers.mail import link_token, mail_request_record, sent_mails
 from tests.support import APP_URL, MAIL_FROM
@@ -21,13 +21,6 @@ def profile(client: Any, user_id: str) -> dict[str, Any]:
         TableName="UsersTable", Key={"pk": {"S": f"USER#{user_id}"}}
     )["Item"]
     return item
-
-
-@pytest.fixture
-def user_id(aws_tables: Any, lambda_context: Any) -> str:
-    status, body = register(lambda_context)
-    assert status == 200
-    return str(body["data"]["user_id"])
 
 
 def test_a_verification_request_mails_a_link_whose_hash_alone_is_kept(
@@ -75,12 +68,7 @@ def test_no_mail_for_a_verified_or_missing_account(
 ) -> None:
     """Given a verified account and an unknown user id, when their requests come, then no
     mail is sent and no record is reported failed."""
-    aws_tables.update_item(
-        TableName="UsersTable",
-        Key={"pk": {"S": f"USER#{user_id}"}},
-        UpdateExpression="SET email_verified = :true",
-        ExpressionAttributeValues={":true": {"BOOL": True}},
-    )
+    set_on_profile(aws_tables, user_id, "email_verified", {"BOOL": True})
     before = len(sent_mails())
 
     verified = handler("send_mail")(mail_request_record("verify", user_id), lambda_context)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lockbox.core.errors import ErrorCode
-from tests.handlers.accounts import USER, register
+from tests.handlers.accounts import USER, set_on_profile
 from tests.handlers.calls import call, error, handler, with_body, without_details
 from tests.handlers.mail import mail_request_record, mailed_token, sent_mails
 from tests.handlers.sessions import access_token, as_caller, authorized, token
@@ -32,13 +32,6 @@ def reset(context: Any, link: object, new_password: object = NEW_PASSWORD) -> An
 def reset_link(context: Any, email: str = USER["email"]) -> str:
     assert forgot(context, email)[1]["message"] == FORGOT_ANSWER
     return mailed_token(context, "reset", email.lower(), "reset-password")
-
-
-@pytest.fixture
-def user_id(aws_tables: Any, lambda_context: Any) -> str:
-    status, body = register(lambda_context)
-    assert status == 200
-    return str(body["data"]["user_id"])
 
 
 def test_forgot_answers_the_same_for_any_address_in_one_request(
@@ -163,12 +156,7 @@ def test_an_expired_reset_link_is_refused(
     user_id: str, aws_tables: Any, lambda_context: Any
 ) -> None:
     link = reset_link(lambda_context)
-    aws_tables.update_item(
-        TableName="UsersTable",
-        Key={"pk": {"S": f"USER#{user_id}"}},
-        UpdateExpression="SET reset_link_expires_at = :past",
-        ExpressionAttributeValues={":past": {"N": "1"}},
-    )
+    set_on_profile(aws_tables, user_id, "reset_link_expires_at", {"N": "1"})
 
     assert reset(lambda_context, link) == error(ErrorCode.INVALID_EMAIL_TOKEN)
 
@@ -192,12 +180,7 @@ def test_with_a_second_factor_the_reset_answers_no_session(
     user_id: str, aws_tables: Any, lambda_context: Any
 ) -> None:
     link = reset_link(lambda_context)
-    aws_tables.update_item(
-        TableName="UsersTable",
-        Key={"pk": {"S": f"USER#{user_id}"}},
-        UpdateExpression="SET mfa_enabled = :true",
-        ExpressionAttributeValues={":true": {"BOOL": True}},
-    )
+    set_on_profile(aws_tables, user_id, "mfa_enabled", {"BOOL": True})
 
     assert reset(lambda_context, link) == (
         200,
