@@ -67,6 +67,8 @@ SPEC_TABLE = [
         412,
         "The key was changed by another request. Read it again and retry.",
     ),
+    ("INVALID_EMAIL_TOKEN", 400, "The link is invalid, has expired or was already used."),
+    ("EMAIL_NOT_VERIFIED", 403, "Please verify your email address first."),
     ("SESSION_NOT_FOUND", 404, "The session does not exist or has ended."),
     (
         "INVALID_METADATA",
