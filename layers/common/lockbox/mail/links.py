@@ -23,7 +23,6 @@ _TOKEN = re.compile(r"([0-9a-f-]{36})\.[A-Za-z0-9_-]{43}")
 class LinkKind(StrEnum):
     VERIFY = "verify"  # confirms the account's address (registration, verify/send)
     RESET = "reset"  # sets a new password (forgot)
-    CHANGE = "change"  # confirms a new address (POST /api/email)
 
     @property
     def hash_attribute(self) -> str:

@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 class MailKind(StrEnum):
     VERIFY = "verify"  # subject: a user id; the profile's address is mailed a verify link
     RESET = "reset"  # subject: a canonical address; its account, if any, gets a reset link
-    CHANGE = "change"  # subject: a user id; the profile's pending address gets a change link
-    NOTICE = "notice"  # subject: a user id; the request names the old address to tell
 
 
 # SPEC: at most one reset mail per address per 60 s and 5 a day (a UTC day).
