@@ -114,9 +114,9 @@ COVERAGE_FLOOR := 95
 test: chromium java $(NODE_STAMP) lint typecheck validate
 	$(PY) -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
-# PORT / DYNAMODB_PORT / SECRETS_PORT (the Secrets Manager emulator's) pick the ports; ARGS passes options, e.g. ARGS=--in-memory.
+# PORT / DYNAMODB_PORT / SECRETS_PORT (the Secrets Manager emulator's) / MAIL_PORT (the SES stand-in's mailbox) pick the ports; ARGS passes options, e.g. ARGS=--in-memory.
 run: $(STAMP) java $(NODE_STAMP)
-	PORT="$(PORT)" DYNAMODB_PORT="$(DYNAMODB_PORT)" SECRETS_PORT="$(SECRETS_PORT)" $(PY) -m lockbox_local $(ARGS)
+	PORT="$(PORT)" DYNAMODB_PORT="$(DYNAMODB_PORT)" SECRETS_PORT="$(SECRETS_PORT)" MAIL_PORT="$(MAIL_PORT)" $(PY) -m lockbox_local $(ARGS)
 
 e2e: $(STAMP) java $(NODE_STAMP)
 	$(PY) -m pytest tests/e2e

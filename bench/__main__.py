@@ -56,6 +56,28 @@ FRESH_NAMES: dict[str, Callable[[str], dict[str, str]]] = {
 }
 
 
+# The calls that use a mailed link get a live one of an account of their own; forgot gets a
+# fresh address, which its rate limit never holds back.
+LINK_BODIES: dict[str, Callable[[str], dict[str, str]]] = {
+    "verify_email": lambda unique: {"token": bench_link(unique, "verify")},
+    "reset_password": lambda unique: {
+        "token": bench_link(unique, "reset"),
+        "new_password": BENCH_PASSWORD,
+    },
+    "forgot_password": lambda unique: {"email": f"forgot_{unique}@example.com"},
+}
+# Calls whose body is made whole for each run.
+BODIES: dict[str, Callable[[str], dict[str, str]]] = {
+    **LINK_BODIES,
+    # The account of register_success.json.
+    "users_login": lambda _: {"email": "john.doe@example.com", "password": BENCH_PASSWORD},
+    "change_password": lambda _: {
+        "current_password": BENCH_PASSWORD,
+        "new_password": BENCH_PASSWORD,
+    },
+}
+
+
 class Preparer:
     """Readies each run's event: fresh names where a call creates, stored keys where it needs one."""
 
@@ -97,14 +119,10 @@ class Preparer:
             # Each run ends a session of its own, never the one the other events use.
             session = start_bench_session(BENCH_USER_ID)
             event["requestContext"]["authorizer"]["sid"] = session.record.session_id
-        elif function.name == "users_login":  # the account of register_success.json
-            body = {"email": "john.doe@example.com", "password": BENCH_PASSWORD}
-            event["body"] = json.dumps(body)
-        elif function.name == "change_password":
-            body = {"current_password": BENCH_PASSWORD, "new_password": BENCH_PASSWORD}
-            event["body"] = json.dumps(body)
         elif function.name in MFA_CALLS:
             event = prepare_mfa_call(function.name, event, unique)
+        elif function.name in BODIES:
+            event["body"] = json.dumps(BODIES[function.name](unique))
         elif function.name in {"delete_account", "purge_items"}:
             user_id = str(uuid.uuid4())
             if function.name == "delete_account":
@@ -210,6 +228,18 @@ def create_bench_account(user_id: str, username: str) -> None:
             profile={"full_name": "Bench Caller", "age": 30, "gender": "female"},
         )
     )
+
+
+def bench_link(unique: str, kind: str) -> str:
+    """A live link of the kind, of an account of its own, minted as the mail sender mints it."""
+    from lockbox.mail import mail_records
+    from lockbox.mail.links import LinkKind, new_link
+
+    user_id = str(uuid.uuid4())
+    create_bench_account(user_id, f"{kind}_{unique}")
+    link = new_link(user_id)
+    mail_records.open_link(user_id, LinkKind(kind), link.token_hash, int(time.time()) + 3600)
+    return link.token
 
 
 def main() -> None:

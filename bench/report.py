@@ -36,6 +36,9 @@ REQUEST_BUDGETS = {
     "patch_item": 2,
     # The first page: the account's GetItem and one Query (each later page: the Query alone).
     "export_items": 2,
+    # The profile the link names (it holds the link's hash), then one transaction.
+    "verify_email": 2,
+    "reset_password": 2,
 }
 
 

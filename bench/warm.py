@@ -8,6 +8,7 @@ is reported.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import io
 import json
@@ -32,6 +33,8 @@ _LISTED = [{"key": {"S": f"note {i}"}, "etag": {"S": _ETAG}} for i in range(2)]
 _NEXT = {"user_id": {"S": "3f9c2b1e"}, "key": {"S": "note 1"}}
 _SESSION_USER = "3f9c2b1e-8d4a-4c6b-9e2f-7a1d5c3b8e60"
 _STARTED = time.time_ns() // 1000  # the fake session's start (Unix microseconds)
+# A verify link the fake profile holds (lockbox.mail.links: the user id, 256 random bits).
+_LINK = f"{_SESSION_USER}.{'L' * 43}"
 _EVENTS = [
     {
         "pk": {"S": f"EVENT#{_SESSION_USER}#{_STARTED - i}#0000000{i}"},
@@ -81,6 +84,10 @@ class FakeDynamoDB:
             "email": {"S": "bench@example.com"},
             "created_at": {"S": "2026-11-27T06:00:00.000+00:00"},
             "full_name": {"S": "Bench Caller"},
+            "verify_link_hash": {"S": hashlib.sha256(_LINK.encode()).hexdigest()},
+            "verify_link_expires_at": {"N": "4102444800"},
+            "reset_link_hash": {"S": hashlib.sha256(_LINK.encode()).hexdigest()},
+            "reset_link_expires_at": {"N": "4102444800"},
         }
         # Begun now: a session is alive for SessionMaxLifetime after its start.
         self._session = {
@@ -165,7 +172,7 @@ def _silence_logs() -> None:
 def _install_fakes() -> FakeDynamoDB:
     """DynamoDB answered in-process, hashing a no-op: what is left is the project's code."""
 
-    from lockbox.accounts import account_calls, registration_calls
+    from lockbox.accounts import account_calls, email_calls, registration_calls
     from lockbox.core import dynamodb
     from lockbox.sessions import login_calls
 
@@ -176,6 +183,7 @@ def _install_fakes() -> FakeDynamoDB:
         (dynamodb, "client", lambda: fake),
         (registration_calls, "hash_password", lambda password: "no-op"),
         (account_calls, "hash_password", lambda password: "no-op"),
+        (email_calls, "hash_password", lambda password: "no-op"),
         (login_calls, "verify_password", matches),
         (login_calls, "upgraded_hash", lambda password, password_hash: None),
         (account_calls, "verify_password", matches),
@@ -206,6 +214,10 @@ def _bench_event(function: BenchFunction, access_token: str, fake: FakeDynamoDB)
     if function.name == "token_refresh":  # a well-formed token: the fake rotates anything
         fake_token = f"{_SESSION_USER}.{_STARTED}.{'s' * 22}.{'r' * 43}"
         event["body"] = json.dumps({"refresh_token": fake_token})
+    if function.name == "verify_email":  # the link the fake profile holds
+        event["body"] = json.dumps({"token": _LINK})
+    if function.name == "reset_password":
+        event["body"] = json.dumps({"token": _LINK, "new_password": "another_password"})
     return event
 
 

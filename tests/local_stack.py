@@ -41,8 +41,9 @@ class LocalStackProcess:
         self, work_dir: Path, *, in_memory: bool = True, extra_args: tuple[str, ...] = ()
     ) -> None:
         self.data_dir = work_dir / "data"
-        self.port, self.dynamodb_port = free_ports(2)
+        self.port, self.dynamodb_port, self.mail_port = free_ports(3)
         self.url = f"http://127.0.0.1:{self.port}"
+        self.mailbox_url = f"http://127.0.0.1:{self.mail_port}"  # GET /store lists the mails
         self.log_path = work_dir / "local-stack.log"
         self._log = self.log_path.open("w")
         self._process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
@@ -54,6 +55,8 @@ class LocalStackProcess:
                 str(self.port),
                 "--dynamodb-port",
                 str(self.dynamodb_port),
+                "--mail-port",
+                str(self.mail_port),
                 "--data-dir",
                 str(self.data_dir),
                 *(["--in-memory"] if in_memory else []),

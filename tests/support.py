@@ -27,6 +27,8 @@ JWT_SIGNING_KEY = secrets.token_urlsafe(48)
 JWT_KEY_ID = str(uuid.uuid4())  # its version id: the kid of the tokens it signs
 ACCOUNT_KEYS_SECRET_ID = "lockbox/test/account-keys"
 ACCOUNT_KEYS = {"current": "1", "1": secrets.token_urlsafe(48)}
+MAIL_FROM = "no-reply@lockbox.test"  # verified in moto's SES by function_environment
+APP_URL = "https://app.lockbox.test"
 
 # The environment template.yaml gives the functions (bcrypt at test cost).
 FUNCTION_ENVIRONMENT = {
@@ -48,11 +50,14 @@ FUNCTION_ENVIRONMENT = {
     "MAX_VALUE_BYTES": "65536",
     "PASSWORD_POLICY": "nist",
     "ALLOWED_ORIGIN": "*",
+    "MAIL_FROM": MAIL_FROM,
+    "APP_URL": APP_URL,
 }
 # Never a developer's real AWS account or endpoint.
 _UNWANTED = (
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_SESV2",
     "AWS_ENDPOINT_URL",
     "AWS_PROFILE",
 )
@@ -133,6 +138,7 @@ def function_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto import mock_aws
 
     from lockbox.core import dynamodb, settings
+    from lockbox.mail import mail_sender
     from lockbox.signing import account_keys, signing_keys
 
     for name, value in FUNCTION_ENVIRONMENT.items():
@@ -142,6 +148,8 @@ def function_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         dynamodb.client.cache_clear,
         signing_keys.forget_cached_key,
         account_keys.forget_cached_keys,
+        mail_sender.mail_settings.cache_clear,
+        mail_sender.sesv2_client.cache_clear,
     )
     for clear in caches:
         clear()
@@ -151,6 +159,8 @@ def function_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         secretsmanager.create_secret(
             Name=ACCOUNT_KEYS_SECRET_ID, SecretString=json.dumps(ACCOUNT_KEYS)
         )
+        # SES sends only from verified identities (moto checks it too).
+        boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=MAIL_FROM)
         yield
     for clear in caches:
         clear()
@@ -211,6 +221,7 @@ _TRANSACTION_PARTS = {
     "ConditionCheck": "ConditionCheckItem",
     "Get": "GetItem",
 }
+SES_IDENTITIES = "ses:identity/*"  # the SES identities of the account and region
 Permission = tuple[str, str]  # ("dynamodb:GetItem", logical id of the table, or "<id>/index")
 
 
@@ -250,6 +261,8 @@ def _resource_of(value: Any) -> list[str]:
         logical_id, attribute = target if isinstance(target, list) else target.split(".", 1)
         return [logical_id if attribute == "Arn" else f"{logical_id}/{attribute}"]
     if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+        if value["Fn::Sub"].endswith(":identity/*"):
+            return [SES_IDENTITIES]
         found = re.fullmatch(r"\$\{(\w+)\.Arn\}(/index/.*)?", value["Fn::Sub"])
         if found:
             return [found[1] + ("/index" if found[2] else "")]
@@ -302,6 +315,8 @@ def needed_permissions(service: str, operation: str, params: dict[str, Any]) -> 
     ids = _resource_ids()
     if service == "secretsmanager":
         return {(f"secretsmanager:{operation}", ids.get(params["SecretId"], params["SecretId"]))}
+    if service == "email":  # SES v2 (its endpoint prefix); IAM's actions are ses:*
+        return {(f"ses:{operation}", SES_IDENTITIES)}
     needed: set[Permission] = set()
     if operation in ("TransactWriteItems", "TransactGetItems"):
         for part in params["TransactItems"]:
@@ -317,9 +332,10 @@ def needed_permissions(service: str, operation: str, params: dict[str, Any]) -> 
 
 def _enforce_policies_on_the_functions_clients() -> None:
     from lockbox.core import dynamodb
+    from lockbox.mail.mail_sender import sesv2_client
     from lockbox.signing.signing_keys import secretsmanager_client
 
-    for client in (dynamodb.client(), secretsmanager_client()):
+    for client in (dynamodb.client(), secretsmanager_client(), sesv2_client()):
         if getattr(client.meta, "lockbox_policies_enforced", False):
             continue
         client.meta.lockbox_policies_enforced = True

@@ -75,15 +75,26 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="session")
-def api_url() -> Iterator[str]:
+def local_stack() -> Iterator[LocalStackProcess]:
     """A local stack for this session (in memory, on free ports)."""
     with tempfile.TemporaryDirectory(prefix="lockbox-browser-") as work_dir:
         stack = LocalStackProcess(Path(work_dir))
         stack.wait_until_serving()
         try:
-            yield stack.url
+            yield stack
         finally:
             stack.stop()
+
+
+@pytest.fixture(scope="session")
+def api_url(local_stack: LocalStackProcess) -> str:
+    return local_stack.url
+
+
+@pytest.fixture(scope="session")
+def mailbox_url(local_stack: LocalStackProcess) -> str:
+    """The local SES stand-in's mailbox page, as a person opens it."""
+    return local_stack.mailbox_url
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -147,16 +147,20 @@ def test_stream_consumers_and_their_queue_are_alarmed() -> None:
     for alarm in aged.values():
         assert (alarm["Namespace"], alarm["Statistic"]) == ("AWS/Lambda", "Maximum")
         assert 0 < alarm["Threshold"] <= 3_600_000  # milliseconds: an hour at most
-    (queued,) = by_metric["ApproximateNumberOfMessagesVisible"]
-    assert queued["Namespace"] == "AWS/SQS"
-    assert queued["Dimensions"] == [
-        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PurgeFailuresQueue", "QueueName"]}}
-    ]
-    assert (queued["Threshold"], queued["ComparisonOperator"]) == (
-        1,
-        "GreaterThanOrEqualToThreshold",
-    )
-    assert queued["TreatMissingData"] == "notBreaching"
+    queues = {
+        mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+        for mapping in stream_mappings().values()
+    }
+    queued = by_metric["ApproximateNumberOfMessagesVisible"]
+    assert {alarm["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for alarm in queued} == queues
+    for alarm in queued:
+        assert alarm["Namespace"] == "AWS/SQS"
+        assert alarm["Dimensions"][0]["Name"] == "QueueName"
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            1,
+            "GreaterThanOrEqualToThreshold",
+        )
+        assert alarm["TreatMissingData"] == "notBreaching"
 
 
 def test_the_authorizer_cache_defaults_to_a_minute() -> None:
@@ -185,8 +189,11 @@ def test_the_second_purge_pass_waits_out_the_cache_and_the_longest_request() -> 
     ]
     purge = resources("AWS::Lambda::Function")["PurgeItemsFunction"]["Properties"]
     variables = purge["Environment"]["Variables"]
-    (mapping,) = stream_mappings().values()
-    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    patterns = [
+        json.loads(f["Pattern"])
+        for mapping in stream_mappings().values()
+        for f in mapping["FilterCriteria"]["Filters"]
+    ]
     users = resources("AWS::DynamoDB::Table")["UsersTable"]["Properties"]
 
     assert api_timeouts
@@ -201,6 +208,38 @@ def test_the_second_purge_pass_waits_out_the_cache_and_the_longest_request() -> 
     assert users["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
-@pytest.mark.parametrize("name", ["PurgeFailuresQueueUrl"])
-def test_the_failure_queue_is_an_output(name: str) -> None:
-    assert sam_template()["Outputs"][name]["Value"] == {"Ref": "PurgeFailuresQueue"}
+@pytest.mark.parametrize("queue", ["PurgeFailuresQueue", "SendMailFailuresQueue"])
+def test_the_failure_queue_is_an_output(queue: str) -> None:
+    assert sam_template()["Outputs"][f"{queue}Url"]["Value"] == {"Ref": queue}
+
+
+def test_the_mail_sender_may_send_mail_and_reach_its_failure_queue() -> None:
+    """The sender's role: SES SendEmail on the account's identities, its queue, and only
+    reads, updates and the activity event's put in the users table."""
+    statements = role_statements("SendMailFunction")
+    text = json.dumps(statements)
+
+    assert "ses:SendEmail" in text
+    assert '"Fn::GetAtt": ["SendMailFailuresQueue", "Arn"]' in text
+    table_actions = {
+        action
+        for s in statements
+        if s["Resource"] == {"Fn::GetAtt": ["UsersTable", "Arn"]}
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert table_actions == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"}
+
+
+def test_only_written_mail_requests_reach_the_mail_sender() -> None:
+    """INSERT and MODIFY of MAIL# items: never their TTL removal, never another item."""
+    (mapping,) = [
+        m for m in stream_mappings().values() if "SendMail" in json.dumps(m["FunctionName"])
+    ]
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+
+    assert patterns == [
+        {
+            "eventName": ["INSERT", "MODIFY"],
+            "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "MAIL#"}]}}},
+        }
+    ]

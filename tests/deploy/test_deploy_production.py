@@ -122,7 +122,8 @@ def test_every_route_invokes_the_alias() -> None:
         if operation.get("x-amazon-apigateway-integration", {}).get("type") == "aws_proxy"
     ]
 
-    assert len(integrations) == len(FUNCTIONS) - 3  # not the authorizer, purge nor rotation
+    # Not the authorizer, the purge, the mail sender nor the rotation function.
+    assert len(integrations) == len(FUNCTIONS) - 4
     for integration in integrations:
         target = re.search(r"/functions/\$\{(\w+)\}/invocations", integration["uri"]["Fn::Sub"])
         assert target is not None
@@ -148,10 +149,13 @@ def test_api_gateway_may_invoke_only_aliases() -> None:
         assert permission["FunctionName"]["Ref"].endswith(f"Alias{ALIAS}")
 
 
-def test_the_purge_stream_feeds_the_alias() -> None:
-    (mapping,) = resources("AWS::Lambda::EventSourceMapping").values()
+def test_the_streams_feed_the_aliases() -> None:
+    mappings = resources("AWS::Lambda::EventSourceMapping").values()
 
-    assert mapping["Properties"]["FunctionName"] == {"Ref": alias_id("PurgeItemsFunction")}
+    assert {str(m["Properties"]["FunctionName"]) for m in mappings} == {
+        str({"Ref": alias_id("PurgeItemsFunction")}),
+        str({"Ref": alias_id("SendMailFunction")}),
+    }
 
 
 # --- Nothing account-wide ------------------------------------------------------------------

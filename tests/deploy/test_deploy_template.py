@@ -37,6 +37,9 @@ NO_TOKEN_PATHS = {
     "/api/token/mfa",
     "/users/register",
     "/users/login",
+    "/api/email/verify",
+    "/api/password/forgot",
+    "/api/password/reset",
 }
 UNCACHED_PATHS = {"/users/profile", "/users/logout"}
 # Functions that read the signing key from Secrets Manager.

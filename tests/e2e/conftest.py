@@ -112,6 +112,15 @@ def api_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def mailbox_url(api_url: str) -> str:
+    """The local stack's SES stand-in (its GET /store lists the mails sent); tests that
+    read mail are skipped against API_URL, whose mail goes out through SES."""
+    if not _local_stacks:
+        pytest.skip("reads the local SES stand-in's mailbox; API_URL is a deployed stack")
+    return _local_stacks[0].mailbox_url
+
+
+@pytest.fixture(scope="session")
 def local_dynamodb(api_url: str) -> Any:
     """A DynamoDB client of the local stack's DynamoDB Local, for the few checks that look
     behind the API (the background purge); such tests are skipped against API_URL."""

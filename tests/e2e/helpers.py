@@ -54,6 +54,8 @@ ERRORS: dict[str, tuple[int, str]] = {
         400,
         "The provided ttl is not valid. It must be a whole number of seconds from 1 to 31536000.",
     ),
+    "INVALID_EMAIL_TOKEN": (400, "The link is invalid, has expired or was already used."),
+    "EMAIL_NOT_VERIFIED": (403, "Please verify your email address first."),
     "INVALID_PARAMETER": (400, "A query parameter is not valid."),
     "PRECONDITION_FAILED": (
         412,
@@ -369,3 +371,39 @@ def unsigned(token: str) -> str:
     """The token re-headed as {"alg": "none"} with an empty signature (the classic forgery)."""
     _, payload, _ = token.split(".")
     return f"{encode_json_segment({'alg': 'none', 'typ': 'JWT'})}.{payload}."
+
+
+# --- the local mailbox (aws-ses-v2-local's GET /store) -------------------------------------
+
+MAIL_WAIT_SECONDS = 20.0  # the stream poller hands a request to the sender within a second or two
+
+
+def mails_to(mailbox_url: str, address: str) -> list[dict[str, Any]]:
+    """Every mail the local SES stand-in holds for this address, oldest first (read
+    without the suite's session, which checks answers against the API's OpenAPI)."""
+    response = requests.get(f"{mailbox_url}/store", timeout=5)
+    assert response.status_code == 200, response.text
+    emails: list[dict[str, Any]] = response.json()["emails"]
+    return [mail for mail in emails if address in mail["destination"]["to"]]
+
+
+def next_mail(mailbox_url: str, address: str, already: int) -> dict[str, Any]:
+    """The first mail to the address after the `already` it had (waits for the sender)."""
+    import time
+
+    deadline = time.monotonic() + MAIL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        mails = mails_to(mailbox_url, address)
+        if len(mails) > already:
+            return mails[already]
+        time.sleep(0.2)
+    raise AssertionError(f"no mail number {already + 1} to {address} within {MAIL_WAIT_SECONDS} s")
+
+
+def link_token(mail: dict[str, Any], path: str) -> str:
+    """The token of the `{AppUrl}/<path>?token=...` link in the mail's text body."""
+    import re
+
+    found = re.search(rf"/{path}\?token=([A-Za-z0-9._-]+)", mail["body"]["text"])
+    assert found, f"no {path} link in {mail['subject']!r}"
+    return found[1]

@@ -20,3 +20,14 @@ USER: dict[str, Any] = {
 
 def register(context: Any, **changes: Any) -> Answer:
     return call(handler("register"), with_body("register_success", {**USER, **changes}), context)
+
+
+def set_on_profile(client: Any, user_id: str, name: str, value: dict[str, Any]) -> None:
+    """Set one attribute of the user's profile in moto (a link's expiry, a flag)."""
+    client.update_item(
+        TableName="UsersTable",
+        Key={"pk": {"S": f"USER#{user_id}"}},
+        UpdateExpression="SET #name = :value",
+        ExpressionAttributeNames={"#name": name},
+        ExpressionAttributeValues={":value": value},
+    )

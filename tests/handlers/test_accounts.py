@@ -41,6 +41,7 @@ def test_account_read_in_one_request(
         "full_name": USER["full_name"],
         "age": USER["age"],
         "gender": USER["gender"],
+        "email_verified": False,
     }
     assert data["created_at"].endswith("+00:00")
     assert "hash" not in json.dumps(body)
@@ -154,8 +155,8 @@ def test_deletion_removes_the_account_and_ends_every_session(
     left = {
         item["pk"]["S"].split("#")[0] for item in aws_tables.scan(TableName="UsersTable")["Items"]
     }
-    # Sessions and the activity log expire by TTL; nothing else of the account is left.
-    assert left == {"SESSION", "EVENT"}
+    # Sessions, the activity log and mail requests expire by TTL; nothing else is left.
+    assert left == {"SESSION", "EVENT", "MAIL"}
     status, again = register(lambda_context)
     assert status == 200
     assert again["data"]["user_id"] != user_id

@@ -86,7 +86,7 @@ def test_concurrent_username_race_leaves_one_consistent_account(
     user_id = profiles[0]["user_id"]["S"]
     email = profiles[0]["email"]["S"]
     assert sorted(item["pk"]["S"] for item in items) == sorted(
-        [f"EMAIL#{email}", f"USER#{user_id}", "USERNAME#johndoe"]
+        [f"EMAIL#{email}", f"USER#{user_id}", "USERNAME#johndoe", f"MAIL#verify#{user_id}"]
     )
 
 

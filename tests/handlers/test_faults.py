@@ -114,7 +114,8 @@ def test_refused_registrations_leave_accounts_consistent(
     register(lambda_context, username="newname", email="JOHN.DOE@example.com")
     register(lambda_context, username="JOHNDOE", email="john.doe@EXAMPLE.com")
 
-    assert len(scan(aws_tables, "UsersTable")) == 3
+    # The account: its profile, its two markers and its verification mail request.
+    assert len(scan(aws_tables, "UsersTable")) == 4
     assert_accounts_consistent(aws_tables)
 
 

@@ -20,6 +20,7 @@ from lockbox.core.observability import logger
 from lockbox_local.events import load_event
 from tests.handlers.accounts import USER, register
 from tests.handlers.calls import call, handler, with_body
+from tests.handlers.mail import link_token, mail_request_record, sent_mails
 from tests.handlers.sessions import token
 
 LogLines = Callable[[], list[dict[str, Any]]]
@@ -232,3 +233,20 @@ def test_an_authorizer_that_cannot_decide_counts_an_internal_error(
         handler("authorizer")(failing, lambda_context)
 
     assert len(internal_errors(log_lines())) == 1
+
+
+def test_mail_logs_carry_no_token_and_no_address(
+    aws_tables: Any, lambda_context: Any, log_lines: LogLines
+) -> None:
+    """Given a verification mail sent, its log lines name the kind and SES's message id,
+    never the link's token or the address it went to."""
+    user_id = register(lambda_context)[1]["data"]["user_id"]
+    log_lines()
+
+    handler("send_mail")(mail_request_record("verify", user_id), lambda_context)
+
+    lines = log_lines()
+    token = link_token(sent_mails()[-1].body, "verify-email")
+    sent = [line for line in lines if line.get("message") == "Mail sent"]
+    assert [line["kind"] for line in sent] == ["verify"]
+    assert_absent(lines, token.split(".")[1], USER["email"])

@@ -58,13 +58,19 @@ def test_each_registration_gets_its_own_user_id(aws_tables: Any, lambda_context:
 
 
 def test_table_holds_the_profile_and_both_markers(aws_tables: Any, lambda_context: Any) -> None:
-    """Given a registration, the users table holds USER#id, USERNAME# and EMAIL# items."""
+    """Given a registration, the users table holds USER#id, USERNAME# and EMAIL# items,
+    and the account's verification mail request."""
     _, body = register(lambda_context, username="JohnDoe", email="John.Doe@Example.com")
     user_id = body["data"]["user_id"]
 
     items = users_items(aws_tables)
 
-    assert set(items) == {f"USER#{user_id}", "USERNAME#johndoe", "EMAIL#john.doe@example.com"}
+    assert set(items) == {
+        f"USER#{user_id}",
+        "USERNAME#johndoe",
+        "EMAIL#john.doe@example.com",
+        f"MAIL#verify#{user_id}",
+    }
     profile = items[f"USER#{user_id}"]
     assert profile["username"] == {"S": "JohnDoe"}
     assert profile["email"] == {"S": "John.Doe@Example.com"}
@@ -502,15 +508,21 @@ def test_login_by_email_at_api_token(aws_tables: Any, lambda_context: Any) -> No
 
 
 def test_account_has_no_username_marker(aws_tables: Any, lambda_context: Any) -> None:
-    """The account is its profile, its email marker and the token's session, written together."""
+    """The account is its profile, its email marker, the token's session and the
+    verification mail request, written together."""
     _, body = answer(
         handler("users_register"), with_body("users_register_success", VALID), lambda_context
     )
 
     keys = sorted(item["pk"]["S"] for item in aws_tables.scan(TableName="UsersTable")["Items"])
 
-    assert keys[:2] == ["EMAIL#john.doe@example.com", "SESSION#" + session_of(body["token"])]
-    assert keys[2:] == [f"USER#{body['user']['_id']}"]
+    user_id = body["user"]["_id"]
+    assert keys == [
+        "EMAIL#john.doe@example.com",
+        f"MAIL#verify#{user_id}",
+        "SESSION#" + session_of(body["token"]),
+        f"USER#{user_id}",
+    ]
 
 
 def session_of(token: str) -> str:

@@ -99,7 +99,14 @@ def test_data_routes_require_the_authorizer_and_account_routes_do_not() -> None:
     """Given the template's routes, bearer routes use an authorizer, the routes that take
     credentials (registration, login, refresh) do not."""
     no_token = {"/api/register", "/api/token", "/api/token/refresh", "/users/register"}
-    no_token |= {"/users/login", "/api/token/mfa"}
+    # A mailed link is the credential of verify and reset; forgot takes none.
+    no_token |= {
+        "/users/login",
+        "/api/token/mfa",
+        "/api/email/verify",
+        "/api/password/forgot",
+        "/api/password/reset",
+    }
     uncached = {"/users/profile", "/users/logout"}  # refused at once after /users/logout
     functions = resources_of_type(load_template(), "AWS::Serverless::Function")
     for logical_id, function in functions.items():
@@ -331,6 +338,7 @@ BEARER_ROUTES = (
     "/api/mfa/totp/confirm",
     "/api/mfa/totp",
     "/api/mfa/recovery-codes",
+    "/api/email/verify/send",
 )
 
 

@@ -71,6 +71,8 @@ SPEC_TABLE = [
     ("INVALID_MFA_CODE", 401, "The code is not valid."),
     ("MFA_ALREADY_ENABLED", 409, "Two-factor authentication is already on."),
     ("MFA_NOT_ENABLED", 409, "Two-factor authentication is not on."),
+    ("INVALID_EMAIL_TOKEN", 400, "The link is invalid, has expired or was already used."),
+    ("EMAIL_NOT_VERIFIED", 403, "Please verify your email address first."),
     ("SESSION_NOT_FOUND", 404, "The session does not exist or has ended."),
     (
         "INVALID_METADATA",

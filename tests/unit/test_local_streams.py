@@ -33,9 +33,10 @@ def by_ttl(record: dict[str, Any]) -> dict[str, Any]:
 def test_the_purge_function_reads_the_users_table_stream_filtered_to_removed_profiles() -> None:
     """Removed profiles, and recheck markers removed by DynamoDB's TTL, pass the filter;
     the retries and record age are bounded, with the failure queue as destination."""
-    (source,) = read_stream_sources(load_template())
+    sources = {source.function_id: source for source in read_stream_sources(load_template())}
+    source = sources["PurgeItemsFunction"]
 
-    assert (source.function_id, source.table_id) == ("PurgeItemsFunction", "UsersTable")
+    assert source.table_id == "UsersTable"
     assert source.view_type == "KEYS_ONLY"
     assert passes(source, removal("USER#u-1"))
     assert passes(source, by_ttl(removal("PURGE#u-1")))
@@ -45,6 +46,20 @@ def test_the_purge_function_reads_the_users_table_stream_filtered_to_removed_pro
     assert not passes(source, removal("USER#u-1", event_name="MODIFY"))
     assert (source.max_retries, source.max_record_age) == (20, 21600)
     assert source.on_failure == "PurgeFailuresQueue"
+
+
+def test_the_mail_sender_reads_written_mail_requests_only() -> None:
+    """Written (INSERT, MODIFY) MAIL# items pass; their TTL removal and other items do not."""
+    sources = {source.function_id: source for source in read_stream_sources(load_template())}
+    source = sources["SendMailFunction"]
+
+    assert source.table_id == "UsersTable"
+    assert passes(source, removal("MAIL#verify#u-1", event_name="INSERT"))
+    assert passes(source, removal("MAIL#reset#a@example.com", event_name="MODIFY"))
+    assert not passes(source, by_ttl(removal("MAIL#verify#u-1")))
+    assert not passes(source, removal("USER#u-1", event_name="MODIFY"))
+    assert (source.max_retries, source.max_record_age) == (10, 3600)
+    assert source.on_failure == "SendMailFailuresQueue"
 
 
 @pytest.mark.parametrize(

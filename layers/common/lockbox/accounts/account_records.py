@@ -25,6 +25,8 @@ from lockbox.accounts.user_keys import (
 )
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
+from lockbox.mail import mail_records
+from lockbox.mail.links import LINK_ATTRIBUTES
 from lockbox.mfa.mfa_records import CodeRefusedError, with_code_use
 from lockbox.mfa.mfa_state import NO_FACTOR, CodeUse, SecondFactor, code_unused, second_factor
 from lockbox.sessions import attempt_records, session_records
@@ -53,6 +55,7 @@ class Account:
     fields: dict[str, str | int]  # username, full_name, age, gender or firstname, lastname
     password_hash: str | None  # None on profiles written before it was kept there
     factor: SecondFactor = NO_FACTOR  # the second factor (lockbox.mfa.mfa_state)
+    email_verified: bool = False  # set by a verify link (lockbox.accounts.email_calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ _MARKER_PROFILE_FIELDS = ("full_name", "firstname", "lastname")
 
 def put_user(user: NewUser, session: TransactWriteItemTypeDef | None = None) -> None:
     """Write the profile and its markers atomically; raise if the username or email is taken.
+    The account's verification mail request (lockbox.mail) is written with them.
 
     `session` (lockbox.sessions.session_records.put_session) is written in the same transaction.
     """
@@ -112,6 +116,7 @@ def put_user(user: NewUser, session: TransactWriteItemTypeDef | None = None) -> 
     items += [_put_if_absent(table, {"pk": {"S": pk}, **login}, "user_id") for pk in markers]
     if session is not None:
         items.append(session)
+    items.append(mail_records.request_verification(user.user_id))  # SPEC: a mail on registration
     _transact_with_retries(items, markers)
 
 
@@ -201,7 +206,13 @@ def _account(user_id: str, item: dict[str, Any]) -> Account:
         fields=fields,
         password_hash=item.get("password_hash", {}).get("S"),
         factor=second_factor(item),
+        email_verified=item.get("email_verified", {}).get("BOOL") is True,
     )
+
+
+def account_of_item(user_id: str, item: dict[str, Any]) -> Account:
+    """The Account of a profile item read elsewhere (the email calls read its links too)."""
+    return _account(user_id, item)
 
 
 def login_name(account: Account) -> str:
@@ -268,31 +279,32 @@ def write_password(
     condition, values = _unchanged_hash(account)
     counted = login_pk(login_name(account))
     in_index = session_records.profile_in_index(account.user_id)
-    items: list[TransactWriteItemTypeDef] = [
+    profile = with_code_use(
         {
-            "Update": with_code_use(  # type: ignore[typeddict-item]
-                {
-                    "TableName": table,
-                    "Key": {"pk": {"S": user_pk(account.user_id)}},
-                    "UpdateExpression": (
-                        "SET password_hash = :new_hash, sessions_valid_after = :now,"
-                        f" spared_session = :sid, {session_records.PROFILE_IN_INDEX}"
-                    ),
-                    "ConditionExpression": f"{condition} AND {session_records.SPARES_SESSION}",
-                    "ExpressionAttributeNames": in_index["ExpressionAttributeNames"],
-                    "ExpressionAttributeValues": {
-                        **values,
-                        **in_index["ExpressionAttributeValues"],
-                        ":new_hash": {"S": new_hash},
-                        ":now": {"N": str(now)},
-                        ":sid": {"S": caller.session_id},
-                        ":created": {"N": str(caller.created_at)},
-                    },
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                },
-                code_use,
-            )
+            "TableName": table,
+            "Key": {"pk": {"S": user_pk(account.user_id)}},
+            "UpdateExpression": (
+                "SET password_hash = :new_hash, sessions_valid_after = :now,"
+                f" spared_session = :sid, {session_records.PROFILE_IN_INDEX}"
+            ),
+            "ConditionExpression": f"{condition} AND {session_records.SPARES_SESSION}",
+            "ExpressionAttributeNames": in_index["ExpressionAttributeNames"],
+            "ExpressionAttributeValues": {
+                **values,
+                **in_index["ExpressionAttributeValues"],
+                ":new_hash": {"S": new_hash},
+                ":now": {"N": str(now)},
+                ":sid": {"S": caller.session_id},
+                ":created": {"N": str(caller.created_at)},
+            },
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         },
+        code_use,
+    )
+    # Any password change voids every mailed link (after the code's clauses: one SET each).
+    profile["UpdateExpression"] += f" REMOVE {LINK_ATTRIBUTES}"
+    items: list[TransactWriteItemTypeDef] = [
+        {"Update": profile},  # type: ignore[typeddict-item]
         session_records.still_alive(account.user_id, caller.session_id, caller.created_at),
     ]
     items += [

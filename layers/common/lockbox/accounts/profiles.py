@@ -40,4 +40,5 @@ def account_data(account: account_records.Account) -> dict[str, Any]:
         "age": fields.get("age"),
         "gender": fields.get("gender"),
         "created_at": account.created_at,
+        "email_verified": account.email_verified,
     }

@@ -14,7 +14,9 @@ One table holds six kinds of item, each keyed by `pk`:
 - `MFATOKEN#<jti>`: a spent mfa_token (lockbox.mfa.mfa_records), until its expiry;
 - `PURGE#<user_id>`: a deleted account's recheck marker, written by the purge; DynamoDB's
   TTL removes it once no cached authorizer decision of the account can still store a key,
-  and that removal purges the user's items a second time (lockbox.items.purge).
+  and that removal purges the user's items a second time (lockbox.items.purge);
+- `MAIL#<kind>#<subject>`: a mail request (lockbox.mail.mail_records), which the users
+  table's stream hands to the mail sender; kept until its TTL as the address's rate limit.
 
 The sparse index OWNER_INDEX (`owner`, `ordered_at`) lists a user's sessions (`owner` = the
 user id) and their activity (`owner` = activity_owner) newest first.
@@ -31,6 +33,7 @@ SESSION = "SESSION#"
 RECHECK_MARKER = "PURGE#"
 ACTIVITY = "EVENT#"
 MFA_TOKEN = "MFATOKEN#"  # noqa: S105 (a key prefix, not a token)
+MAIL_REQUEST = "MAIL#"
 OWNER_INDEX = "ByOwner"
 
 
@@ -80,3 +83,16 @@ def recheck_owner(pk: str) -> str | None:
 def profile_owner(pk: str) -> str | None:
     """The user id of a profile's key; None for any other kind of item."""
     return pk.removeprefix(PROFILE) if pk.startswith(PROFILE) else None
+
+
+def mail_pk(kind: str, subject: str) -> str:
+    """A mail request's key: its kind, then the user id or canonical address it is about."""
+    return f"{MAIL_REQUEST}{kind}#{subject}"
+
+
+def mail_request_of(pk: str) -> tuple[str, str] | None:
+    """The (kind, subject) of a mail request's key; None for any other kind of item."""
+    if not pk.startswith(MAIL_REQUEST):
+        return None
+    kind, _, subject = pk.removeprefix(MAIL_REQUEST).partition("#")
+    return kind, subject

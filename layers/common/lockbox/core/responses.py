@@ -128,6 +128,7 @@ EXPRESS_MESSAGES = {
     ErrorCode.INVALID_TOKEN: "Unauthorized",
     ErrorCode.TOO_MANY_REQUESTS: ErrorCode.TOO_MANY_REQUESTS.message,
     ErrorCode.MFA_REQUIRED: "Two-factor authentication required",
+    ErrorCode.EMAIL_NOT_VERIFIED: ErrorCode.EMAIL_NOT_VERIFIED.message,
 }
 
 

@@ -41,6 +41,8 @@ class Settings:
     # Seconds from a purge to its second pass: the authorizer's cache and a margin over
     # the longest request (template.yaml AuthorizerCacheTtl + ErasureRecheckMargin).
     erasure_recheck_seconds: int
+    # RequireVerifiedEmail: a login of an unverified account is EMAIL_NOT_VERIFIED.
+    require_verified_email: bool = False
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -65,6 +67,7 @@ class Settings:
             ),
             erasure_recheck_seconds=_int_in_range(env, "AUTHORIZER_CACHE_TTL", 60, 0, 3600)
             + _int_in_range(env, "ERASURE_RECHECK_MARGIN", 60, 0, 3600),
+            require_verified_email=env.get("REQUIRE_VERIFIED_EMAIL", "false") == "true",
         )
 
 

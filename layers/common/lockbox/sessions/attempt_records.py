@@ -78,6 +78,7 @@ class CountedAttempt:
     names: dict[str, str]  # email (as sent), full_name or firstname/lastname, if recorded
     attempts: int = 1  # counted attempts since the last success, this one included
     factor: SecondFactor = NO_FACTOR  # the account's factor, as its marker copies it
+    email_verified: bool = False  # the account's address was verified (RequireVerifiedEmail)
 
 
 class LockedOutError(Exception):
@@ -228,7 +229,8 @@ def _login_record(item: dict[str, Any]) -> CountedAttempt:
         if "S" in item.get(name, {})
     }
     attempts = int(item.get("attempts", {}).get("N", "1"))
-    return CountedAttempt(user_id, password_hash, names, attempts, second_factor(item))
+    verified = item.get("email_verified", {}).get("BOOL") is True
+    return CountedAttempt(user_id, password_hash, names, attempts, second_factor(item), verified)
 
 
 def record_failure(login: str, events: list[TransactWriteItemTypeDef] | None = None) -> None:
@@ -260,9 +262,10 @@ def record_failure(login: str, events: list[TransactWriteItemTypeDef] | None = N
 
 
 def uncount_attempt(login: str) -> None:
-    """Take back an attempt counted for a right password that is not yet a login (the
-    account has a second factor: SPEC.md, "Second factor"): neither a failure nor a reset.
-    One UpdateItem; nothing to take back once a success reset the count meanwhile."""
+    """Take back an attempt whose password matched but that is answered without a session
+    (the account has a second factor: SPEC.md, "Second factor"; or EMAIL_NOT_VERIFIED): it
+    neither counts as a failure nor resets the count. One UpdateItem (the login's second
+    request); a success that reset the count meanwhile leaves nothing to take back."""
     try:
         dynamodb.client().update_item(
             TableName=get_settings().users_table,

@@ -23,6 +23,7 @@ from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import metrics
 from lockbox.core.responses import Success, express_user
+from lockbox.core.settings import get_settings
 from lockbox.sessions import attempt_records, session_records
 from lockbox.sessions.attempt_records import FREE_ATTEMPTS
 from lockbox.sessions.login_inputs import TokenInput, UsersLoginInput
@@ -59,6 +60,14 @@ def failure_events(
     return events
 
 
+def refuse_unverified_email(login: str, record: attempt_records.CountedAttempt) -> None:
+    """With RequireVerifiedEmail, EMAIL_NOT_VERIFIED for an unverified account once its
+    password matched; the attempt is taken back, neither a failure nor a success."""
+    if get_settings().require_verified_email and not record.email_verified:
+        attempt_records.uncount_attempt(login)
+        raise ApiError(ErrorCode.EMAIL_NOT_VERIFIED)
+
+
 def log_in(
     login: str, password: str, *, refreshable: bool, origin: Activity
 ) -> tuple[StartedSession, attempt_records.CountedAttempt]:
@@ -74,6 +83,7 @@ def log_in(
         attempt_records.record_failure(login, failure_events(record, origin))
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
         raise ApiError(ErrorCode.INVALID_CREDENTIALS)
+    refuse_unverified_email(login, record)
     if record.factor.enabled:
         raise second_factor_required(login, record.user_id)
     session = start_session(record.user_id, refreshable=refreshable, user_agent=origin.user_agent)

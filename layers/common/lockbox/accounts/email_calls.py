@@ -1,0 +1,95 @@
+"""Business logic of the email calls (SPEC "Email: verification and recovery"):
+POST /api/email/verify, POST /api/email/verify/send, POST /api/password/forgot and
+POST /api/password/reset.
+
+Using a link makes two DynamoDB requests: the profile its token names (it holds the
+link's hash and names the markers), then one transaction that writes the change,
+conditional on the link being unused and still the newest. Asking for a link makes one:
+the mail request, which the mail sender (lockbox.mail.mail_sender) turns into a mail.
+"""
+
+from __future__ import annotations
+
+import time
+
+from lockbox.accounts import email_records
+from lockbox.accounts.email_inputs import ResetPasswordInput, VerifyEmailInput
+from lockbox.accounts.passwords import hash_password
+from lockbox.activity.activity_records import Activity, put_event
+from lockbox.core.errors import ApiError, ErrorCode
+from lockbox.core.observability import logger
+from lockbox.core.responses import Success
+from lockbox.mail import mail_records
+from lockbox.mail.links import LinkKind, token_owner
+from lockbox.mfa.mfa_state import second_factor
+from lockbox.sessions import session_records
+from lockbox.sessions.session_calls import session_tokens, start_session
+
+
+def verify_email(request: VerifyEmailInput) -> Success:
+    """POST /api/email/verify: use a link mailed to an address."""
+    user_id = token_owner(request.token)
+    holder = email_records.read_link_holder(user_id) if user_id else None
+    if holder is None or user_id is None:
+        raise ApiError(ErrorCode.INVALID_EMAIL_TOKEN)
+    origin = Activity("email_verified", user_agent=request.user_agent, source_ip=request.source_ip)
+    if holder.holds(LinkKind.VERIFY, request.token, int(time.time())):
+        try:
+            email_records.verify_email(holder, request.token, put_event(user_id, origin))
+        except email_records.LinkUsedError:
+            raise ApiError(ErrorCode.INVALID_EMAIL_TOKEN) from None
+        logger.info("Email verified", extra={"user_id": user_id})
+        return Success(message="Email verified successfully.")
+    raise ApiError(ErrorCode.INVALID_EMAIL_TOKEN)
+
+
+def send_verification(user_id: str) -> Success:
+    """POST /api/email/verify/send: a new verify link (older ones stop working when it is
+    minted); for a verified address the same answer and no mail."""
+    if email_records.request_verification_mail(user_id):
+        logger.info("Verification mail requested", extra={"user_id": user_id})
+    return Success(message="Verification email sent.")
+
+
+def forgot_password(email: str) -> Success:
+    """POST /api/password/forgot: the same answer, in the same time, for any address: one
+    conditional write of the address's reset request (its rate limit); whether an account
+    has the address is looked up by the mail sender, after this call has answered."""
+    mail_records.request_reset(email)
+    return Success(message="If the address belongs to an account, a reset link has been sent.")
+
+
+def second_factor_on(holder: email_records.LinkHolder) -> bool:
+    """The one place a reset asks whether the account has a second factor (then it
+    answers no session: the user logs in with both), as the profile it read holds it."""
+    return second_factor(holder.item).enabled
+
+
+def reset_password(request: ResetPasswordInput) -> Success:
+    """POST /api/password/reset: use a reset link to set a new password; every session
+    ends, the name's lockout is cleared, the address counts as verified, and the answer is
+    a new session's tokens as /api/token's (unless the account has a second factor).
+    Two DynamoDB requests: the profile the link names, then one transaction."""
+    user_id = token_owner(request.token)
+    holder = email_records.read_link_holder(user_id) if user_id else None
+    if holder is None or user_id is None:
+        raise ApiError(ErrorCode.INVALID_EMAIL_TOKEN)
+    if not holder.holds(LinkKind.RESET, request.token, int(time.time())):
+        raise ApiError(ErrorCode.INVALID_EMAIL_TOKEN)
+    new_hash = hash_password(request.new_password)
+    origin = Activity("password_reset", user_agent=request.user_agent, source_ip=request.source_ip)
+    session = (
+        None if second_factor_on(holder) else start_session(user_id, user_agent=request.user_agent)
+    )
+    # Every session that began before the new one ends (sessions_valid_after).
+    end_before = session.record.created_at - 1 if session else session_records.now_microseconds()
+    written = [session_records.put_session(session.record)] if session else []
+    try:
+        email_records.reset_password(
+            holder, request.token, new_hash, end_before, [*written, put_event(user_id, origin)]
+        )
+    except email_records.LinkUsedError:
+        raise ApiError(ErrorCode.INVALID_EMAIL_TOKEN) from None
+    logger.info("Password reset", extra={"user_id": user_id})
+    message = "Password reset successfully."
+    return Success(message=message, data=session_tokens(session) if session else None)

@@ -1,0 +1,82 @@
+"""The email calls' inputs: POST /api/email/verify, POST /api/email/verify/send,
+POST /api/password/forgot and POST /api/password/reset, checked without pydantic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lockbox.accounts.passwords import new_password_rule
+from lockbox.accounts.registration_inputs import check_email
+from lockbox.core.errors import ErrorCode
+from lockbox.core.proxy import ApiEvent, caller_id, json_body, source_ip, user_agent
+from lockbox.core.validation import FieldRule, PlainInput, present_text
+
+
+def check_link_token(value: object) -> str:
+    # Any string is a token to look up: a wrong one is INVALID_EMAIL_TOKEN.
+    return present_text(value, "Token", ErrorCode.INVALID_REQUEST)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkTokenFields(PlainInput):
+    token: str
+    rules = (FieldRule("token", "token", check_link_token),)
+    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyEmailInput:
+    token: str
+    user_agent: str | None = None  # for the activity log
+    source_ip: str | None = None
+
+
+def verify_email_input(event: ApiEvent) -> VerifyEmailInput:
+    """POST /api/email/verify: the body is a JSON object with a token."""
+    token = LinkTokenFields.from_body(json_body(event)).token
+    return VerifyEmailInput(token, user_agent(event), source_ip(event))
+
+
+def send_verification_input(event: ApiEvent) -> str:
+    """POST /api/email/verify/send: only the caller (a body, if any, is ignored)."""
+    return caller_id(event)
+
+
+@dataclass(frozen=True, slots=True)
+class ForgotFields(PlainInput):
+    email: str
+    rules = (FieldRule("email", "email", check_email),)
+    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+def forgot_password_input(event: ApiEvent) -> str:
+    """POST /api/password/forgot: the body is a JSON object with a valid address."""
+    return ForgotFields.from_body(json_body(event)).email
+
+
+@dataclass(frozen=True, slots=True)
+class ResetFields(PlainInput):
+    token: str
+    new_password: str
+    rules = (
+        FieldRule("token", "token", check_link_token),
+        FieldRule("new_password", "new_password", new_password_rule("New password")),
+    )
+    check_order = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_PASSWORD)
+
+
+@dataclass(frozen=True, slots=True)
+class ResetPasswordInput:
+    token: str
+    new_password: str
+    user_agent: str | None = None  # the new session's, and the activity log's
+    source_ip: str | None = None
+
+
+def reset_password_input(event: ApiEvent) -> ResetPasswordInput:
+    """POST /api/password/reset: both fields present, then the new password's policy
+    (a refused password leaves the link usable: it is checked before the link is read)."""
+    fields = ResetFields.from_body(json_body(event))
+    return ResetPasswordInput(
+        fields.token, fields.new_password, user_agent(event), source_ip(event)
+    )
