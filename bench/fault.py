@@ -558,10 +558,12 @@ def check_tables(
     profiles = {pk: item for pk, item in by_pk.items() if pk.startswith("USER#")}
     sessions = {pk: item for pk, item in by_pk.items() if pk.startswith("SESSION#")}
     events = {pk: item for pk, item in by_pk.items() if pk.startswith("EVENT#")}
+    # Mail requests: a registration's verification mail, written in its transaction.
+    mails = {pk: item for pk, item in by_pk.items() if pk.startswith("MAIL#")}
     markers = {
         pk: item
         for pk, item in by_pk.items()
-        if pk not in profiles and pk not in sessions and pk not in events
+        if not any(pk in kind for kind in (profiles, sessions, events, mails))
     }
     report.users, report.markers = len(profiles), len(markers)
     for pk, profile in profiles.items():
@@ -569,6 +571,7 @@ def check_tables(
     for pk, marker in markers.items():
         report.problems.extend(_marker_problems(pk, marker, profiles))
     report.problems.extend(_session_and_event_problems(sessions, events, profiles))
+    report.problems.extend(_mail_request_problems(mails, profiles))
     items = _scan(client, items_table)
     report.items = len(items)
     for item in items:
@@ -605,6 +608,19 @@ def _session_and_event_problems(
     for pk, event in events.items():
         if not {"owner", "ordered_at", "event", "expires_at"} <= event.keys():
             problems.append(f"{pk}: event lacks attributes: {sorted(event)}")
+    return problems
+
+
+def _mail_request_problems(
+    mails: dict[str, dict[str, Any]], profiles: dict[str, dict[str, Any]]
+) -> list[str]:
+    """A verification request is whole and its account's, as its registration wrote both."""
+    problems = []
+    for pk, mail in mails.items():
+        if not {"user_id", "request_id", "requested_at", "expires_at"} <= mail.keys():
+            problems.append(f"{pk}: mail request lacks attributes: {sorted(mail)}")
+        elif f"USER#{mail['user_id']['S']}" not in profiles:
+            problems.append(f"{pk}: a verification request of no account")
     return problems
 
 

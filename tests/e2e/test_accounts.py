@@ -25,6 +25,8 @@ PURGE_TIMEOUT_SECONDS = 240.0
 
 
 def test_account_read(http: requests.Session, api_url: str) -> None:
+    """Given a new account, GET /api/account answers its profile, its address not yet
+    verified, and never its password or hash."""
     user = new_user(http, api_url, full_name="Alice Liddell", age=31, gender="female")
 
     response = http.get(f"{api_url}/api/account", headers=user.headers)
@@ -38,6 +40,7 @@ def test_account_read(http: requests.Session, api_url: str) -> None:
         "full_name": "Alice Liddell",
         "age": 31,
         "gender": "female",
+        "email_verified": False,
     }
     assert data["created_at"].endswith("+00:00")
     assert "password" not in response.text
