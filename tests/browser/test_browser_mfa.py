@@ -7,11 +7,11 @@ through window.askCode, where a real front end would prompt its user.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pyotp
 
+from tests.authenticator import code
 from tests.browser.front_end import PASSWORD, FrontEnd
 
 
@@ -23,7 +23,7 @@ def authenticator_on_page(front_end: FrontEnd, offsets: list[int]) -> None:
 
     def ask_code() -> str:
         secret = front_end.page.evaluate("window.enrolling.secret")
-        return pyotp.TOTP(secret).at(time.time(), counter_offset=pending.pop(0))
+        return code(pyotp.TOTP(secret), pending.pop(0))
 
     front_end.page.expose_function("askCode", ask_code)
 

@@ -7,7 +7,6 @@ allowed) or recovery codes rather than waiting 30 s for a fresh step."""
 from __future__ import annotations
 
 import base64
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pyotp
 import requests
 
+from tests.authenticator import code
 from tests.e2e.helpers import (
     TOKEN_ISSUED,
     User,
@@ -31,10 +31,6 @@ class Enrolled:
     user: User
     authenticator: pyotp.TOTP
     recovery_codes: list[str]
-
-
-def code(authenticator: pyotp.TOTP, offset: int = 0) -> str:
-    return authenticator.at(time.time(), counter_offset=offset)
 
 
 def enrol(http: requests.Session, api_url: str) -> Enrolled:

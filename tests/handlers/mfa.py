@@ -3,12 +3,12 @@ its authenticator, and the login's two steps."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import pyotp
 
+from tests.authenticator import code
 from tests.handlers.accounts import USER
 from tests.handlers.calls import Answer, call, handler, with_body
 from tests.handlers.sessions import as_caller, token
@@ -22,12 +22,6 @@ class Enrolled:
     authenticator: pyotp.TOTP
     recovery_codes: list[str]
     access_token: str
-
-
-def code(authenticator: pyotp.TOTP, offset: int = 0) -> str:
-    """The authenticator's code `offset` steps from now (one step of drift is accepted, so
-    tests use neighbouring steps rather than waiting 30 s for a fresh one)."""
-    return authenticator.at(time.time(), counter_offset=offset)
 
 
 def setup(context: Any, access_token: str, password: str = USER["password"]) -> Answer:
