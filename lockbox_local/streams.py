@@ -208,9 +208,10 @@ class StreamPoller:
 
     def _with_identity(self, table_name: str, record: dict[str, Any]) -> dict[str, Any]:
         """A REMOVE of the TTL sweeper's, with the userIdentity DynamoDB's TTL gives it."""
-        keys = record.get("dynamodb", {}).get("Keys")
+        change = record.get("dynamodb", {})
+        keys, sequence_number = change.get("Keys"), str(change.get("SequenceNumber"))
         removed = record.get("eventName") == "REMOVE" and keys is not None
-        if removed and self._removals.claim(key_text(table_name, keys)):
+        if removed and self._removals.claim(key_text(table_name, keys), sequence_number):
             return {**record, "userIdentity": dict(SERVICE_IDENTITY)}
         return record
 

@@ -51,11 +51,19 @@ def key_text(table_name: str, keys: Mapping[str, Any]) -> str:
 
 
 class ServiceRemovals:
-    """The items the sweeper is deleting, until their stream records are seen."""
+    """The items the sweeper is deleting, and the stream records their deletes made.
 
-    def __init__(self) -> None:
+    Every function fed by the table's stream reads the same REMOVE record, each on its own
+    poller: the first to see it ties the sweeper's delete to the record's sequence number,
+    so the others see it as the service's too (the purge and the mail sender share one)."""
+
+    KEEP_SECONDS = 24 * 3600  # a stream's retention: no poller reads a record after it
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._pending: set[str] = set()
+        self._records: dict[tuple[str, str], float] = {}  # (item, sequence) -> first seen
+        self._clock = clock
 
     def add(self, identity: str) -> None:
         with self._lock:
@@ -65,13 +73,20 @@ class ServiceRemovals:
         with self._lock:
             self._pending.discard(identity)
 
-    def claim(self, identity: str) -> bool:
-        """True once for a delete the sweeper made (its REMOVE record, seen now)."""
+    def claim(self, identity: str, sequence_number: str) -> bool:
+        """True for the REMOVE record of a delete the sweeper made, for every reader of it."""
         with self._lock:
-            if identity in self._pending:
-                self._pending.remove(identity)
+            now, record = self._clock(), (identity, sequence_number)
+            if record in self._records:
                 return True
-            return False
+            if identity not in self._pending:
+                return False
+            self._pending.remove(identity)
+            self._records = {
+                seen: at for seen, at in self._records.items() if now - at < self.KEEP_SECONDS
+            }
+            self._records[record] = now
+            return True
 
 
 class TtlSweeper:

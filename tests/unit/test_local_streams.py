@@ -11,7 +11,7 @@ import pytest
 
 from lockbox_local.streams import StreamPoller, StreamSource, matches, read_stream_sources
 from lockbox_local.template import load_template
-from lockbox_local.ttl import SERVICE_IDENTITY, ServiceRemovals, TtlSweeper, TtlTable
+from lockbox_local.ttl import SERVICE_IDENTITY, ServiceRemovals, TtlSweeper, TtlTable, key_text
 from lockbox_local.workers import Completed
 
 
@@ -209,3 +209,18 @@ def test_the_ttl_sweeper_deletes_expired_items_as_the_dynamodb_service() -> None
 
     assert left == ["PURGE#later"]
     assert invoker.batches == [["1"]]  # the sweeper's delete; a second REMOVE is someone else's
+
+
+def test_every_function_on_the_stream_sees_the_sweepers_removal_as_the_services() -> None:
+    """Given two functions fed by one stream (the purge and the mail sender) and a TTL
+    removal, whichever poller reads the record first, both see DynamoDB's userIdentity."""
+    removals = ServiceRemovals()
+    removals.add(key_text("T", {"pk": {"S": "PURGE#gone"}}))
+    by_service = (json.loads('{"userIdentity": {"type": ["Service"]}}'),)
+    first, second = RecordingInvoker(fail_at=None), RecordingInvoker(fail_at=None)
+    for invoker in (first, second):
+        source = StreamSource("F", "T", "KEYS_ONLY", 10, by_service)
+        poller = StreamPoller([source], {"T": "T"}, invoker, lambda _: None, removals=removals)
+        poller._deliver(source, "arn:stream", [removal("PURGE#gone", "5")])
+
+    assert (first.batches, second.batches) == ([["5"]], [["5"]])
