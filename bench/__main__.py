@@ -75,6 +75,10 @@ BODIES: dict[str, Callable[[str], dict[str, str]]] = {
         "current_password": BENCH_PASSWORD,
         "new_password": BENCH_PASSWORD,
     },
+    "change_email": lambda unique: {
+        "password": BENCH_PASSWORD,
+        "new_email": f"moved_{unique}@example.com",
+    },
 }
 
 

@@ -17,6 +17,9 @@ REQUEST_BUDGETS = {
     # Read the profile and the caller's session; count the attempt in the name's login
     # protection (the contract counts every password check); one transaction.
     "change_password": 3,
+    # As a password change: the profile and session, the count, then one transaction (the
+    # new address checked free, the mail request put).
+    "change_email": 3,
     # Read the profile (the answer, the markers of a new name), then one transaction: the
     # change and its account_updated event, a second item (SPEC "Security activity").
     "update_account": 2,

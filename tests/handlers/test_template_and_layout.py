@@ -338,6 +338,7 @@ BEARER_ROUTES = (
     "/api/mfa/totp/confirm",
     "/api/mfa/totp",
     "/api/mfa/recovery-codes",
+    "/api/email",
     "/api/email/verify/send",
 )
 

@@ -86,8 +86,15 @@ def test_a_version_newer_than_the_cache_is_read_afresh() -> None:
     assert len(reads) == 1
 
 
-def test_an_unknown_version_is_none_and_looked_up_at_most_once_a_second() -> None:
-    """Given versions the secret never had, the answer is None and only the first asks again."""
+def test_an_unknown_version_is_none_and_looked_up_at_most_once_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given versions the secret never had, the answer is None and only the first asks again
+    within the interval (here an hour, so that a slow machine cannot pass a second)."""
+    from lockbox.signing import account_keys
+
+    assert account_keys._LOOKUP_INTERVAL_SECONDS == 1.0
+    monkeypatch.setattr(account_keys, "_LOOKUP_INTERVAL_SECONDS", 3600.0)
     current_key(Purpose.PASSWORD_PEPPER)
     reads = counting_reads()
 

@@ -77,7 +77,7 @@ class RegistrationContendedError(Exception):
 
 
 # What a marker repeats from the profile for the /users login's user object.
-_MARKER_PROFILE_FIELDS = ("full_name", "firstname", "lastname")
+MARKER_PROFILE_FIELDS = ("full_name", "firstname", "lastname")
 
 
 def put_user(user: NewUser, session: TransactWriteItemTypeDef | None = None) -> None:
@@ -105,7 +105,7 @@ def put_user(user: NewUser, session: TransactWriteItemTypeDef | None = None) -> 
         **{
             name: _attribute(value)
             for name, value in user.profile.items()
-            if name in _MARKER_PROFILE_FIELDS
+            if name in MARKER_PROFILE_FIELDS
         },
     }
     markers = [email_pk(user.email)]

@@ -1,15 +1,18 @@
-"""The email calls' inputs: POST /api/email/verify, POST /api/email/verify/send,
-POST /api/password/forgot and POST /api/password/reset, checked without pydantic."""
+"""The email calls' inputs: POST /api/email, POST /api/email/verify,
+POST /api/email/verify/send, POST /api/password/forgot and POST /api/password/reset,
+checked without pydantic."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lockbox.accounts.account_inputs import check_current_password
 from lockbox.accounts.passwords import new_password_rule
 from lockbox.accounts.registration_inputs import check_email
 from lockbox.core.errors import ErrorCode
 from lockbox.core.proxy import ApiEvent, caller_id, json_body, source_ip, user_agent
 from lockbox.core.validation import FieldRule, PlainInput, present_text
+from lockbox.sessions.session_inputs import SessionCaller, session_caller
 
 
 def check_link_token(value: object) -> str:
@@ -80,3 +83,29 @@ def reset_password_input(event: ApiEvent) -> ResetPasswordInput:
     return ResetPasswordInput(
         fields.token, fields.new_password, user_agent(event), source_ip(event)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEmailFields(PlainInput):
+    password: str
+    new_email: str
+    rules = (
+        FieldRule("password", "password", check_current_password),
+        FieldRule("new_email", "new_email", check_email),
+    )
+    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEmailInput:
+    caller: SessionCaller
+    password: str
+    new_email: str
+
+
+def change_email_input(event: ApiEvent) -> ChangeEmailInput:
+    """POST /api/email: the caller, the body is a JSON object, then both fields (the
+    password is checked by the call, after them; SPEC "Account details")."""
+    caller = session_caller(event)
+    fields = ChangeEmailFields.from_body(json_body(event))
+    return ChangeEmailInput(caller, fields.password, fields.new_email)

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 LINK_BYTES = 32  # 256 random bits
 VERIFY_LINK_SECONDS = 7 * 86_400
+EMAIL_LINK_SECONDS = 86_400  # an address change waits a day for its confirmation
 # A token as minted: a user id (a UUID) and the urlsafe base64 of LINK_BYTES bytes.
 _TOKEN = re.compile(r"([0-9a-f-]{36})\.[A-Za-z0-9_-]{43}")
 
@@ -23,6 +24,7 @@ _TOKEN = re.compile(r"([0-9a-f-]{36})\.[A-Za-z0-9_-]{43}")
 class LinkKind(StrEnum):
     VERIFY = "verify"  # confirms the account's address (registration, verify/send)
     RESET = "reset"  # sets a new password (forgot)
+    EMAIL = "email"  # confirms a new address (POST /api/email), which it names
 
     @property
     def hash_attribute(self) -> str:
@@ -33,9 +35,15 @@ class LinkKind(StrEnum):
         return f"{self.value}_link_expires_at"
 
 
+# The address an email link confirms, kept on the profile beside the link's hash.
+PENDING_EMAIL = "email_link_address"
+
 # Every link attribute of a profile: a password change removes them all (voids every link).
 LINK_ATTRIBUTES = ", ".join(
-    name for kind in LinkKind for name in (kind.hash_attribute, kind.expiry_attribute)
+    [
+        *(name for kind in LinkKind for name in (kind.hash_attribute, kind.expiry_attribute)),
+        PENDING_EMAIL,
+    ]
 )
 
 

@@ -20,7 +20,12 @@ from lockbox.accounts.emails import canonical_email
 from lockbox.accounts.user_keys import email_pk, mail_pk, user_pk
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
-from lockbox.mail.links import VERIFY_LINK_SECONDS, LinkKind
+from lockbox.mail.links import (
+    EMAIL_LINK_SECONDS,
+    PENDING_EMAIL,
+    VERIFY_LINK_SECONDS,
+    LinkKind,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -29,6 +34,8 @@ if TYPE_CHECKING:
 class MailKind(StrEnum):
     VERIFY = "verify"  # subject: a user id; the profile's address is mailed a verify link
     RESET = "reset"  # subject: a canonical address; its account, if any, gets a reset link
+    EMAIL = "email"  # subject: a user id; the item's new_email is mailed a confirm link
+    EMAIL_CHANGED = "email_changed"  # subject: a user id; the item's old_email is told
 
 
 # SPEC: at most one reset mail per address per 60 s and 5 a day (a UTC day).
@@ -44,15 +51,50 @@ def request_verification(user_id: str) -> TransactWriteItemTypeDef:
     """The Put of a verification mail request, for the transaction that asks for it
     (a registration's, or verify/send's own). A new request_id makes each one a change
     that the stream delivers, even over an earlier request still kept."""
+    item = _request_item(MailKind.VERIFY, user_id, VERIFY_LINK_SECONDS)
+    return {"Put": {"TableName": get_settings().users_table, "Item": item}}
+
+
+def request_email_change(user_id: str, new_email: str) -> TransactWriteItemTypeDef:
+    """The Put of an address change's mail request (the new address, to be mailed a
+    confirm link), for POST /api/email's transaction. A later request replaces it: only
+    the newest change's link is minted last, and only the newest link works."""
+    item = _request_item(MailKind.EMAIL, user_id, EMAIL_LINK_SECONDS)
+    item["new_email"] = {"S": new_email}
+    return {"Put": {"TableName": get_settings().users_table, "Item": item}}
+
+
+def email_changed_notice(
+    user_id: str, old_email: str, names: dict[str, Any]
+) -> TransactWriteItemTypeDef:
+    """The Put of the notice to the address an account just left, for the transaction
+    that changes it (the old address is told, SPEC "Account details"); `names`, the
+    profile's name attributes, greet its reader."""
+    item = {**names, **_request_item(MailKind.EMAIL_CHANGED, user_id, _DAY_SECONDS)}
+    item["old_email"] = {"S": old_email}
+    return {"Put": {"TableName": get_settings().users_table, "Item": item}}
+
+
+def _request_item(kind: MailKind, user_id: str, keep_seconds: int) -> dict[str, Any]:
     now = time.time()
-    item: dict[str, Any] = {
-        "pk": {"S": mail_pk(MailKind.VERIFY, user_id)},
+    return {
+        "pk": {"S": mail_pk(kind, user_id)},
         "user_id": {"S": user_id},
         "request_id": {"S": str(uuid.uuid4())},
         "requested_at": {"N": str(int(now * 1000))},
-        "expires_at": {"N": str(int(now) + VERIFY_LINK_SECONDS)},
+        "expires_at": {"N": str(int(now) + keep_seconds)},
     }
-    return {"Put": {"TableName": get_settings().users_table, "Item": item}}
+
+
+def read_request(kind: MailKind, subject: str) -> dict[str, Any] | None:
+    """A mail request as written (the stream gives its key only), or None once gone."""
+    response = dynamodb.client().get_item(
+        TableName=get_settings().users_table,
+        Key={"pk": {"S": mail_pk(kind, subject)}},
+        ConsistentRead=True,
+    )
+    item: dict[str, Any] | None = response.get("Item")
+    return item
 
 
 def open_link(
@@ -62,15 +104,22 @@ def open_link(
     expires_at: int,
     condition: str = "attribute_exists(pk)",
     values: dict[str, Any] | None = None,
+    pending_email: str | None = None,
 ) -> dict[str, Any] | None:
     """Keep a new link's hash on the profile, replacing the kind's older one (only the
     newest works), if the profile exists and meets `condition`; the profile as written,
-    or None (no mail then). One UpdateItem."""
+    or None (no mail then). One UpdateItem. `pending_email`: the address an email link
+    confirms, kept with its hash."""
+    update = "SET #hash = :hash, #expires = :expires"
+    extra: dict[str, Any] = {}
+    if pending_email is not None:
+        update += f", {PENDING_EMAIL} = :pending"
+        extra[":pending"] = {"S": pending_email}
     try:
         response = dynamodb.client().update_item(
             TableName=get_settings().users_table,
             Key={"pk": {"S": user_pk(user_id)}},
-            UpdateExpression="SET #hash = :hash, #expires = :expires",
+            UpdateExpression=update,
             ConditionExpression=f"attribute_exists(pk) AND ({condition})",
             ExpressionAttributeNames={
                 "#hash": kind.hash_attribute,
@@ -80,6 +129,7 @@ def open_link(
                 ":hash": {"S": token_hash},
                 ":expires": {"N": str(expires_at)},
                 **(values or {}),
+                **extra,
             },
             ReturnValues="ALL_NEW",
         )

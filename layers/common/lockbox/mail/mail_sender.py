@@ -26,7 +26,7 @@ from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.aws_clients import new_client
 from lockbox.core.observability import count_internal_error, logger, metrics
 from lockbox.mail import mail_records
-from lockbox.mail.links import VERIFY_LINK_SECONDS, LinkKind, new_link
+from lockbox.mail.links import EMAIL_LINK_SECONDS, VERIFY_LINK_SECONDS, LinkKind, new_link
 from lockbox.mail.messages import Message, greeting, render
 
 
@@ -138,10 +138,51 @@ def reset_mail(address: str) -> Outgoing | None:
     return Outgoing(to=owner["email"]["S"], message=render("reset_password", values))
 
 
+def email_change_mail(user_id: str) -> Outgoing | None:
+    """A confirm link to the new address an account asked for (POST /api/email); the
+    link names it on the profile. None once the request or the account is gone."""
+    request = mail_records.read_request(mail_records.MailKind.EMAIL, user_id)
+    if request is None:
+        return None
+    new_email = request["new_email"]["S"]
+    link = new_link(user_id)
+    profile = mail_records.open_link(
+        user_id,
+        LinkKind.EMAIL,
+        link.token_hash,
+        int(time.time()) + EMAIL_LINK_SECONDS,
+        pending_email=new_email,
+    )
+    if profile is None:
+        return None
+    values = {
+        "greeting": greeting(profile_names(profile)),
+        "link": link_url("verify-email", link.token),
+        "address": new_email,
+    }
+    return Outgoing(to=new_email, message=render("confirm_email", values))
+
+
+def email_changed_mail(user_id: str) -> Outgoing | None:
+    """The notice to the address an account left when its change was confirmed; the
+    request holds the old address and the names, since the profile no longer does."""
+    request = mail_records.read_request(mail_records.MailKind.EMAIL_CHANGED, user_id)
+    if request is None:
+        return None
+    changed_at = int(request["requested_at"]["N"]) / 1000
+    values = {
+        "greeting": greeting(profile_names(request)),
+        "changed_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(changed_at)),
+    }
+    return Outgoing(to=request["old_email"]["S"], message=render("email_changed", values))
+
+
 # The mail of each kind of request, or None when there is none to send.
 COMPOSERS: dict[str, Callable[[str], Outgoing | None]] = {
     mail_records.MailKind.VERIFY: verification_mail,
     mail_records.MailKind.RESET: reset_mail,
+    mail_records.MailKind.EMAIL: email_change_mail,
+    mail_records.MailKind.EMAIL_CHANGED: email_changed_mail,
 }
 
 

@@ -15,6 +15,8 @@ _TEMPLATES = Path(__file__).parent / "templates"
 SUBJECTS = {
     "verify_email": "Verify your email address",
     "reset_password": "Reset your password",
+    "confirm_email": "Confirm your new email address",
+    "email_changed": "Your email address was changed",
 }
 
 
