@@ -227,6 +227,20 @@ def test_access_logs_use_the_infrequent_access_class() -> None:
     assert group["Properties"]["LogGroupClass"] == "INFREQUENT_ACCESS"
 
 
+def test_every_function_traces_in_lambda_and_aws_calls_only_when_asked() -> None:
+    """Lambda's own segments for every function; the X-Ray SDK's subsegments per AWS call
+    (and its import at each cold start) only with TraceAwsCalls=true."""
+    parameter = transformed()["Parameters"]["TraceAwsCalls"]
+    functions = resources("AWS::Lambda::Function")
+
+    assert parameter["Default"] == "false"
+    for function in functions.values():
+        properties = function["Properties"]
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        variables = properties["Environment"]["Variables"]
+        assert variables["TRACE_AWS_CALLS"] == {"Ref": "TraceAwsCalls"}
+
+
 def test_function_log_groups_stay_standard_for_their_embedded_metrics() -> None:
     """EMF (FailedLogins and the other alarms' metrics) is a Standard-class feature."""
     for logical_id, group in resources("AWS::Logs::LogGroup").items():

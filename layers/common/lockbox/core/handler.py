@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lockbox.core.errors import ApiError, ErrorCode
-from lockbox.core.observability import count_internal_error, logger, metrics, tracer
+from lockbox.core.observability import count_internal_error, logger, metrics, traced
 from lockbox.core.proxy import ApiEvent
 from lockbox.core.responses import ContractEnvelope, ExpressFormat, ResponseFormat, Success
 
@@ -32,7 +32,7 @@ def handler_for[Input](
 
     @logger.inject_lambda_context
     @metrics.log_metrics
-    @tracer.capture_lambda_handler(capture_response=False)
+    @traced
     def lambda_handler(event: ApiEvent, context: LambdaContext) -> dict[str, Any]:
         # API Gateway's request id correlates our log lines with its access logs; read
         # directly rather than through a JMESPath query on every call.
@@ -71,7 +71,7 @@ def stream_handler(
 
     @logger.inject_lambda_context
     @metrics.log_metrics
-    @tracer.capture_lambda_handler(capture_response=False)
+    @traced
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return act(event, context)
 

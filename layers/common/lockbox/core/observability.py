@@ -4,9 +4,12 @@ Instances of one service name share their state, so handlers and layer modules
 log, trace and count through the same objects.
 """
 
+import os
 import warnings
+from collections.abc import Callable
+from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,7 +17,31 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
-tracer = Tracer(patch_modules=["botocore"])  # the only traced library; patching more costs start-up
+
+
+def _aws_call_tracer() -> Any:
+    """Powertools' Tracer, whose X-Ray SDK adds a subsegment per AWS call, only with
+    TraceAwsCalls=true (TRACE_AWS_CALLS): importing that SDK costs every cold start about a
+    third of the floor (docs/performance.md). Lambda's own trace segments (Tracing: Active:
+    the invocation, its init and overhead) need no SDK and stay either way."""
+    if os.environ.get("TRACE_AWS_CALLS", "false").lower() != "true":
+        return None
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(patch_modules=["botocore"])  # the only traced library; more costs start-up
+
+
+tracer = _aws_call_tracer()
+
+
+def traced[Handler: Callable[..., Any]](handler: Handler) -> Handler:
+    """The handler in a traced subsegment when AWS calls are traced; else the handler."""
+    if tracer is None:
+        return handler
+    wrapped: Handler = tracer.capture_lambda_handler(capture_response=False)(handler)
+    return wrapped
+
+
 metrics = Metrics()
 
 INTERNAL_ERRORS = "InternalErrors"
