@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lockbox.accounts.account_inputs import check_current_password
+from lockbox.accounts.emails import check_email
 from lockbox.accounts.passwords import new_password_rule
-from lockbox.accounts.registration_inputs import check_email
 from lockbox.core.errors import ErrorCode
 from lockbox.core.proxy import ApiEvent, caller_id, json_body, source_ip, user_agent
 from lockbox.core.validation import FieldRule, PlainInput, present_text

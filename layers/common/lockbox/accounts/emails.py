@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from lockbox.core.errors import ErrorCode
+from lockbox.core.validation import refuse_if, required_text
+
 MAX_EMAIL_LENGTH = 254
 MAX_LOCAL_PART_LENGTH = 64  # RFC 5321, 4.5.3.1.1
 
@@ -77,3 +80,11 @@ def _idna_domain(domain: str) -> str:
         return idna.encode(domain, uts46=True).decode("ascii").lower()
     except idna.IDNAError:
         return domain
+
+
+def check_email(value: object) -> str:
+    """The rule of every call that takes an address (registration, forgot, an address
+    change): a non-blank string that is a usable address, else INVALID_REQUEST."""
+    text = required_text(value, "Email", ErrorCode.INVALID_REQUEST)
+    refuse_if(email_reason(text), ErrorCode.INVALID_REQUEST)
+    return text

@@ -18,7 +18,7 @@ from pydantic import (
     ValidationInfo,
 )
 
-from lockbox.accounts.emails import email_reason
+from lockbox.accounts.emails import check_email, email_reason
 from lockbox.accounts.passwords import (
     PasswordContext,
     check_express_password,
@@ -46,12 +46,6 @@ def check_username(value: object) -> str:
             ErrorCode.INVALID_REQUEST,
             "Username must be 3 to 32 characters: letters, digits, '_', '.' or '-'.",
         )
-    return text
-
-
-def check_email(value: object) -> str:
-    text = required_text(value, "Email", ErrorCode.INVALID_REQUEST)
-    refuse_if(email_reason(text), ErrorCode.INVALID_REQUEST)
     return text
 
 

@@ -1,0 +1,63 @@
+"""What a function's cold start imports: the modules each call does not need stay out of
+it (docs/performance.md), checked in a fresh process per function."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lockbox_local.template import PROJECT_ROOT
+
+PROGRAM = """
+import json, sys
+import app
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_by(function: str) -> set[str]:
+    """The modules loaded once the function's app module is imported."""
+    code_dir = PROJECT_ROOT / "functions" / function
+    env = {
+        "PYTHONPATH": ":".join([str(code_dir), *sys.path]),
+        "POWERTOOLS_SERVICE_NAME": "lockbox-api",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    answer = subprocess.run(  # noqa: S603 (this interpreter, a fixed program)
+        [sys.executable, "-c", PROGRAM],
+        env=env,
+        cwd=code_dir,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(answer.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "function",
+    ["get_item", "store_item", "list_items", "update_item", "delete_item", "batch_get"],
+)
+def test_a_data_call_loads_none_of_the_account_machinery(function: str) -> None:
+    """The export's account (its first page) is imported when it is read, not with every
+    data call: no account records, sessions, second factor or JWT library."""
+    loaded = loaded_by(function)
+
+    assert "lockbox.accounts.account_records" not in loaded
+    assert "lockbox.sessions.session_records" not in loaded
+    assert "jwt" not in loaded
+
+
+@pytest.mark.parametrize(
+    "function",
+    ["verify_email", "send_verification", "forgot_password", "reset_password", "change_email"],
+)
+def test_the_email_calls_check_addresses_without_pydantic(function: str) -> None:
+    assert "pydantic" not in loaded_by(function)
+
+
+def test_nothing_loads_the_xray_sdk_unless_aws_calls_are_traced() -> None:
+    assert "aws_xray_sdk" not in loaded_by("get_item")
