@@ -61,3 +61,16 @@ def test_the_email_calls_check_addresses_without_pydantic(function: str) -> None
 
 def test_nothing_loads_the_xray_sdk_unless_aws_calls_are_traced() -> None:
     assert "aws_xray_sdk" not in loaded_by("get_item")
+
+
+@pytest.mark.parametrize("function", ["get_account", "users_profile", "update_account"])
+def test_a_profile_call_loads_neither_the_password_checks_nor_the_jwt_library(
+    function: str,
+) -> None:
+    """The profile calls check no password and sign no token: none of the login, step-up
+    or token modules, nor PyJWT."""
+    loaded = loaded_by(function)
+
+    assert "lockbox.mfa.step_up" not in loaded
+    assert "lockbox.sessions.login_calls" not in loaded
+    assert "jwt" not in loaded

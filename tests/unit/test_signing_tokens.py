@@ -9,9 +9,9 @@ from typing import Any
 import jwt
 import pytest
 
+from lockbox.signing.lifetimes import TOKEN_LIFETIME_SECONDS
 from lockbox.signing.tokens import (
     REQUIRED_CLAIMS,
-    TOKEN_LIFETIME_SECONDS,
     InvalidTokenError,
     issue_access_token,
     verify_access_token,

@@ -1,5 +1,5 @@
-"""Business logic of the account calls: GET and PATCH /api/account, POST /api/password,
-DELETE /api/account and GET /users/profile.
+"""Business logic of the account calls that check the password: POST /api/password and
+DELETE /api/account (the profile calls, which need none, are lockbox.accounts.profiles).
 
 Password change and deletion make three DynamoDB requests besides the bcrypt check: the
 profile (it holds the password hash and names the markers) and the caller's session are
@@ -13,53 +13,17 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lockbox.accounts import account_records
-from lockbox.accounts.account_inputs import (
-    DeleteAccountInput,
-    PasswordInput,
-    UpdateAccountInput,
-)
+from lockbox.accounts.account_inputs import DeleteAccountInput, PasswordInput
 from lockbox.accounts.passwords import hash_password, refuse_context_words, verify_password
-from lockbox.accounts.profiles import account_data, account_of, account_profile
 from lockbox.activity.activity_records import Activity, put_event
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import logger, metrics
-from lockbox.core.responses import Success, express_user
+from lockbox.core.responses import Success
 from lockbox.mfa.mfa_records import CodeRefusedError
 from lockbox.mfa.step_up import refuse_code, step_up
 from lockbox.sessions import attempt_records, session_records
 from lockbox.sessions.login_calls import counted_attempt, failure_events
 from lockbox.sessions.session_inputs import SessionCaller
-
-
-def get_account(user_id: str) -> Success:
-    """GET /api/account: the caller's profile."""
-    return Success(data=account_profile(user_id))
-
-
-def update_account(request: UpdateAccountInput) -> Success:
-    """PATCH /api/account: set the fields sent, answer the account as GET /api/account does.
-
-    Two DynamoDB requests: the profile read (the answer's other fields, and the markers a
-    new name is also written to), then one transaction with the `account_updated` event."""
-    caller = request.caller
-    account = account_of(caller.user_id)
-    updated = Activity("account_updated", caller.session_id, caller.user_agent, caller.source_ip)
-    try:
-        account = account_records.update_profile(
-            account, request.changes, put_event(caller.user_id, updated)
-        )
-    except account_records.AccountGoneError:  # deleted since it was read
-        raise ApiError(ErrorCode.INVALID_TOKEN) from None
-    logger.info(
-        "Account updated", extra={"user_id": caller.user_id, "fields": sorted(request.changes)}
-    )
-    return Success(message="Account updated successfully.", data=account_data(account))
-
-
-def users_profile(user_id: str) -> Success:
-    """GET /users/profile: the caller as the /users front ends' user object."""
-    account = account_of(user_id)
-    return Success(data=express_user(user_id, account.email, account.fields))
 
 
 def _password_hash(account: account_records.Account) -> str | None:

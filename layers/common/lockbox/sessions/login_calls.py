@@ -28,11 +28,8 @@ from lockbox.sessions import attempt_records, session_records
 from lockbox.sessions.attempt_records import FREE_ATTEMPTS
 from lockbox.sessions.login_inputs import TokenInput, UsersLoginInput
 from lockbox.sessions.session_calls import StartedSession, session_tokens, start_session
-from lockbox.signing.tokens import (
-    MFA_TOKEN_LIFETIME_SECONDS,
-    issue_access_token,
-    issue_mfa_token,
-)
+from lockbox.signing.lifetimes import MFA_TOKEN_LIFETIME_SECONDS
+from lockbox.signing.tokens import issue_access_token, issue_mfa_token
 
 
 def counted_attempt(login: str) -> attempt_records.CountedAttempt:

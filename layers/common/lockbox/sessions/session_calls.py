@@ -33,7 +33,8 @@ from lockbox.sessions.session_inputs import (
     RefreshInput,
     SessionCaller,
 )
-from lockbox.signing.tokens import TOKEN_LIFETIME_SECONDS, issue_access_token
+from lockbox.signing.lifetimes import TOKEN_LIFETIME_SECONDS
+from lockbox.signing.tokens import issue_access_token
 
 _SECRET_BYTES = 32  # 256 random bits
 _REFRESH_TOKEN = re.compile(

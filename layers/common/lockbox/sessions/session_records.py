@@ -45,7 +45,7 @@ from botocore.exceptions import ClientError
 from lockbox.accounts.user_keys import OWNER_INDEX, SESSION, session_pk, user_pk
 from lockbox.core import dynamodb
 from lockbox.core.settings import get_settings
-from lockbox.signing.tokens import TOKEN_LIFETIME_SECONDS
+from lockbox.signing.lifetimes import TOKEN_LIFETIME_SECONDS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (

@@ -20,10 +20,10 @@ import jwt
 from jwt.utils import base64url_decode, base64url_encode
 
 from lockbox.core.settings import get_settings
+from lockbox.signing.lifetimes import MFA_TOKEN_LIFETIME_SECONDS, TOKEN_LIFETIME_SECONDS
 from lockbox.signing.signing_keys import SigningKey, signing_key, verification_key
 
 ALGORITHM = "HS256"
-TOKEN_LIFETIME_SECONDS = 3600
 REQUIRED_CLAIMS = ("sub", "iat", "exp", "iss", "aud", "jti", "sid")
 # JWS compact serialization (RFC 7515, 7.1): three base64url segments, no padding.
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)")
@@ -90,7 +90,6 @@ def verify_access_claims(token: str) -> AccessClaims:
     return AccessClaims(user_id=subject, session_id=session_id)
 
 
-MFA_TOKEN_LIFETIME_SECONDS = 300
 _MFA_AUDIENCE_SUFFIX = "/mfa"  # an mfa_token is no access token: the authorizer refuses it
 _MFA_REQUIRED_CLAIMS = ("sub", "name", "iat", "exp", "iss", "aud", "jti")
 
