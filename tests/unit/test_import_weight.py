@@ -74,3 +74,8 @@ def test_a_profile_call_loads_neither_the_password_checks_nor_the_jwt_library(
     assert "lockbox.mfa.step_up" not in loaded
     assert "lockbox.sessions.login_calls" not in loaded
     assert "jwt" not in loaded
+
+
+@pytest.mark.parametrize("function", ["logout", "users_logout", "list_sessions", "delete_session"])
+def test_a_session_call_that_signs_nothing_loads_no_jwt_library(function: str) -> None:
+    assert "jwt" not in loaded_by(function)

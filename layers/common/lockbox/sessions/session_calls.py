@@ -34,7 +34,6 @@ from lockbox.sessions.session_inputs import (
     SessionCaller,
 )
 from lockbox.signing.lifetimes import TOKEN_LIFETIME_SECONDS
-from lockbox.signing.tokens import issue_access_token
 
 _SECRET_BYTES = 32  # 256 random bits
 _REFRESH_TOKEN = re.compile(
@@ -85,6 +84,10 @@ def start_session(
 def session_tokens(session: StartedSession) -> dict[str, Any]:
     """The data of a successful /api/token or /api/token/refresh; `refresh_expires_in`
     never reaches past the session's end."""
+    # Imported here: the session calls that sign nothing (logout, the device list, a
+    # session's end) start without the JWT library.
+    from lockbox.signing.tokens import issue_access_token
+
     refresh_expires_in = session_records.refresh_seconds(session.record.created_at, time.time())
     return {
         "access_token": issue_access_token(session.record.user_id, session.record.session_id),
