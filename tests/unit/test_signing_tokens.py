@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 import time
 import uuid
 from typing import Any
@@ -252,3 +254,102 @@ def test_another_spelling_of_the_same_signature_bytes_is_refused() -> None:
 
     with pytest.raises(InvalidTokenError):
         verify_access_token(respelled)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param({"crit": ["exp"]}, id="critical-extension"),
+        pytest.param({"jku": "https://attacker.example/keys"}, id="key-by-url"),
+        pytest.param({"typ": "at+jwt"}, id="another-type"),
+    ],
+)
+def test_a_header_member_this_service_never_writes_is_refused(
+    jwt_signing_key: str, header: dict[str, Any]
+) -> None:
+    """Given a correctly signed token whose header carries a member the service does not
+    write, InvalidHeaderError: nothing in a header can change how a token is read."""
+    token = jwt.encode(claims(), jwt_signing_key, algorithm="HS256", headers={**KID, **header})
+
+    assert str(refused(token)) == "InvalidHeaderError"
+
+
+def test_an_unencoded_payload_is_refused(jwt_signing_key: str) -> None:
+    """Given a token PyJWT signs with an unencoded payload (RFC 7797, "b64": false), it is
+    refused: the service reads only the encoding it writes."""
+    token = jwt.encode(claims(), jwt_signing_key, algorithm="HS256", headers={**KID, "b64": False})
+
+    refused(token)
+
+
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "true", "1e400"])
+def test_an_expiry_that_is_no_finite_number_is_refused(jwt_signing_key: str, value: str) -> None:
+    """Given exp written as a JSON literal that is no finite NumericDate, the token is
+    refused (not an error of the service)."""
+    token = jwt.encode(claims(exp=1), jwt_signing_key, algorithm="HS256", headers=KID)
+    header, payload, _ = token.split(".")
+    text = base64.urlsafe_b64decode(payload + "==").decode().replace('"exp":1,', f'"exp":{value},')
+    token = sign(header, text.encode(), jwt_signing_key)
+
+    assert str(refused(token)) == "InvalidNumericDateError"
+
+
+def test_an_audience_list_naming_this_service_is_accepted(jwt_signing_key: str) -> None:
+    """Given aud as a list that names the service's audience (RFC 7519, 4.1.3), it verifies."""
+    token = jwt.encode(
+        claims(aud=["another-api", AUDIENCE]), jwt_signing_key, algorithm="HS256", headers=KID
+    )
+
+    assert verify_access_token(token) == USER_ID
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({}, id="valid"),
+        pytest.param({"exp": int(time.time()) - 1}, id="expired"),
+        pytest.param({"iat": int(time.time()) + 600}, id="issued-in-the-future"),
+        pytest.param({"nbf": int(time.time()) + 600}, id="not-yet-valid"),
+        pytest.param({"nbf": int(time.time()) - 600}, id="valid-since"),
+        pytest.param({"iss": "lockbox-api/other"}, id="other-issuer"),
+        pytest.param({"aud": [AUDIENCE, 7]}, id="audience-list-with-a-number"),
+        pytest.param({"jti": 12}, id="numeric-jti"),
+        pytest.param({"exp": "soon"}, id="text-expiry"),
+        pytest.param({"exp": None}, id="null-expiry"),
+    ],
+)
+def test_the_check_agrees_with_pyjwt(jwt_signing_key: str, changes: dict[str, Any]) -> None:
+    """Given a token PyJWT signs, the service accepts it exactly when PyJWT's own decoder
+    (HS256, the audience and issuer required, every contract claim required) does."""
+    token = jwt.encode(claims(**changes), jwt_signing_key, algorithm="HS256", headers=KID)
+    try:
+        jwt.decode(
+            token,
+            jwt_signing_key,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+        pyjwt_accepts = True
+    except jwt.PyJWTError:
+        pyjwt_accepts = False
+
+    try:
+        verify_access_token(token)
+        accepted = True
+    except InvalidTokenError:
+        accepted = False
+
+    assert accepted == pyjwt_accepts
+
+
+def sign(header_segment: str, payload: bytes, key: str) -> str:
+    """A compact JWS of exactly these payload bytes, HS256-signed with the key."""
+    payload_segment = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+    signing_input = f"{header_segment}.{payload_segment}".encode()
+    signature = hmac.digest(key.encode(), signing_input, "sha256")
+    return (
+        f"{header_segment}.{payload_segment}."
+        + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+    )
