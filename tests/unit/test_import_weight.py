@@ -11,6 +11,8 @@ import pytest
 
 from lockbox_local.template import PROJECT_ROOT
 
+FUNCTIONS_DIR = PROJECT_ROOT / "functions"
+
 PROGRAM = """
 import json, sys
 import app
@@ -20,7 +22,7 @@ print(json.dumps(sorted(sys.modules)))
 
 def loaded_by(function: str) -> set[str]:
     """The modules loaded once the function's app module is imported."""
-    code_dir = PROJECT_ROOT / "functions" / function
+    code_dir = FUNCTIONS_DIR / function
     env = {
         "PYTHONPATH": ":".join([str(code_dir), *sys.path]),
         "POWERTOOLS_SERVICE_NAME": "lockbox-api",
@@ -48,7 +50,7 @@ def test_a_data_call_loads_none_of_the_account_machinery(function: str) -> None:
 
     assert "lockbox.accounts.account_records" not in loaded
     assert "lockbox.sessions.session_records" not in loaded
-    assert "jwt" not in loaded
+    assert "lockbox.signing.tokens" not in loaded
 
 
 @pytest.mark.parametrize(
@@ -64,18 +66,28 @@ def test_nothing_loads_the_xray_sdk_unless_aws_calls_are_traced() -> None:
 
 
 @pytest.mark.parametrize("function", ["get_account", "users_profile", "update_account"])
-def test_a_profile_call_loads_neither_the_password_checks_nor_the_jwt_library(
+def test_a_profile_call_loads_neither_the_password_checks_nor_the_token_signing(
     function: str,
 ) -> None:
     """The profile calls check no password and sign no token: none of the login, step-up
-    or token modules, nor PyJWT."""
+    or token modules."""
     loaded = loaded_by(function)
 
     assert "lockbox.mfa.step_up" not in loaded
     assert "lockbox.sessions.login_calls" not in loaded
-    assert "jwt" not in loaded
+    assert "lockbox.signing.tokens" not in loaded
 
 
 @pytest.mark.parametrize("function", ["logout", "users_logout", "list_sessions", "delete_session"])
-def test_a_session_call_that_signs_nothing_loads_no_jwt_library(function: str) -> None:
-    assert "jwt" not in loaded_by(function)
+def test_a_session_call_that_signs_nothing_loads_no_token_signing(function: str) -> None:
+    assert "lockbox.signing.tokens" not in loaded_by(function)
+
+
+@pytest.mark.parametrize("function", sorted(path.name for path in FUNCTIONS_DIR.iterdir()))
+def test_no_function_loads_pyjwt_or_the_x509_modules(function: str) -> None:
+    """Tokens are signed and checked with the standard library's HMAC: PyJWT, which
+    imports the cryptography package's X.509 modules (about 40 ms), is a test tool only."""
+    loaded = loaded_by(function)
+
+    assert "jwt" not in loaded
+    assert "cryptography.x509" not in loaded

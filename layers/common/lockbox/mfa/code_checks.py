@@ -8,8 +8,11 @@ set, so that of two requests with one code exactly one succeeds.
 
 from __future__ import annotations
 
-from lockbox.mfa import recovery_codes, totp
 from lockbox.mfa.mfa_state import CodeUse, SecondFactor
+
+# The code checks (pyotp, the cryptography package's AES-GCM) are imported by the first
+# check: the calls that may meet a second factor (a login, a password change...) import
+# this module, and most accounts have none (about 15 ms of their cold starts).
 
 
 def checked_code(factor: SecondFactor, user_id: str, code: str) -> CodeUse | None:
@@ -19,6 +22,8 @@ def checked_code(factor: SecondFactor, user_id: str, code: str) -> CodeUse | Non
     a recovery code."""
     if factor.secret is None:
         return None
+    from lockbox.mfa import recovery_codes, totp
+
     if totp.CODE_SHAPE.fullmatch(code):
         step = totp.matching_step(totp.open_secret(factor.secret, user_id), code)
         return None if step is None else CodeUse(step=step)
@@ -31,4 +36,6 @@ def pending_step(factor: SecondFactor, user_id: str, code: str) -> int | None:
     yet); None for a wrong code or no setup under way."""
     if factor.pending is None:
         return None
+    from lockbox.mfa import totp
+
     return totp.matching_step(totp.open_secret(factor.pending, user_id), code)
