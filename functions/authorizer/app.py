@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lockbox.core.startup import resumes_collection
 from lockbox.sessions.authorizer import UnauthorizedError, authorize, deny_policy
 
 # Only the logger: no X-Ray patching, and boto3 only once the first decision needs the
@@ -13,6 +14,7 @@ from lockbox.sessions.authorizer import UnauthorizedError, authorize, deny_polic
 logger = Logger()
 
 
+@resumes_collection  # the collector, paused for the cold start (lockbox/core/startup.py)
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

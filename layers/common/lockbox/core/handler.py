@@ -13,6 +13,7 @@ from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.observability import count_internal_error, logger, metrics, traced
 from lockbox.core.proxy import ApiEvent
 from lockbox.core.responses import ContractEnvelope, ExpressFormat, ResponseFormat, Success
+from lockbox.core.startup import resumes_collection
 
 LambdaHandler = Callable[[ApiEvent, LambdaContext], dict[str, Any]]
 
@@ -30,6 +31,7 @@ def handler_for[Input](
     response is logged or traced: they carry passwords and tokens.
     """
 
+    @resumes_collection
     @logger.inject_lambda_context
     @metrics.log_metrics
     @traced
@@ -69,6 +71,7 @@ def stream_handler(
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """A handler of a DynamoDB stream batch: logging, tracing and metrics around `act`."""
 
+    @resumes_collection
     @logger.inject_lambda_context
     @metrics.log_metrics
     @traced

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lockbox.core.observability import logger
+from lockbox.core.startup import resumes_collection
 from lockbox.signing.signing_keys import secretsmanager_client
 
 if TYPE_CHECKING:
@@ -181,6 +182,7 @@ _STEP_FUNCTIONS: dict[str, Callable[[SecretsManagerClient, str, str], None]] = {
 }
 
 
+@resumes_collection
 @logger.inject_lambda_context
 def rotation_handler(event: dict[str, Any], context: Any) -> None:
     """The rotation function's handler (functions/rotate_signing_key)."""
