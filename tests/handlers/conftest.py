@@ -66,8 +66,14 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
     writes in separate steps, and rolls back by restoring that copy over other threads'
     committed writes. Tests that fire simultaneous requests need this fixture; the client
     side (handlers, bcrypt, botocore) still runs concurrently.
+
+    Powertools' metrics object is shared by every handler of the process, and Lambda never
+    runs two invocations in one: here a metric is added or the set flushed one thread at a
+    time (else one call's flush can empty the set another is serializing).
     """
     from moto.dynamodb.responses import DynamoHandler
+
+    from lockbox.core.observability import metrics
 
     lock = threading.Lock()
     handle = DynamoHandler.call_action
@@ -77,6 +83,15 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
             return handle(self)
 
     monkeypatch.setattr(DynamoHandler, "call_action", one_at_a_time)
+    metrics_lock = threading.RLock()
+    for name in ("add_metric", "flush_metrics"):
+        method = getattr(metrics, name)
+
+        def locked(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            with metrics_lock:
+                return _method(*args, **kwargs)
+
+        monkeypatch.setattr(metrics, name, locked)
 
 
 @pytest.fixture
