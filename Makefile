@@ -17,7 +17,8 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help venv node java check test lint typecheck validate unit build run e2e clean fuzz load fault bench bench-core \
-  deploy-checks sam-local-env sam-local-secrets rotate-key chromium browser invoke cost
+  deploy-checks sam-local-env sam-local-secrets rotate-key chromium browser invoke cost \
+  common-passwords
 
 help:
 	@echo "make run        serve the API on http://127.0.0.1:3000 (DynamoDB Local, set up on first use)"
@@ -204,6 +205,14 @@ load: $(STAMP) java $(NODE_STAMP)
 fault: $(STAMP) java $(NODE_STAMP)
 	$(PY) -m bench.fault $(ARGS)
 	$(PY) -m bench.fault_sessions
+
+# The password policy's list of refused passwords (layers/common/lockbox/accounts/
+# common_passwords.txt): the top 10,000 of zxcvbn's ranked list, written as a plain file so
+# a function reads it in about a millisecond instead of importing zxcvbn (about 25 ms).
+# tests/unit/test_accounts_passwords.py fails when the file and the library differ.
+common-passwords: $(STAMP)
+	$(PY) -c "from zxcvbn.frequency_lists import FREQUENCY_LISTS as lists; \
+	open('layers/common/lockbox/accounts/common_passwords.txt', 'w').write('\n'.join(lists['passwords'][:10000]) + '\n')"
 
 # The monthly bill of the prod configuration at 1 M and 100 M calls (docs/cost.md), from the
 # template, bench/results.json and bench/prices.toml: seconds, no stack, no network.

@@ -12,7 +12,7 @@ import bcrypt
 import pytest
 
 from lockbox.accounts import passwords
-from lockbox.accounts.passwords import hash_password, verify_password
+from lockbox.accounts.passwords import COMMON_PASSWORDS_FILE, hash_password, verify_password
 from lockbox.core.settings import get_settings
 from lockbox.core.validation import RuleViolation
 from lockbox.signing import account_keys
@@ -264,3 +264,13 @@ def test_context_words_are_compared_after_nfc_and_case_folding() -> None:
     reason = passwords.password_reason("my-JOS\u00c9PHINE-secret", context)
 
     assert reason == "Password must not contain the email address's name."
+
+
+def test_the_common_password_list_is_the_top_of_zxcvbns_ranked_list() -> None:
+    """Given zxcvbn's ranked list of passwords, the layer's file holds exactly its 10,000
+    most common, in rank order (else: `make common-passwords`)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    written = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+
+    assert written == FREQUENCY_LISTS["passwords"][:10_000]

@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import bcrypt
 
@@ -45,7 +46,9 @@ MIN_PASSWORD_LENGTH = 8  # characters: code points after NFC
 MAX_PASSWORD_LENGTH = 128
 SCHEME = "hmac-sha256-bcrypt"  # the tag of hashes of the current scheme
 _LEGACY_BYTES = 72  # what bcrypt of the earlier scheme could take of a password
-COMMON_PASSWORDS = 10_000  # the top of zxcvbn's ranked list that is refused
+# The 10,000 most common passwords of zxcvbn's ranked list (`make common-passwords` writes
+# it; a test holds it to the library), one a line, read on the first check.
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 MIN_EMAIL_WORD_LENGTH = 4  # a shorter local part ("jo@...") would refuse too much
 PRODUCT_WORD = "lockbox"
 _SPECIAL_CHARACTERS = frozenset(string.punctuation + " ")
@@ -91,10 +94,8 @@ def _folded(text: str) -> str:
 
 @cache
 def _common_passwords() -> frozenset[str]:
-    """The 10,000 most common passwords of zxcvbn's list (ranked, most common first)."""
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS])
+    """The 10,000 most common passwords (lower case: the check folds the password)."""
+    return frozenset(COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines())
 
 
 def password_length(password: str) -> int:
