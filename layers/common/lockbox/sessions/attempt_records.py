@@ -121,11 +121,19 @@ _COUNT_CONDITION = (
 )
 
 
+# The condition's constant values, built once; each call adds the moments lockouts end.
+_COUNT_VALUES: dict[str, Any] = {":free": {"N": str(FREE_ATTEMPTS)}} | {
+    f":a{attempts}": {"N": str(attempts)} for attempts, _ in _LOCKOUT_LENGTHS
+}
+_LOCKOUT_MOMENTS = tuple(
+    (f":t{attempts}", seconds * 1000) for attempts, seconds in _LOCKOUT_LENGTHS
+)
+
+
 def _lockout_values(now_ms: int) -> dict[str, Any]:
-    values: dict[str, Any] = {":free": {"N": str(FREE_ATTEMPTS)}}
-    for attempts, seconds in _LOCKOUT_LENGTHS:
-        values[f":a{attempts}"] = {"N": str(attempts)}
-        values[f":t{attempts}"] = {"N": str(now_ms - seconds * 1000)}
+    values = dict(_COUNT_VALUES)
+    for name, lockout_ms in _LOCKOUT_MOMENTS:
+        values[name] = {"N": str(now_ms - lockout_ms)}
     return values
 
 

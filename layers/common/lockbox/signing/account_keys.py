@@ -40,6 +40,8 @@ _CURRENT = "current"
 _LOOKUP_INTERVAL_SECONDS = 1.0
 _lock = threading.Lock()
 _last_lookup: float | None = None
+# The last document read and its keys: checked once per document, not on every use.
+_parsed: tuple[object, _MasterKeys] | None = None
 
 
 class Purpose(Enum):
@@ -88,6 +90,7 @@ def _derive(master: str, purpose: Purpose) -> bytes:
 
 def _master_keys(*, force: bool) -> _MasterKeys:
     """The secret's document, checked: a current number that names a non-empty key."""
+    global _parsed
     from aws_lambda_powertools.utilities.parameters.exceptions import (
         GetParameterError,
         TransformParameterError,
@@ -104,6 +107,8 @@ def _master_keys(*, force: bool) -> _MasterKeys:
     except (GetParameterError, TransformParameterError) as error:
         # Powertools keeps only the message; it names the AWS error, never the secret's value.
         raise SecretUnavailableError(f"account keys unavailable: {error}") from None
+    if _parsed is not None and _parsed[0] is document:  # Powertools' cached answer, again
+        return _parsed[1]
     if not isinstance(document, dict):
         raise SecretUnavailableError("the account keys secret is not a JSON object")
     current = document.get(_CURRENT)
@@ -114,7 +119,9 @@ def _master_keys(*, force: bool) -> _MasterKeys:
     }
     if not isinstance(current, str) or current not in keys:
         raise SecretUnavailableError("the account keys secret has no current key")
-    return _MasterKeys(current, keys)
+    masters = _MasterKeys(current, keys)
+    _parsed = (document, masters)
+    return masters
 
 
 @cache
@@ -127,7 +134,8 @@ def _provider() -> SecretsProvider:
 
 def forget_cached_keys() -> None:
     """Drop the cached document (tests: a new container)."""
-    global _last_lookup
+    global _last_lookup, _parsed
     with _lock:
         _provider.cache_clear()
         _last_lookup = None
+        _parsed = None
