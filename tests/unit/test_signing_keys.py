@@ -38,14 +38,32 @@ def counting_fetches() -> list[dict[str, str]]:
 
 
 def test_keys_are_fetched_once_then_cached(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Given several uses, Secrets Manager is asked once for the current and previous keys."""
+    """Given several uses of the current key, Secrets Manager is asked once, for it alone."""
     fetched = counting_fetches()
 
     signing_keys.signing_key()
     signing_keys.signing_key()
     signing_keys.verification_key(JWT_KEY_ID)
 
-    assert fetched == [{"VersionStage": "AWSCURRENT"}, {"VersionStage": "AWSPREVIOUS"}]
+    assert fetched == [{"VersionStage": "AWSCURRENT"}]
+
+
+def test_the_previous_key_is_read_when_a_token_names_another_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a token naming a key that is not the current one, the previous stage is read
+    once (cached like the current one), then the version itself is looked up."""
+    signing_keys.signing_key()
+    fetched = counting_fetches()
+
+    assert signing_keys.verification_key(str(uuid.uuid4())) is None
+
+    assert [sorted(selector) for selector in fetched] == [
+        ["VersionStage"],  # AWSPREVIOUS, for the first time
+        ["VersionStage"],  # AWSCURRENT again: the unknown kid may be a newer key
+        ["VersionId"],
+    ]
+    assert fetched[0] == {"VersionStage": "AWSPREVIOUS"}
 
 
 def test_no_cache_fetches_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +75,7 @@ def test_no_cache_fetches_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
     signing_keys.signing_key()
     signing_keys.signing_key()
 
-    assert len(fetched) == 4
+    assert fetched == [{"VersionStage": "AWSCURRENT"}] * 2
 
 
 def test_forgetting_the_keys_fetches_them_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +86,7 @@ def test_forgetting_the_keys_fetches_them_again(monkeypatch: pytest.MonkeyPatch)
 
     signing_keys.signing_key()
 
-    assert len(fetched) == 2
+    assert fetched == [{"VersionStage": "AWSCURRENT"}]
 
 
 @pytest.mark.parametrize(
@@ -92,7 +110,7 @@ def test_unknown_kids_are_looked_up_at_most_once_a_second(
 ) -> None:
     """Given a burst of tokens naming unknown keys (forged), one round of look-ups: the
     keys again and the version itself; the rest are refused without asking."""
-    signing_keys.signing_key()
+    signing_keys.verification_keys()  # both stages cached
     fetched = counting_fetches()
 
     for _ in range(20):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -69,9 +70,6 @@ class _Providers:
     stages: dict[str, VersionProvider]
     by_id: VersionProvider  # never cached: the look-up interval below bounds it
 
-    def requests(self) -> int:
-        return self.by_id.requests + sum(p.requests for p in self.stages.values())
-
 
 @cache
 def secretsmanager_client() -> SecretsManagerClient:
@@ -108,6 +106,8 @@ _last_lookup: float | None = None
 def signing_key() -> SigningKey:
     """The key new tokens are signed with (AWSCURRENT), from a cache of a few minutes."""
     with _lock:
+        if _learned is None:  # as always but just after a rotation: AWSCURRENT alone
+            return _current_key()
         return _key_set().current
 
 
@@ -119,28 +119,44 @@ def verification_keys() -> list[SigningKey]:
 
 def verification_key(kid: str) -> SigningKey | None:
     """The key named kid if it is the current or the previous one; None for any other."""
+    if not _VERSION_ID.fullmatch(kid):
+        return None  # no key is named so: refused without asking
     with _lock:
-        requests = _providers().requests()
+        stages = _providers().stages
+        requests = {stage: provider.requests for stage, provider in stages.items()}
+        if _learned is None and (current := _current_key()).kid == kid:
+            return current  # nearly every token: AWSPREVIOUS need not be read
         key_set = _key_set()
         known = key_set.accepted.get(kid)
-        if known is not None or not _VERSION_ID.fullmatch(kid):
+        if known is not None:
             return known
         global _last_lookup
         now = time.monotonic()
         if _last_lookup is not None and now - _last_lookup < _LOOKUP_INTERVAL_SECONDS:
             return None
         _last_lookup = now
-        # Fetch both stages again unless this very call just did.
-        just_fetched = _providers().requests() != requests
-        return _look_up(kid, key_set if just_fetched else _key_set(force=True))
+        # Fetch again the stages this very call did not.
+        fresh = {
+            stage for stage, provider in stages.items() if provider.requests != requests[stage]
+        }
+        return _look_up(kid, key_set if fresh == set(stages) else _key_set(force=True, fresh=fresh))
 
 
-def _key_set(*, force: bool = False) -> _KeySet:
+def _current_key(*, force: bool = False) -> SigningKey:
+    """The AWSCURRENT stage's key. Read alone when it is all a call needs: a cold start that
+    signs or verifies with the current key makes one Secrets Manager request, not two."""
+    return _signing_key(_stage_version(CURRENT, force=force, missing_ok=False))
+
+
+def _key_set(*, force: bool = False, fresh: Collection[str] = ()) -> _KeySet:
+    """Both stages' keys; `force` fetches again each stage not in `fresh` (just read)."""
     global _learned
-    current = _signing_key(_stage_version(CURRENT, force=force, missing_ok=False))
+    current = _current_key(force=force and CURRENT not in fresh)
     accepted = {current.kid: current}
     # There is no AWSPREVIOUS before the first rotation.
-    previous_version = _stage_version(PREVIOUS, force=force, missing_ok=True)
+    previous_version = _stage_version(
+        PREVIOUS, force=force and PREVIOUS not in fresh, missing_ok=True
+    )
     if previous_version:
         previous = _signing_key(previous_version)
         accepted[previous.kid] = previous
