@@ -60,10 +60,31 @@ def stored_hash(client: Any) -> str:
     return str(item["password_hash"]["S"])
 
 
+@pytest.fixture
+def debug_logs() -> Iterator[None]:
+    """POWERTOOLS_LOG_LEVEL=DEBUG, as an operator sets it: the successes' lines too."""
+    level = logger.log_level
+    logger.setLevel(logging.DEBUG)
+    yield
+    logger.setLevel(level)
+
+
+def test_a_success_logs_no_line_at_info(
+    aws_tables: Any, lambda_context: Any, log_lines: LogLines
+) -> None:
+    """Given the default level (INFO), a registration that succeeds prints no log line:
+    the access log, the metrics and the activity log have it (lockbox.core.observability)."""
+    call(handler("register"), load_event("register_success"), lambda_context)
+
+    assert [line for line in log_lines() if "level" in line] == []
+
+
+@pytest.mark.usefixtures("debug_logs")
 def test_registration_logs_carry_the_request_id_and_no_secret(
     aws_tables: Any, lambda_context: Any, log_lines: LogLines
 ) -> None:
-    """Given a registration, its log lines carry the request id and no password or hash."""
+    """Given a registration at DEBUG, its log lines carry the request id and no password
+    or hash."""
     event = load_event("register_success")
 
     call(handler("register"), event, lambda_context)
@@ -86,10 +107,12 @@ def test_refused_registration_logs_no_password(
     assert_absent(lines, "password123")
 
 
+@pytest.mark.usefixtures("debug_logs")  # the successes' lines too
 def test_login_logs_no_password_hash_or_token(
     aws_tables: Any, lambda_context: Any, log_lines: LogLines
 ) -> None:
-    """Given logins that succeed and fail, no password, hash or token is logged."""
+    """Given logins that succeed and fail, no password, hash or token is logged, at any
+    level."""
     register(lambda_context)
     log_lines()  # the registration's own lines are checked elsewhere
 
@@ -128,6 +151,7 @@ def test_failure_logs_its_cause_with_the_request_id_and_no_password(
     assert_absent(errors, USER["password"])
 
 
+@pytest.mark.usefixtures("debug_logs")  # the successes' lines too
 def test_stored_values_are_not_logged(
     aws_tables: Any, lambda_context: Any, log_lines: LogLines
 ) -> None:

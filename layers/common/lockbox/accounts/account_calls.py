@@ -101,7 +101,7 @@ def change_password(request: PasswordInput) -> Success:
     except account_records.AccountGoneError:
         # The account, or the caller's session, ended meanwhile: it never comes back.
         raise ApiError(ErrorCode.INVALID_TOKEN) from None
-    logger.info("Password changed", extra={"user_id": caller.user_id})
+    logger.debug("Password changed", extra={"user_id": caller.user_id})
     return Success(message="Password changed successfully.")
 
 
@@ -127,5 +127,5 @@ def delete_account(request: DeleteAccountInput) -> Success:
         # Its password changed meanwhile (by this session: any other one has ended).
         raise ApiError(ErrorCode.INVALID_CREDENTIALS) from None
     metrics.add_metric(name="AccountDeletions", unit=MetricUnit.Count, value=1)
-    logger.info("Account deleted", extra={"user_id": request.caller.user_id})
+    logger.debug("Account deleted", extra={"user_id": request.caller.user_id})
     return Success(message="Account deleted successfully.")

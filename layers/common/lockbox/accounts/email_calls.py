@@ -43,7 +43,7 @@ def verify_email(request: VerifyEmailInput) -> Success:
             email_records.verify_email(holder, request.token, put_event(user_id, origin))
         except email_records.LinkUsedError:
             raise ApiError(ErrorCode.INVALID_EMAIL_TOKEN) from None
-        logger.info("Email verified", extra={"user_id": user_id})
+        logger.debug("Email verified", extra={"user_id": user_id})
         return Success(message="Email verified successfully.")
     raise ApiError(ErrorCode.INVALID_EMAIL_TOKEN)
 
@@ -76,7 +76,7 @@ def _confirm_email_change(holder: email_records.LinkHolder, request: VerifyEmail
                 break
             holder = again
             continue
-        logger.info("Email changed", extra={"user_id": user_id})
+        logger.debug("Email changed", extra={"user_id": user_id})
         return Success(message="Email verified successfully.")
     raise ApiError(ErrorCode.INVALID_EMAIL_TOKEN)
 
@@ -108,7 +108,7 @@ def change_email(request: ChangeEmailInput) -> Success:
         raise ApiError(ErrorCode.EMAIL_EXISTS) from None
     except account_records.AccountGoneError:
         raise ApiError(ErrorCode.INVALID_TOKEN) from None
-    logger.info("Email change requested", extra={"user_id": caller.user_id})
+    logger.debug("Email change requested", extra={"user_id": caller.user_id})
     return Success(message="Confirmation sent to the new address.")
 
 
@@ -116,7 +116,7 @@ def send_verification(user_id: str) -> Success:
     """POST /api/email/verify/send: a new verify link (older ones stop working when it is
     minted); for a verified address the same answer and no mail."""
     if email_records.request_verification_mail(user_id):
-        logger.info("Verification mail requested", extra={"user_id": user_id})
+        logger.debug("Verification mail requested", extra={"user_id": user_id})
     return Success(message="Verification email sent.")
 
 
@@ -159,6 +159,6 @@ def reset_password(request: ResetPasswordInput) -> Success:
         )
     except email_records.LinkUsedError:
         raise ApiError(ErrorCode.INVALID_EMAIL_TOKEN) from None
-    logger.info("Password reset", extra={"user_id": user_id})
+    logger.debug("Password reset", extra={"user_id": user_id})
     message = "Password reset successfully."
     return Success(message=message, data=session_tokens(session) if session else None)

@@ -69,7 +69,7 @@ def update_account(request: UpdateAccountInput) -> Success:
         )
     except account_records.AccountGoneError:  # deleted since it was read
         raise ApiError(ErrorCode.INVALID_TOKEN) from None
-    logger.info(
+    logger.debug(
         "Account updated", extra={"user_id": caller.user_id, "fields": sorted(request.changes)}
     )
     return Success(message="Account updated successfully.", data=account_data(account))

@@ -50,7 +50,7 @@ def create_account(
     )
     account_records.put_user(user, put_session(session.record) if session else None)
     metrics.add_metric(name="UserRegistrations", unit=MetricUnit.Count, value=1)
-    logger.info("User registered", extra={"user_id": user.user_id})
+    logger.debug("User registered", extra={"user_id": user.user_id})
     return user.user_id
 
 

@@ -2,6 +2,13 @@
 
 Instances of one service name share their state, so handlers and layer modules
 log, trace and count through the same objects.
+
+At INFO and above the functions log refusals (with their code), failures (with their
+cause) and the asynchronous work (the purge, the mail sender, the key rotation). A call's
+success is a DEBUG line (POWERTOOLS_LOG_LEVEL=DEBUG shows them): API Gateway's access log
+has every request with its status and caller (`principalId`), the activity log has each
+account change, and registrations and logins are counted as metrics, while one log line
+costs a warm call about as much as the rest of its code (docs/performance.md).
 """
 
 import os

@@ -115,7 +115,7 @@ def confirm(request: ConfirmInput) -> Success:
         raise ApiError(ErrorCode.INVALID_MFA_CODE) from None  # another setup replaced it
     except mfa_records.AccountGoneError:
         raise ApiError(ErrorCode.INVALID_TOKEN) from None
-    logger.info("Second factor enabled", extra={"user_id": account.user_id})
+    logger.debug("Second factor enabled", extra={"user_id": account.user_id})
     return Success(message="Two-factor authentication enabled.", data={"recovery_codes": codes})
 
 
@@ -192,7 +192,7 @@ def disable(request: ProofInput) -> Success:
     disabled = put_event(account.user_id, _origin("mfa_disabled", request.caller))
     profile = mfa_records.disable(account.factor.secret, proof.use)
     _write_proven(request, proof, profile, markers, [disabled])
-    logger.info("Second factor disabled", extra={"user_id": account.user_id})
+    logger.debug("Second factor disabled", extra={"user_id": account.user_id})
     return Success(message="Two-factor authentication disabled.")
 
 
