@@ -36,6 +36,7 @@ help:
 	@echo "               one function on an event file, on make run's DynamoDB Local (no Docker);"
 	@echo "               FUNCTION: logical id or folder (get_item); prints the function's answer"
 	@echo "make cost       the monthly AWS bill at 1 M and 100 M calls, into docs/cost.md"
+	@echo "make common-passwords  the password policy's 10,000 refused passwords, from zxcvbn's list"
 	@echo "make fuzz       schemathesis: 1000+ requests from docs/openapi.yaml, no 5xx, nothing undocumented"
 	@echo "make load       locust: 20 users, 5000+ mixed requests, no errors, no lost write"
 	@echo "make fault      DynamoDB Local stopped, restarted, frozen mid-burst and during DELETEs and stores:"

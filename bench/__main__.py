@@ -255,6 +255,11 @@ def main() -> None:
         help="measure only the log bytes per call (the cost model's input), keep the rest",
     )
     parser.add_argument(
+        "--warm-only",
+        action="store_true",
+        help="measure only the warm overhead and the log bytes per call, keep the rest",
+    )
+    parser.add_argument(
         "--increments-only",
         action="store_true",
         help="measure only the 100 parallel increments of one key, keep the rest",
@@ -283,6 +288,14 @@ def main() -> None:
         access_token = seed_caller()
         if args.log_bytes_only:
             update_results({"log_bytes_per_call": warm.log_bytes_per_call(access_token)})
+            return
+        if args.warm_only:
+            update_results(
+                {
+                    "warm_overhead_us": warm.measure(access_token),
+                    "log_bytes_per_call": warm.log_bytes_per_call(access_token),
+                }
+            )
             return
         prepare = Preparer(access_token)
 
