@@ -153,3 +153,10 @@ def test_checked_code_tells_totp_codes_from_recovery_codes() -> None:
     assert by_recovery.recovery_hash in factor.recovery_hashes
     assert code_checks.checked_code(factor, "user-1", "not a code") is None
     assert code_checks.checked_code(SecondFactor(), "user-1", codes[0]) is None
+
+
+def test_new_secrets_differ() -> None:
+    """Given many new secrets, no two are alike (160 bits from the OS's randomness each)."""
+    secrets = {totp.new_secret() for _ in range(1000)}
+
+    assert len(secrets) == 1000
