@@ -10,7 +10,6 @@ hashed before a key rotation still match.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 import secrets
@@ -47,7 +46,7 @@ def normalized(code: str) -> str | None:
 
 
 def _hash_with(version: str, derived: bytes, plain: str) -> str:
-    return f"{version}:{hmac.new(derived, plain.encode('ascii'), hashlib.sha256).hexdigest()}"
+    return f"{version}:{hmac.digest(derived, plain.encode('ascii'), 'sha256').hex()}"
 
 
 def _derived(key: bytes) -> bytes:
@@ -56,10 +55,11 @@ def _derived(key: bytes) -> bytes:
 
 
 def code_hashes(codes: list[str]) -> list[str]:
-    """What is stored for these codes: their hashes under the current key."""
+    """What is stored for these new codes (as new_codes shows them): their hashes under
+    the current key."""
     key = current_key(Purpose.TOTP_SECRET)
     derived = _derived(key.key)
-    return [_hash_with(key.version, derived, normalized(code) or code) for code in codes]
+    return [_hash_with(key.version, derived, code.replace("-", "")) for code in codes]
 
 
 def stored_hash(code: str, hashes: set[str]) -> str | None:
