@@ -45,7 +45,7 @@ def loaded_by(function: str) -> set[str]:
 )
 def test_a_data_call_loads_none_of_the_account_machinery(function: str) -> None:
     """The export's account (its first page) is imported when it is read, not with every
-    data call: no account records, sessions, second factor or JWT library."""
+    data call: no account records, sessions, second factor or token signing."""
     loaded = loaded_by(function)
 
     assert "lockbox.accounts.account_records" not in loaded

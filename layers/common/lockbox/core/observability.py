@@ -7,7 +7,7 @@ At INFO and above the functions log refusals (with their code), failures (with t
 cause) and the asynchronous work (the purge, the mail sender, the key rotation). A call's
 success is a DEBUG line (POWERTOOLS_LOG_LEVEL=DEBUG shows them): API Gateway's access log
 has every request with its status and caller (`principalId`), the activity log has each
-account change, and registrations and logins are counted as metrics, while one log line
+login and account change, and registrations are counted as a metric, while one log line
 costs a warm call about as much as the rest of its code (docs/performance.md).
 """
 

@@ -85,7 +85,7 @@ def session_tokens(session: StartedSession) -> dict[str, Any]:
     """The data of a successful /api/token or /api/token/refresh; `refresh_expires_in`
     never reaches past the session's end."""
     # Imported here: the session calls that sign nothing (logout, the device list, a
-    # session's end) start without the JWT library.
+    # session's end) start without the token signing and its key reading.
     from lockbox.signing.tokens import issue_access_token
 
     refresh_expires_in = session_records.refresh_seconds(session.record.created_at, time.time())

@@ -171,9 +171,11 @@ def _verified_claims(token: str, audience: str, required: tuple[str, ...]) -> di
     audiences = claims["aud"]
     if isinstance(audiences, str):
         audiences = [audiences]
-    if not isinstance(audiences, list) or not all(isinstance(a, str) for a in audiences):
-        raise InvalidTokenError("InvalidAudienceError")
-    if audience not in audiences:
+    if (
+        not isinstance(audiences, list)
+        or not all(isinstance(a, str) for a in audiences)
+        or audience not in audiences
+    ):
         raise InvalidTokenError("InvalidAudienceError")
     if not all(isinstance(claims.get(name, ""), str) for name in ("sub", "jti")):
         raise InvalidTokenError("InvalidClaimsError")
