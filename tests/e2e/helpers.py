@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -140,6 +142,52 @@ def without(body: dict[str, Any], *fields: str) -> dict[str, Any]:
 
 
 # --- calls ---------------------------------------------------------------------------
+
+
+class Lockout:
+    """When a scenario's lockouts started, to tell whether each still held when checked.
+
+    A lockout runs from its failure's answer, so `starts(seconds)` is called just before
+    sending that failure and `checked()` once the last call that relies on it has
+    answered: if less than `seconds` passed between them, the name was locked throughout.
+    """
+
+    def __init__(self) -> None:
+        self.held = True
+        self._since: tuple[float, float] | None = None
+
+    def starts(self, seconds: float) -> None:
+        self.checked()
+        self._since = (time.monotonic(), seconds)
+
+    def checked(self) -> None:
+        if self._since is not None:
+            started, seconds = self._since
+            self.held = self.held and time.monotonic() - started < seconds
+            self._since = None
+
+
+def five_failures(
+    fail: Callable[[], requests.Response], lockout: Lockout
+) -> list[requests.Response]:
+    """Five answers of `fail`, a call that fails a password (or code) check; the fifth
+    starts the first lockout, of 1 s."""
+    answers = [fail() for _ in range(4)]
+    lockout.starts(1)
+    return [*answers, fail()]
+
+
+def within_lockouts[T](scenario: Callable[[Lockout], T], tries: int = 3) -> T:
+    """What `scenario` saw, from a run in which every lockout it started held until it was
+    checked. The first lockout lasts 1 s; a machine that pauses for longer inside one lets
+    it run out, which proves nothing, so the scenario runs again (with new names)."""
+    for _ in range(tries):
+        lockout = Lockout()
+        seen = scenario(lockout)
+        lockout.checked()
+        if lockout.held:
+            return seen
+    raise AssertionError(f"each of {tries} runs paused past its lockout: nothing was shown")
 
 
 def register(http: requests.Session, api_url: str, body: Any) -> requests.Response:

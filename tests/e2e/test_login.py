@@ -16,15 +16,18 @@ from tests.e2e.helpers import (
     NOT_JSON_OBJECT_BODIES,
     TOKEN_ISSUED,
     TOKEN_LIFETIME_SECONDS,
+    Lockout,
     User,
     assert_error,
     assert_success,
+    five_failures,
     jwt_parts,
     new_user,
     post_raw,
     request_token,
     unique_email,
     unique_username,
+    within_lockouts,
 )
 
 pytestmark = pytest.mark.e2e
@@ -348,22 +351,36 @@ def locked(response: requests.Response) -> int:
     return int(response.headers["Retry-After"])
 
 
-def lockout_sequence(http: requests.Session, api_url: str, name: str) -> list[object]:
+def outcome(response: requests.Response) -> object:
+    """The status code, or ("locked", Retry-After) for a lockout answer (its body checked)."""
+    if response.status_code == 429:
+        return ("locked", locked(response))
+    return response.status_code
+
+
+def lockout_sequence(
+    http: requests.Session, api_url: str, name: str, lockout: Lockout
+) -> list[object]:
     """Five failures, the lockout, a failure after it, the doubled lockout."""
-    seen: list[object] = [attempt(http, api_url, name).status_code for _ in range(5)]
-    seen.append(("locked", locked(attempt(http, api_url, name))))
+    failures = five_failures(lambda: attempt(http, api_url, name), lockout)
+    seen: list[object] = [failure.status_code for failure in failures]
+    seen.append(outcome(attempt(http, api_url, name)))
+    lockout.checked()
     time.sleep(1.2)
+    lockout.starts(2)
     seen.append(attempt(http, api_url, name).status_code)
-    seen.append(("locked", locked(attempt(http, api_url, name))))
+    seen.append(outcome(attempt(http, api_url, name)))
     return seen
 
 
 def test_five_failures_lock_the_name_with_retry_after_doubling(
     http: requests.Session, api_url: str
 ) -> None:
-    user = new_user(http, api_url)
+    def scenario(lockout: Lockout) -> tuple[User, list[object]]:
+        user = new_user(http, api_url)
+        return user, lockout_sequence(http, api_url, user.username, lockout)
 
-    sequence = lockout_sequence(http, api_url, user.username)
+    user, sequence = within_lockouts(scenario)
 
     assert sequence == [401] * 5 + [("locked", 1), 401, ("locked", 2)]
     time.sleep(2.2)  # a success after the lockout resets the count
@@ -374,17 +391,20 @@ def test_five_failures_lock_the_name_with_retry_after_doubling(
 def test_a_locked_name_is_refused_even_with_the_right_password(
     http: requests.Session, api_url: str
 ) -> None:
-    user = new_user(http, api_url)
-    for _ in range(5):
-        attempt(http, api_url, user.email)
+    def scenario(lockout: Lockout) -> requests.Response:
+        user = new_user(http, api_url)
+        five_failures(lambda: attempt(http, api_url, user.email), lockout)
+        return attempt(http, api_url, user.email.upper(), user.password)
 
-    assert locked(attempt(http, api_url, user.email.upper(), user.password)) >= 1
+    assert locked(within_lockouts(scenario)) >= 1
 
 
 def test_names_without_an_account_behave_the_same(http: requests.Session, api_url: str) -> None:
-    assert lockout_sequence(http, api_url, unique_username("ghost")) == (
-        [401] * 5 + [("locked", 1), 401, ("locked", 2)]
+    sequence = within_lockouts(
+        lambda lockout: lockout_sequence(http, api_url, unique_username("ghost"), lockout)
     )
+
+    assert sequence == [401] * 5 + [("locked", 1), 401, ("locked", 2)]
 
 
 def test_twenty_parallel_wrong_guesses_get_five_password_checks(
@@ -404,18 +424,19 @@ def test_twenty_parallel_wrong_guesses_get_five_password_checks(
 
 
 def test_users_login_shares_the_count(http: requests.Session, api_url: str) -> None:
-    user = new_user(http, api_url)
     # A first call starts the function (its cold start must not outlast the lockout below).
     users_login = f"{api_url}/users/login"
     assert (
         http.post(users_login, json={"email": unique_email(), "password": WRONG}).status_code == 401
     )
-    for _ in range(5):
-        assert attempt(http, api_url, user.email).status_code == 401
 
-    response = http.post(
-        f"{api_url}/users/login", json={"email": user.email, "password": user.password}
-    )
+    def scenario(lockout: Lockout) -> requests.Response:
+        user = new_user(http, api_url)
+        failures = five_failures(lambda: attempt(http, api_url, user.email), lockout)
+        assert [failure.status_code for failure in failures] == [401] * 5
+        return http.post(users_login, json={"email": user.email, "password": user.password})
+
+    response = within_lockouts(scenario)
 
     assert response.status_code == 429
     assert response.json() == {"message": "Too many requests. Please try again later."}

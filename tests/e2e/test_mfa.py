@@ -17,12 +17,15 @@ import requests
 from tests.authenticator import code
 from tests.e2e.helpers import (
     TOKEN_ISSUED,
+    Lockout,
     User,
     assert_error,
     assert_success,
     auth_headers,
+    five_failures,
     new_user,
     request_token,
+    within_lockouts,
 )
 
 
@@ -254,13 +257,19 @@ def test_wrong_codes_lock_the_name_and_both_logins_answer_429(
 ) -> None:
     """Given five wrong codes (each INVALID_MFA_CODE), /api/token/mfa and /api/token answer
     429 with Retry-After before checking anything, even with the right code."""
-    enrolled = enrol(http, api_url)
-    token = mfa_token(http, api_url, enrolled.user)
-    for _ in range(5):
-        assert_error(token_mfa(http, api_url, token, "000000"), 401, "INVALID_MFA_CODE")
 
-    locked = token_mfa(http, api_url, token, code(enrolled.authenticator))
-    by_password = request_token(http, api_url, enrolled.user.username, enrolled.user.password)
+    def scenario(lockout: Lockout) -> tuple[requests.Response, requests.Response]:
+        enrolled = enrol(http, api_url)
+        token = mfa_token(http, api_url, enrolled.user)
+        for failure in five_failures(lambda: token_mfa(http, api_url, token, "000000"), lockout):
+            assert_error(failure, 401, "INVALID_MFA_CODE")
+        user = enrolled.user
+        return (
+            token_mfa(http, api_url, token, code(enrolled.authenticator)),
+            request_token(http, api_url, user.username, user.password),
+        )
+
+    locked, by_password = within_lockouts(scenario)
 
     assert_error(locked, 429, "TOO_MANY_REQUESTS")
     assert int(locked.headers["Retry-After"]) >= 1
@@ -270,21 +279,24 @@ def test_wrong_codes_lock_the_name_and_both_logins_answer_429(
 def test_mfa_required_neither_counts_nor_resets(http: requests.Session, api_url: str) -> None:
     """Given four wrong passwords then right ones answered MFA_REQUIRED, one more wrong
     password locks the name (the count stayed at four)."""
-    enrolled = enrol(http, api_url)
-    user = enrolled.user
-    for _ in range(4):
+
+    def scenario(lockout: Lockout) -> requests.Response:
+        user = enrol(http, api_url).user
+        for _ in range(4):
+            assert_error(
+                request_token(http, api_url, user.username, "not-it-1234"),
+                401,
+                "INVALID_CREDENTIALS",
+            )
+        for _ in range(3):
+            mfa_token(http, api_url, user)
+        lockout.starts(1)
         assert_error(
             request_token(http, api_url, user.username, "not-it-1234"), 401, "INVALID_CREDENTIALS"
         )
-    for _ in range(3):
-        mfa_token(http, api_url, user)
+        return request_token(http, api_url, user.username, user.password)
 
-    assert_error(
-        request_token(http, api_url, user.username, "not-it-1234"), 401, "INVALID_CREDENTIALS"
-    )
-    assert_error(
-        request_token(http, api_url, user.username, user.password), 429, "TOO_MANY_REQUESTS"
-    )
+    assert_error(within_lockouts(scenario), 429, "TOO_MANY_REQUESTS")
 
 
 def test_users_login_refuses_an_account_with_the_factor(

@@ -6,6 +6,7 @@ small input rules of logout, If-Match and login names (SPEC.md, "Sessions", "Acc
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,18 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.helpers import ERRORS, auth_headers, login, new_user, request_token, store
+from tests.e2e.helpers import (
+    ERRORS,
+    Lockout,
+    auth_headers,
+    five_failures,
+    login,
+    new_user,
+    request_token,
+    store,
+    unique_suffix,
+    within_lockouts,
+)
 from tests.e2e.rotation import rotate_key
 from tests.local_stack import LocalStackProcess
 from tests.support import age_kept_key
@@ -113,28 +125,42 @@ def test_password_guesses_behind_a_token_are_locked_out(
 ) -> None:
     """Wrong current passwords on /api/password and /api/account count in the name's login
     protection: the sixth check is 429 with Retry-After, and so is /api/token."""
-    user = new_user(http, api_url)
-    for attempt in range(5):
-        if attempt % 2:
-            response = delete_account(http, api_url, user.token, "wrong-password-0")
-        else:
-            response = change_password(http, api_url, user.token, "wrong-password-0", "new_pw_1234")
-        assert_error(response, "INVALID_CREDENTIALS")
 
-    locked = change_password(http, api_url, user.token, user.password, "new_pw_1234")
+    def scenario(lockout: Lockout) -> list[requests.Response]:
+        user = new_user(http, api_url)
+        wrong = "wrong-password-0"
+        guesses = itertools.cycle(
+            [
+                lambda: change_password(http, api_url, user.token, wrong, "new_pw_1234"),
+                lambda: delete_account(http, api_url, user.token, wrong),
+            ]
+        )
+        for failure in five_failures(lambda: next(guesses)(), lockout):
+            assert_error(failure, "INVALID_CREDENTIALS")
+        return [
+            change_password(http, api_url, user.token, user.password, "new_pw_1234"),
+            delete_account(http, api_url, user.token, user.password),
+            request_token(http, api_url, user.username, user.password),
+        ]
+
+    locked, deletion, login_attempt = within_lockouts(scenario)
 
     assert_error(locked, "TOO_MANY_REQUESTS")
     assert int(locked.headers["Retry-After"]) >= 1
-    assert_error(delete_account(http, api_url, user.token, user.password), "TOO_MANY_REQUESTS")
-    assert_error(request_token(http, api_url, user.username, user.password), "TOO_MANY_REQUESTS")
+    assert_error(deletion, "TOO_MANY_REQUESTS")
+    assert_error(login_attempt, "TOO_MANY_REQUESTS")
 
 
 def test_long_login_names_are_counted(http: requests.Session, api_url: str) -> None:
-    name = "n" * 300
-    for _ in range(5):
-        assert_error(request_token(http, api_url, name, "wrong-password-0"), "INVALID_CREDENTIALS")
+    def scenario(lockout: Lockout) -> requests.Response:
+        name = unique_suffix() + "n" * 284  # 300 characters
+        for failure in five_failures(
+            lambda: request_token(http, api_url, name, "wrong-password-0"), lockout
+        ):
+            assert_error(failure, "INVALID_CREDENTIALS")
+        return request_token(http, api_url, name, "wrong-password-0")
 
-    assert_error(request_token(http, api_url, name, "wrong-password-0"), "TOO_MANY_REQUESTS")
+    assert_error(within_lockouts(scenario), "TOO_MANY_REQUESTS")
 
 
 # --- ended sessions never come back --------------------------------------------------------

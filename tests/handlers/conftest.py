@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,6 +18,9 @@ from tests.support import (  # noqa: F401 (fixtures this suite uses)
     jwt_signing_key,
     lambda_context,
 )
+
+if TYPE_CHECKING:
+    from tests.handlers.sessions import LoginClock
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,6 +35,18 @@ def no_dynamodb() -> None:
     DynamoDB. Nothing can reach AWS either.
     """
     forbid_dynamodb_requests()
+
+
+@pytest.fixture(autouse=True)
+def login_clock(monkeypatch: pytest.MonkeyPatch) -> LoginClock:
+    """Every handler test counts logins on a stopped clock, so that a 1 s lockout cannot
+    run out while the machine pauses between a failure and the next call."""
+    from lockbox.sessions import attempt_records
+    from tests.handlers.sessions import LoginClock
+
+    stopped = LoginClock()
+    monkeypatch.setattr(attempt_records, "_now_ms", lambda: stopped.now_ms)
+    return stopped
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ view of an access token, which turns an events/ file into the call of a logged-i
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from lockbox_local.events import load_event
@@ -12,6 +13,16 @@ from tests.handlers.calls import Answer, call, handler, with_body
 
 # A method ARN of the API's stage: the authorizer's policy covers every route of it.
 STAGE_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/GET/api/account"
+
+
+class LoginClock:
+    """The login protection's clock, stopped: it moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now_ms = time.time_ns() // 1_000_000
+
+    def advance(self, seconds: float) -> None:
+        self.now_ms += round(seconds * 1000)
 
 
 def token(context: Any, username: str, password: str) -> Answer:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from typing import Any
 
@@ -16,7 +15,7 @@ from lockbox.core.errors import ErrorCode
 from lockbox.items.cursors import make_cursor
 from tests.handlers.accounts import USER
 from tests.handlers.calls import call, handler, without_details
-from tests.handlers.sessions import as_caller, log_in, refresh, token
+from tests.handlers.sessions import LoginClock, as_caller, log_in, refresh, token
 
 WRONG = "not-the-password"
 
@@ -36,14 +35,14 @@ def names(context: Any, access_token: str) -> list[str]:
 
 
 def test_list_activity_of_logins_failures_and_lockout_newest_first(
-    user_id: str, lambda_context: Any
+    user_id: str, lambda_context: Any, login_clock: LoginClock
 ) -> None:
     """Given 5 wrong passwords (the 5th starts the lock) and, once it has passed, a login,
     the log reads login, locked_out, then 5 login_failed, newest first, each with the
     request's User-Agent and source IP; the login names its session."""
     for _ in range(5):
         assert token(lambda_context, USER["username"], WRONG)[0] == 401
-    time.sleep(1.1)  # the first lock lasts a second
+    login_clock.advance(1)  # the first lock lasts a second
     data = log_in(lambda_context)
 
     page = activity(lambda_context, data["access_token"])

@@ -26,7 +26,7 @@ from tests.handlers.calls import (
     with_body,
     without_details,
 )
-from tests.handlers.sessions import token
+from tests.handlers.sessions import LoginClock, token
 
 
 def test_success_answers_the_token_envelope(user_id: str, lambda_context: Any) -> None:
@@ -236,7 +236,7 @@ def locked_for(refused: Answer) -> int:
     ids=["user", "unknown", "email"],
 )
 def test_five_failures_then_429_with_retry_after(
-    user_id: str, lambda_context: Any, name: str
+    user_id: str, lambda_context: Any, name: str, login_clock: LoginClock
 ) -> None:
     """Given 5 failures for a name (with or without an account), the next login is refused
     without a password check, for 1 s; then 2 s after the next failure."""
@@ -244,7 +244,7 @@ def test_five_failures_then_429_with_retry_after(
         assert token(lambda_context, name, WRONG) == error(ErrorCode.INVALID_CREDENTIALS)
 
     assert locked_for(token(lambda_context, name, USER["password"])) == 1
-    time.sleep(1.05)
+    login_clock.advance(1)
     assert token(lambda_context, name, WRONG) == error(ErrorCode.INVALID_CREDENTIALS)
     assert locked_for(token(lambda_context, name, WRONG)) == 2
 
@@ -266,12 +266,12 @@ def test_success_resets_the_count(user_id: str, lambda_context: Any) -> None:
 
 
 def test_fifteen_quiet_minutes_reset_the_count(
-    user_id: str, lambda_context: Any, aws_tables: Any
+    user_id: str, lambda_context: Any, aws_tables: Any, login_clock: LoginClock
 ) -> None:
     for _ in range(7):
         token(lambda_context, USER["username"], WRONG)
-        time.sleep(0.01)
-    long_ago = int(time.time() * 1000) - (attempt_records.QUIET_RESET_SECONDS + 1) * 1000
+        login_clock.advance(0.01)
+    long_ago = login_clock.now_ms - (attempt_records.QUIET_RESET_SECONDS + 1) * 1000
     aws_tables.update_item(
         TableName="UsersTable",
         Key={"pk": {"S": "USERNAME#johndoe"}},
@@ -280,8 +280,7 @@ def test_fifteen_quiet_minutes_reset_the_count(
     )
 
     assert [token(lambda_context, USER["username"], WRONG)[0] for _ in range(5)] == [401] * 5
-    # The count started again from zero: five failures, not twelve (read from the marker,
-    # not from a sixth call, whose 1 s lock a slow machine may outlast).
+    # The count started again from zero: five failures, not twelve.
     marker = aws_tables.get_item(TableName="UsersTable", Key={"pk": {"S": "USERNAME#johndoe"}})
     assert marker["Item"]["attempts"] == {"N": "5"}
 
