@@ -8,6 +8,7 @@ markers and on the profile; a password change updates all of them in one transac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,7 @@ class NewUser:
     email: str
     password_hash: str
     created_at: str
-    profile: dict[str, str | int]  # everything else the client may read back
+    profile: Mapping[str, str | int]  # everything else the client may read back
     username: str | None = None  # accounts from /users/register have none
 
 

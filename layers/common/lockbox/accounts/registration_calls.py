@@ -8,6 +8,7 @@ Accounts from /users/register share the users table (and email uniqueness) with
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -29,7 +30,7 @@ def create_account(
     *,
     email: str,
     password: str,
-    profile: dict[str, str | int],
+    profile: Mapping[str, str | int],
     username: str | None = None,
     session: StartedSession | None = None,
 ) -> str:
@@ -82,7 +83,7 @@ def register(request: RegisterInput) -> Success:
 
 def users_register(request: UsersRegisterInput) -> Success:
     """POST /users/register: create the account and answer 201 with a token and the user."""
-    fullname = request.fullname.model_dump(exclude_none=True)
+    fullname = request.fullname
     # The token belongs to a session of the new account, written in its transaction.
     session = start_session(str(uuid.uuid4()), refreshable=False)
     try:

@@ -1,22 +1,21 @@
-"""The registration calls' inputs: their rules, pydantic models, and one parser per call.
+"""The registration calls' inputs: their rules, and one parser per call.
 
-Rules raise RuleViolation (a ValueError), which pydantic collects for every field; the
-earliest code in the model's `check_order` decides the answer, `details` lists them all.
+Each call's body is checked by a pydantic-core schema of its fields, one rule each, run
+whether or not the field is there. Rules raise RuleViolation (a ValueError), which
+pydantic-core collects for every field; the earliest code in the call's check order
+decides the answer, `details` lists them all. pydantic's model layer is not used: its
+import and schema generation took about 90 ms of these functions' cold start, and the
+core builds these schemas in a tenth of a millisecond.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Self
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-)
+from pydantic_core import SchemaValidator, ValidationError, core_schema
 
 from lockbox.accounts.emails import check_email, email_reason
 from lockbox.accounts.passwords import (
@@ -49,7 +48,7 @@ def check_username(value: object) -> str:
     return text
 
 
-def check_new_password(value: object, info: ValidationInfo) -> str:
+def check_new_password(value: object, info: core_schema.ValidationInfo) -> str:
     # The username and email sent with it are the words it may not contain.
     context = info.context if isinstance(info.context, PasswordContext) else PasswordContext()
     return new_password_rule("Password", context)(value)
@@ -104,71 +103,135 @@ def check_express_email(value: object) -> str:
     return value
 
 
-def required() -> Any:
-    """A field validated even when absent, so a missing field gets its own rule's code."""
-    return Field(None, validate_default=True)
-
-
-class InputModel(BaseModel):
-    # defer_build: a function builds only the models it uses, on first use, not at import.
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
-    check_order: ClassVar[tuple[ErrorCode, ...]] = (ErrorCode.INVALID_REQUEST,)
-
-    @classmethod
-    def validation_context(cls, body: dict[str, Any]) -> object:
-        """What the field rules may need of the body besides their own field."""
-        return None
-
-    @classmethod
-    def from_body(cls, body: dict[str, Any]) -> Self:
-        try:
-            return cls.model_validate(body, context=cls.validation_context(body))
-        except ValidationError as error:
-            violations: list[tuple[ErrorCode, Detail]] = []
-            for item in error.errors(include_url=False):
-                field = ".".join(str(part) for part in item["loc"]) or "body"
-                violation = (item.get("ctx") or {}).get("error")
-                if isinstance(violation, RuleViolation):
-                    violations.append((violation.code, Detail(field, violation.reason)))
-                else:  # pydantic's own checks (a nested object of the wrong type)
-                    violations.append((cls.check_order[0], Detail(field, item["msg"])))
-            raise refusal(cls.check_order, violations) from None
-
-
-class RegisterInput(InputModel):
-    check_order = (
-        ErrorCode.INVALID_REQUEST,
-        ErrorCode.INVALID_PASSWORD,
-        ErrorCode.INVALID_AGE,
-        ErrorCode.GENDER_REQUIRED,
+def always_checked(check: core_schema.CoreSchema) -> core_schema.TypedDictField:
+    """A field checked even when absent, so that a missing field gets its own rule's code."""
+    return core_schema.typed_dict_field(
+        core_schema.with_default_schema(check, default=None, validate_default=True),
+        required=False,
     )
-    username: Annotated[str, BeforeValidator(check_username)] = required()
-    email: Annotated[str, BeforeValidator(check_email)] = required()
-    password: Annotated[str, BeforeValidator(check_new_password)] = required()
-    full_name: Annotated[str, BeforeValidator(check_full_name)] = required()
-    age: Annotated[int, BeforeValidator(check_age)] = required()
-    gender: Annotated[str, BeforeValidator(check_gender)] = required()
+
+
+def rule_field(rule: Callable[[Any], Any]) -> core_schema.TypedDictField:
+    return always_checked(core_schema.no_info_plain_validator_function(rule))
+
+
+def context_rule_field(
+    rule: Callable[[Any, core_schema.ValidationInfo], Any],
+) -> core_schema.TypedDictField:
+    """The field of a rule that also reads the validation context."""
+    return always_checked(core_schema.with_info_plain_validator_function(rule))
+
+
+def object_schema(
+    fields: dict[str, core_schema.TypedDictField], build: Callable[..., Any]
+) -> core_schema.CoreSchema:
+    """A JSON object of these fields (any others ignored), made into `build(**fields)`."""
+    return core_schema.no_info_after_validator_function(
+        lambda values: build(**values),
+        core_schema.typed_dict_schema(fields, extra_behavior="ignore"),
+    )
+
+
+def checked(
+    validator: SchemaValidator,
+    check_order: tuple[ErrorCode, ...],
+    body: dict[str, Any],
+    context: object = None,
+) -> Any:
+    """What `validator` makes of the body, or the refusal naming every violation."""
+    try:
+        return validator.validate_python(body, context=context)
+    except ValidationError as error:
+        violations: list[tuple[ErrorCode, Detail]] = []
+        for item in error.errors(include_url=False):
+            field = ".".join(str(part) for part in item["loc"]) or "body"
+            violation = (item.get("ctx") or {}).get("error")
+            if isinstance(violation, RuleViolation):
+                violations.append((violation.code, Detail(field, violation.reason)))
+            else:  # pydantic-core's own refusals: these rules leave it none to make
+                violations.append((check_order[0], Detail(field, item["msg"])))
+        raise refusal(check_order, violations) from None
+
+
+REGISTER_CHECK_ORDER = (
+    ErrorCode.INVALID_REQUEST,
+    ErrorCode.INVALID_PASSWORD,
+    ErrorCode.INVALID_AGE,
+    ErrorCode.GENDER_REQUIRED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterInput:
+    username: str
+    email: str
+    password: str
+    full_name: str
+    age: int
+    gender: str
 
     @classmethod
-    def validation_context(cls, body: dict[str, Any]) -> object:
+    def from_body(cls, body: dict[str, Any]) -> RegisterInput:
+        # The username and email sent with the password are the words it may not contain.
         username, email = body.get("username"), body.get("email")
-        return PasswordContext(
+        context = PasswordContext(
             username=username
             if isinstance(username, str) and USERNAME_PATTERN.fullmatch(username)
             else None,
             email=email if isinstance(email, str) else None,
         )
+        result: RegisterInput = checked(_REGISTER, REGISTER_CHECK_ORDER, body, context)
+        return result
 
 
-class ExpressFullname(InputModel):
-    firstname: Annotated[str, BeforeValidator(check_first_name)] = required()
-    lastname: Annotated[str | None, BeforeValidator(check_last_name)] = None
+_REGISTER = SchemaValidator(
+    object_schema(
+        {
+            "username": rule_field(check_username),
+            "email": rule_field(check_email),
+            "password": context_rule_field(check_new_password),
+            "full_name": rule_field(check_full_name),
+            "age": rule_field(check_age),
+            "gender": rule_field(check_gender),
+        },
+        RegisterInput,
+    )
+)
 
 
-class UsersRegisterInput(InputModel):
-    fullname: Annotated[ExpressFullname, BeforeValidator(check_name_object)] = required()
-    email: Annotated[str, BeforeValidator(check_express_email)] = required()
-    password: Annotated[str, BeforeValidator(check_express_password)] = required()
+@dataclass(frozen=True, slots=True)
+class UsersRegisterInput:
+    fullname: dict[str, str]  # firstname, and lastname when given
+    email: str
+    password: str
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> UsersRegisterInput:
+        result: UsersRegisterInput = checked(_USERS_REGISTER, (ErrorCode.INVALID_REQUEST,), body)
+        return result
+
+
+def _given(**names: str | None) -> dict[str, str]:
+    return {name: value for name, value in names.items() if value is not None}
+
+
+_FULLNAME = core_schema.no_info_before_validator_function(
+    check_name_object,
+    object_schema(
+        {"firstname": rule_field(check_first_name), "lastname": rule_field(check_last_name)},
+        _given,
+    ),
+)
+_USERS_REGISTER = SchemaValidator(
+    object_schema(
+        {
+            "fullname": always_checked(_FULLNAME),
+            "email": rule_field(check_express_email),
+            "password": rule_field(check_express_password),
+        },
+        UsersRegisterInput,
+    )
+)
 
 
 def register_input(event: ApiEvent) -> RegisterInput:

@@ -4,9 +4,10 @@ A rule is a function that returns a field's value or raises RuleViolation with t
 code it answers. An input model runs the rule of every field, so one pass finds every
 violation (for `details`), and the earliest code in its `check_order` decides the answer.
 
-The token and data calls use PlainInput, without pydantic: pydantic would cost their cold
-start about 50 ms (measured in bench/). The registration inputs, with more fields and
-rules, are pydantic models (lockbox.accounts.registration_inputs) raising the same RuleViolation.
+The token and data calls use PlainInput, without pydantic: even pydantic-core's import
+would cost their cold start (measured in bench/). The registration inputs, with more fields
+and rules and a nested object, are pydantic-core schemas (lockbox.accounts.registration_inputs)
+whose rules raise the same RuleViolation.
 """
 
 from __future__ import annotations
