@@ -357,24 +357,6 @@ def test_users_login_shares_the_count_and_answers_its_own_shape(
     assert answer["headers"]["Access-Control-Allow-Origin"] == "*"
 
 
-def test_lockout_seconds_double_up_to_fifteen_minutes() -> None:
-    assert [attempt_records.lockout_seconds(n) for n in range(4, 17)] == [
-        0,
-        1,
-        2,
-        4,
-        8,
-        16,
-        32,
-        64,
-        128,
-        256,
-        512,
-        900,
-        900,
-    ]
-
-
 def test_a_login_whose_transaction_meets_a_concurrent_count_is_tried_again(
     user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
