@@ -58,7 +58,20 @@ def test_a_data_call_loads_none_of_the_account_machinery(function: str) -> None:
     ["verify_email", "send_verification", "forgot_password", "reset_password", "change_email"],
 )
 def test_the_email_calls_check_addresses_without_pydantic(function: str) -> None:
-    assert "pydantic" not in loaded_by(function)
+    loaded = loaded_by(function)
+
+    assert "pydantic" not in loaded
+    assert "pydantic_core" not in loaded
+
+
+@pytest.mark.parametrize("function", ["register", "users_register"])
+def test_the_registrations_validate_with_pydantic_core_alone(function: str) -> None:
+    """pydantic's validation core checks their bodies; its model layer (about 90 ms of a
+    cold start, imports and schema generation) stays out."""
+    loaded = loaded_by(function)
+
+    assert "pydantic_core" in loaded
+    assert "pydantic" not in loaded
 
 
 def test_nothing_loads_the_xray_sdk_unless_aws_calls_are_traced() -> None:
