@@ -5,6 +5,7 @@ Lambda's read-only /opt imports bytecode rather than compiling each module's sou
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,10 +22,12 @@ UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, source not checked
 @pytest.fixture(scope="module")
 def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What SAM's CustomMakeBuilder gets back from the layer's build target: its python/."""
+    make = shutil.which("make")
+    assert make is not None, "sam build runs the layer's Makefile: install make"
     artifacts = tmp_path_factory.mktemp("CommonLayer")
     subprocess.run(  # noqa: S603 (make, with this repository's Makefile)
         [
-            "make",
+            make,
             "--no-print-directory",
             "-f",
             str(LAYER_SOURCE / "Makefile"),
