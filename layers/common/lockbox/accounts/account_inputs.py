@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lockbox.accounts.passwords import new_password_rule
 from lockbox.accounts.profile_rules import check_age, check_full_name, check_gender
@@ -46,8 +46,7 @@ class PasswordFields(PlainInput):
     check_order = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_PASSWORD)
 
 
-@dataclass(frozen=True, slots=True)
-class PasswordInput:
+class PasswordInput(NamedTuple):
     caller: SessionCaller
     current_password: str
     new_password: str
@@ -79,8 +78,7 @@ class StepUpDeleteFields(PlainInput):
     check_order = (ErrorCode.INVALID_REQUEST,)
 
 
-@dataclass(frozen=True, slots=True)
-class DeleteAccountInput:
+class DeleteAccountInput(NamedTuple):
     caller: SessionCaller
     password: str
     code: str | None = None  # the second factor's, when it is on
@@ -120,8 +118,7 @@ class UpdateFields(PlainInput):
     check_order = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_AGE, ErrorCode.GENDER_REQUIRED)
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateAccountInput:
+class UpdateAccountInput(NamedTuple):
     caller: SessionCaller
     changes: dict[str, str | int]  # the fields sent, checked: at least one
 

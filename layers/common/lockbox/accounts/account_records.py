@@ -9,8 +9,8 @@ markers and on the profile; a password change updates all of them in one transac
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from copy import replace
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -36,8 +36,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
-@dataclass(frozen=True, slots=True)
-class NewUser:
+class NewUser(NamedTuple):
     user_id: str
     email: str
     password_hash: str
@@ -46,8 +45,7 @@ class NewUser:
     username: str | None = None  # accounts from /users/register have none
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
+class Account(NamedTuple):
     """A profile as stored, for the account calls."""
 
     user_id: str
@@ -59,8 +57,7 @@ class Account:
     email_verified: bool = False  # set by a verify link (lockbox.accounts.email_calls)
 
 
-@dataclass(frozen=True, slots=True)
-class LoginRecord:
+class LoginRecord(NamedTuple):
     user_id: str
     password_hash: str
 
@@ -253,8 +250,7 @@ class AccountGoneError(Exception):
     nothing was written."""
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(NamedTuple):
     """The session making an account call, as read with the account: alive since `created_at`."""
 
     session_id: str

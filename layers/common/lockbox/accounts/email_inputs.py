@@ -5,6 +5,7 @@ checked without pydantic."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lockbox.accounts.account_inputs import check_current_password
 from lockbox.accounts.emails import check_email
@@ -27,8 +28,7 @@ class LinkTokenFields(PlainInput):
     check_order = (ErrorCode.INVALID_REQUEST,)
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyEmailInput:
+class VerifyEmailInput(NamedTuple):
     token: str
     user_agent: str | None = None  # for the activity log
     source_ip: str | None = None
@@ -68,8 +68,7 @@ class ResetFields(PlainInput):
     check_order = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_PASSWORD)
 
 
-@dataclass(frozen=True, slots=True)
-class ResetPasswordInput:
+class ResetPasswordInput(NamedTuple):
     token: str
     new_password: str
     user_agent: str | None = None  # the new session's, and the activity log's
@@ -96,8 +95,7 @@ class ChangeEmailFields(PlainInput):
     check_order = (ErrorCode.INVALID_REQUEST,)
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeEmailInput:
+class ChangeEmailInput(NamedTuple):
     caller: SessionCaller
     password: str
     new_email: str

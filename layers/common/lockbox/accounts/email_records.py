@@ -9,8 +9,7 @@ a link works once, and only while it is the newest of its kind.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -32,8 +31,7 @@ class LinkUsedError(Exception):
     """The link was used or replaced meanwhile, or its account is gone: nothing written."""
 
 
-@dataclass(frozen=True, slots=True)
-class LinkHolder:
+class LinkHolder(NamedTuple):
     """A profile as the link calls read it: the account and its links' hashes."""
 
     account: account_records.Account

@@ -26,9 +26,9 @@ import hmac
 import string
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import bcrypt
 
@@ -60,8 +60,7 @@ TOO_COMMON = "Password is too common"  # the /users flavour's error item, as SPE
 _DECOY_SALT_AND_HASH = "lockboxdecoysaltvalue.mSs3Wt0fXhjRSXH5h7wNyFeMNp5aZt6"
 
 
-@dataclass(frozen=True, slots=True)
-class PasswordContext:
+class PasswordContext(NamedTuple):
     """The account's own words, which its password may not contain."""
 
     username: str | None = None

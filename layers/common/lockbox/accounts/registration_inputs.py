@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic_core import SchemaValidator, ValidationError, core_schema
 
@@ -161,8 +160,7 @@ REGISTER_CHECK_ORDER = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RegisterInput:
+class RegisterInput(NamedTuple):
     username: str
     email: str
     password: str
@@ -199,8 +197,7 @@ _REGISTER = SchemaValidator(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class UsersRegisterInput:
+class UsersRegisterInput(NamedTuple):
     fullname: dict[str, str]  # firstname, and lastname when given
     email: str
     password: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lockbox.accounts.user_keys import activity_owner
 from lockbox.core.errors import ApiError, Detail, ErrorCode
@@ -16,8 +16,7 @@ CURSOR_SCOPE = "\x1factivity:"
 _POSITION = re.compile(r"([0-9]{1,20}):(.+)")
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityInput:
+class ActivityInput(NamedTuple):
     user_id: str
     after: tuple[int, str] | None  # (ordered_at, pk) of the previous page's last event
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockbox.accounts.user_keys import OWNER_INDEX, activity_owner, event_pk
 from lockbox.core import dynamodb
@@ -28,8 +27,7 @@ KEPT_SECONDS = 90 * 86_400
 PAGE_SIZE = 50
 
 
-@dataclass(frozen=True, slots=True)
-class Activity:
+class Activity(NamedTuple):
     """An event about to be recorded: its name, and what the request tells of its origin."""
 
     event: str
@@ -38,8 +36,7 @@ class Activity:
     source_ip: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedEvent:
+class RecordedEvent(NamedTuple):
     at: int  # Unix microseconds
     event: str
     session_id: str | None
@@ -47,8 +44,7 @@ class RecordedEvent:
     source_ip: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class EventPage:
+class EventPage(NamedTuple):
     events: list[RecordedEvent]
     last: tuple[int, str] | None  # (ordered_at, pk) of the page's last event, if more follow
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class ErrorCode(Enum):
@@ -73,8 +72,7 @@ class ErrorCode(Enum):
         return self.value[1]
 
 
-@dataclass(frozen=True, slots=True)
-class Detail:
+class Detail(NamedTuple):
     """One entry of an error's `details`: a field and why it was refused."""
 
     field: str

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from lockbox.core import json_text
 from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.settings import get_settings
 
 
-@dataclass(frozen=True, slots=True)
-class Success:
+class Success(NamedTuple):
     """What a business function answers: the message and data, in either format."""
 
     message: str | None = None

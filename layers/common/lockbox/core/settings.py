@@ -9,9 +9,9 @@ the template's own defaults.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+from typing import NamedTuple
 
 
 class PasswordPolicy(StrEnum):
@@ -23,8 +23,7 @@ class MissingSettingError(ValueError):
     """A variable the function needs is not set in its environment."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     users_table: str
     items_table: str
     jwt_secret_id: str

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 from lockbox.core.errors import ApiError, Detail, ErrorCode
 
@@ -88,8 +87,7 @@ def required_text(value: object, label: str, code: ErrorCode) -> str:
 ABSENT: Any = object()  # what an optional field's rule gets when the field is not sent
 
 
-@dataclass(frozen=True, slots=True)
-class FieldRule:
+class FieldRule(NamedTuple):
     field: str  # as the client names it
     attribute: str  # on the model
     check: Callable[[object], Any]

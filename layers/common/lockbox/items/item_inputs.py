@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lockbox.core import json_text
 from lockbox.core.errors import ApiError, Detail, ErrorCode
@@ -159,16 +159,14 @@ def parse_if_match(lines: list[str]) -> IfMatch:
     return tuple(tags[:MAX_IF_MATCH_TAGS])
 
 
-@dataclass(frozen=True, slots=True)
-class KeyInput:
+class KeyInput(NamedTuple):
     """GET and DELETE /api/data/{key}: the caller and the key."""
 
     user_id: str
     key: str
 
 
-@dataclass(frozen=True, slots=True)
-class DeleteInput:
+class DeleteInput(NamedTuple):
     """DELETE /api/data/{key}: the caller, the key and If-Match."""
 
     user_id: str
@@ -176,8 +174,7 @@ class DeleteInput:
     if_match: IfMatch
 
 
-@dataclass(frozen=True, slots=True)
-class StoreInput:
+class StoreInput(NamedTuple):
     """POST /api/data."""
 
     user_id: str
@@ -187,8 +184,7 @@ class StoreInput:
     metadata_json: str | None = None  # the metadata's compact JSON text, when sent
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateInput:
+class UpdateInput(NamedTuple):
     """PUT /api/data/{key}."""
 
     user_id: str
@@ -199,8 +195,7 @@ class UpdateInput:
     metadata_json: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class IncrementInput:
+class IncrementInput(NamedTuple):
     """POST /api/data/{key}/increment: the caller, the key and the number to add (its text)."""
 
     user_id: str
@@ -208,8 +203,7 @@ class IncrementInput:
     by: str
 
 
-@dataclass(frozen=True, slots=True)
-class PatchInput:
+class PatchInput(NamedTuple):
     """PATCH /api/data/{key}: the caller, the key, the merge patch and If-Match."""
 
     user_id: str
@@ -218,16 +212,14 @@ class PatchInput:
     if_match: IfMatch
 
 
-@dataclass(frozen=True, slots=True)
-class BatchGetInput:
+class BatchGetInput(NamedTuple):
     """POST /api/batch/get: the caller and the keys, distinct, in the order asked."""
 
     user_id: str
     keys: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class ListInput:
+class ListInput(NamedTuple):
     """GET /api/data: the caller, the prefix, the page size and where the page starts."""
 
     user_id: str
@@ -377,8 +369,7 @@ def batch_get_input(event: ApiEvent) -> BatchGetInput:
     return BatchGetInput(user_id, keys)
 
 
-@dataclass(frozen=True, slots=True)
-class BatchWriteInput:
+class BatchWriteInput(NamedTuple):
     """POST /api/batch/write: the caller and the operations, in the order sent."""
 
     user_id: str
@@ -497,8 +488,7 @@ def list_input(event: ApiEvent) -> ListInput:
 EXPORT_CURSOR_SCOPE = "\x1fexport:"
 
 
-@dataclass(frozen=True, slots=True)
-class ExportInput:
+class ExportInput(NamedTuple):
     """GET /api/export: the caller and where the page starts (None: the first page)."""
 
     user_id: str

@@ -33,10 +33,9 @@ import math
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -72,24 +71,21 @@ class UnknownOutcomeError(RuntimeError):
     cannot be known, so the call answers 500 rather than a possibly wrong 2xx/4xx."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredItem:
+class StoredItem(NamedTuple):
     value_json: str
     etag: str
     expires_at: int | None = None
     metadata_json: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ListedKey:
+class ListedKey(NamedTuple):
     key: str
     etag: str
     expires_at: int | None
     metadata_json: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Listing:
+class Listing(NamedTuple):
     entries: list[ListedKey]
     last_key: str | None  # where the next page starts; None at the end
 
@@ -454,8 +450,7 @@ def query_keys(user_id: str, prefix: str, limit: int, start_key: str | None) -> 
     return Listing(entries, last_key)
 
 
-@dataclass(frozen=True, slots=True)
-class ItemPage:
+class ItemPage(NamedTuple):
     items: list[tuple[str, StoredItem]]  # (key, entry) in UTF-8 byte order of the keys
     last_key: str | None  # where the next page starts; None at the end
 
@@ -543,8 +538,7 @@ class BatchRefusal(Enum):
     VERSION_MISMATCH = "version_mismatch"  # If-Match names another version
 
 
-@dataclass(frozen=True, slots=True)
-class BatchWrite:
+class BatchWrite(NamedTuple):
     """One operation of a batch write, as its input parser checked it."""
 
     op: Literal["store", "update", "delete"]

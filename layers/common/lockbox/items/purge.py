@@ -19,8 +19,7 @@ TTL removal reaches this function too and purges the user a second time.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -35,8 +34,7 @@ from lockbox.items import item_records
 _TIME_MARGIN_MILLISECONDS = 15_000
 
 
-@dataclass(frozen=True, slots=True)
-class Purge:
+class Purge(NamedTuple):
     user_id: str
     sequence_number: str
     second_pass: bool  # a recheck marker's removal, not the profile's

@@ -11,8 +11,8 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 LINK_BYTES = 32  # 256 random bits
 VERIFY_LINK_SECONDS = 7 * 86_400
@@ -47,8 +47,7 @@ LINK_ATTRIBUTES = ", ".join(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class NewLink:
+class NewLink(NamedTuple):
     token: str  # mailed, never stored or logged
     token_hash: str
 

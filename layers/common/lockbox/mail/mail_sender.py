@@ -14,9 +14,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -30,8 +29,7 @@ from lockbox.mail.links import EMAIL_LINK_SECONDS, VERIFY_LINK_SECONDS, LinkKind
 from lockbox.mail.messages import Message, greeting, render
 
 
-@dataclass(frozen=True, slots=True)
-class MailSettings:
+class MailSettings(NamedTuple):
     mail_from: str  # MailFrom: the sender, an identity verified in SES
     app_url: str  # AppUrl: the front end the links open
     reset_link_seconds: int  # ResetLinkLifetime
@@ -57,15 +55,13 @@ def sesv2_client() -> Any:
     return new_client("sesv2")
 
 
-@dataclass(frozen=True, slots=True)
-class MailRequest:
+class MailRequest(NamedTuple):
     kind: str
     subject: str  # a user id or a canonical address, by kind
     sequence_number: str
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
+class Outgoing(NamedTuple):
     to: str
     message: Message
 

@@ -5,10 +5,10 @@ HTML is escaped."""
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
+from typing import NamedTuple
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -20,8 +20,7 @@ SUBJECTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     subject: str
     text: str
     html: str

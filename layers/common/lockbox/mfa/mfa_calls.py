@@ -11,8 +11,7 @@ write clears the count. Every accepted code is used by the write's own condition
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lockbox.accounts.account_calls import checked_attempt
 from lockbox.accounts.account_records import (
@@ -119,8 +118,7 @@ def confirm(request: ConfirmInput) -> Success:
     return Success(message="Two-factor authentication enabled.", data={"recovery_codes": codes})
 
 
-@dataclass(frozen=True, slots=True)
-class Proof:
+class Proof(NamedTuple):
     """A call proved by the password and a code: the account, the caller's session as
     read, the counted attempt and what the code uses."""
 

@@ -3,7 +3,9 @@ the caller (bearer calls), the body is a JSON object, then its fields, INVALID_R
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from copy import replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from lockbox.accounts.account_inputs import DeleteFields, check_current_password
 from lockbox.core.errors import ErrorCode
@@ -39,20 +41,17 @@ class ProofFields(PlainInput):
     check_order = (ErrorCode.INVALID_REQUEST,)
 
 
-@dataclass(frozen=True, slots=True)
-class SetupInput:
+class SetupInput(NamedTuple):
     caller: SessionCaller
     password: str
 
 
-@dataclass(frozen=True, slots=True)
-class ConfirmInput:
+class ConfirmInput(NamedTuple):
     caller: SessionCaller
     code: str
 
 
-@dataclass(frozen=True, slots=True)
-class ProofInput:
+class ProofInput(NamedTuple):
     """DELETE /api/mfa/totp and POST /api/mfa/recovery-codes: the password and a code."""
 
     caller: SessionCaller

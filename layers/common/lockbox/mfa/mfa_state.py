@@ -13,8 +13,7 @@ being enrolled); it is the one whose conditions decide.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 SECRET = "totp_secret"  # noqa: S105 (attribute names)
 SECRET_KEY = "totp_key"  # noqa: S105
@@ -26,8 +25,7 @@ PENDING_KEY = "totp_pending_key"
 MARKER_ATTRIBUTES = f"{SECRET}, {SECRET_KEY}, {RECOVERY_CODES}"
 
 
-@dataclass(frozen=True, slots=True)
-class SealedSecret:
+class SealedSecret(NamedTuple):
     """A TOTP secret as stored: the account key's version and nonce || AES-GCM ciphertext
     (lockbox.mfa.totp)."""
 
@@ -35,8 +33,7 @@ class SealedSecret:
     sealed: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class SecondFactor:
+class SecondFactor(NamedTuple):
     """An item's view of the account's second factor."""
 
     secret: SealedSecret | None = None  # None: the factor is off
@@ -63,8 +60,7 @@ def second_factor(item: dict[str, Any]) -> SecondFactor:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class CodeUse:
+class CodeUse(NamedTuple):
     """What accepting a code writes (lockbox.mfa.code_checks finds it): a TOTP code's time
     step, or the stored hash of the recovery code it spends."""
 

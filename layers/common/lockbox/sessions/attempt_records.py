@@ -23,8 +23,7 @@ import hashlib
 import math
 import time
 import uuid
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -69,8 +68,7 @@ def lockout_seconds(attempts: int) -> int:
     return min(MAX_LOCKOUT_SECONDS, FIRST_LOCKOUT_SECONDS << min(attempts - FREE_ATTEMPTS, 10))
 
 
-@dataclass(frozen=True, slots=True)
-class CountedAttempt:
+class CountedAttempt(NamedTuple):
     """An attempt that may check the password: the account's login record, if any."""
 
     user_id: str | None
@@ -292,8 +290,7 @@ def uncount_attempt(login: str) -> None:
             raise
 
 
-@dataclass(frozen=True, slots=True)
-class HashUpgrade:
+class HashUpgrade(NamedTuple):
     """A new hash for a password that just matched a hash of an earlier scheme (or pepper,
     or cost), stored by the login's own transaction on the profile and on the markers the
     login knows: its own, and for a login by username the email's (a login by email

@@ -12,7 +12,7 @@ request that records the failure's time, from which a lockout runs, with its
 
 from __future__ import annotations
 
-from dataclasses import replace
+from copy import replace
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit

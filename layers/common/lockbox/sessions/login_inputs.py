@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from copy import replace
+from dataclasses import dataclass
 
 from lockbox.accounts.emails import email_reason
 from lockbox.accounts.passwords import check_express_password_length

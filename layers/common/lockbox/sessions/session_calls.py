@@ -16,8 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -43,8 +42,7 @@ _REFRESH_TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StartedSession:
+class StartedSession(NamedTuple):
     """A session about to be written, with the secret only its client will ever see."""
 
     record: session_records.NewSession

@@ -4,7 +4,9 @@ sessions' GET /api/sessions and DELETE /api/sessions/{session_id}."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from copy import replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from lockbox.core.errors import ApiError, Detail, ErrorCode
 from lockbox.core.proxy import (
@@ -39,8 +41,7 @@ def refresh_input(event: ApiEvent) -> RefreshInput:
     return replace(refresh, user_agent=user_agent(event), source_ip=source_ip(event))
 
 
-@dataclass(frozen=True, slots=True)
-class SessionCaller:
+class SessionCaller(NamedTuple):
     """A bearer call about the caller's own session: who, which session, and what the
     request tells of its origin (for the activity log)."""
 
@@ -50,8 +51,7 @@ class SessionCaller:
     source_ip: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LogoutInput:
+class LogoutInput(NamedTuple):
     caller: SessionCaller
     everywhere: bool
 
@@ -91,8 +91,7 @@ def logout_input(event: ApiEvent) -> LogoutInput:
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
-@dataclass(frozen=True, slots=True)
-class DeleteSessionInput:
+class DeleteSessionInput(NamedTuple):
     caller: SessionCaller
     session_id: str
 

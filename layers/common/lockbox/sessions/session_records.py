@@ -37,8 +37,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -94,8 +93,7 @@ def _ttl(created_at: int, last_use: float) -> int:
     return int(min(last_use, session_end(created_at))) + _TTL_MARGIN_SECONDS
 
 
-@dataclass(frozen=True, slots=True)
-class NewSession:
+class NewSession(NamedTuple):
     session_id: str
     user_id: str
     created_at: int  # Unix microseconds
@@ -155,8 +153,7 @@ class ReuseDetectedError(RefreshRefusedError):
     """A rotated refresh token came back after the grace window: the session must end."""
 
 
-@dataclass(frozen=True, slots=True)
-class PresentedToken:
+class PresentedToken(NamedTuple):
     """What a refresh token names and proves, hashed: its session, and its place in the
     session's chain (`generation` and `chain_hash` are None for a token of the format
     before chains, which carries neither)."""
@@ -419,8 +416,7 @@ def still_alive(user_id: str, session_id: str, created_at: int) -> TransactWrite
     }
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceSession:
+class DeviceSession(NamedTuple):
     """A live session as the user's list of them shows it."""
 
     session_id: str

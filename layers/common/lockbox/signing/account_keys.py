@@ -25,10 +25,9 @@ import hashlib
 import hmac
 import threading
 import time
-from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockbox.core.settings import get_settings
 from lockbox.signing.signing_keys import SecretUnavailableError, secretsmanager_client
@@ -51,14 +50,12 @@ class Purpose(Enum):
     TOTP_SECRET = "lockbox/totp-secret-encryption"  # noqa: S105
 
 
-@dataclass(frozen=True, slots=True)
-class DerivedKey:
+class DerivedKey(NamedTuple):
     version: str  # the master key's number: stored beside what the key protects
     key: bytes  # 32 bytes, for this purpose only
 
 
-@dataclass(frozen=True, slots=True)
-class _MasterKeys:
+class _MasterKeys(NamedTuple):
     current: str
     by_version: dict[str, str]
 

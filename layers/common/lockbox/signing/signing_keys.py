@@ -24,9 +24,8 @@ import re
 import threading
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockbox.core.settings import get_settings
 
@@ -51,20 +50,17 @@ class SecretUnavailableError(RuntimeError):
     """Secrets Manager could not give the secret (unreachable, no permission, no such secret)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SigningKey:
+class SigningKey(NamedTuple):
     kid: str  # the Secrets Manager version id: names the key, reveals nothing of it
     secret: str
 
 
-@dataclass(frozen=True, slots=True)
-class _KeySet:
+class _KeySet(NamedTuple):
     current: SigningKey
     accepted: dict[str, SigningKey]  # by kid: the current key and the previous one
 
 
-@dataclass(frozen=True, slots=True)
-class _Providers:
+class _Providers(NamedTuple):
     # Powertools' cache key is the secret's name alone, not the SDK options: one provider
     # (one cache) per stage, or AWSPREVIOUS would be answered with AWSCURRENT's cached value.
     stages: dict[str, VersionProvider]

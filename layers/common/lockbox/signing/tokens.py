@@ -22,9 +22,8 @@ import math
 import re
 import time
 import uuid
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from lockbox.core.settings import get_settings
 from lockbox.signing.lifetimes import MFA_TOKEN_LIFETIME_SECONDS, TOKEN_LIFETIME_SECONDS
@@ -43,8 +42,7 @@ class InvalidTokenError(Exception):
     """The token is not one this service issued, or no longer valid."""
 
 
-@dataclass(frozen=True, slots=True)
-class AccessClaims:
+class AccessClaims(NamedTuple):
     user_id: str  # sub
     session_id: str  # sid: the session the token belongs to (lockbox.sessions.session_records)
 
@@ -111,8 +109,7 @@ _MFA_AUDIENCE_SUFFIX = "/mfa"  # an mfa_token is no access token: the authorizer
 _MFA_REQUIRED_CLAIMS = ("sub", "name", "iat", "exp", "iss", "aud", "jti")
 
 
-@dataclass(frozen=True, slots=True)
-class MfaClaims:
+class MfaClaims(NamedTuple):
     user_id: str  # sub
     login: str  # the name the password step counted (SPEC "Login protection")
     token_id: str  # jti: spent once
