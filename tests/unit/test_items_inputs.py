@@ -9,7 +9,7 @@ import pytest
 
 from lockbox.core.errors import ApiError, ErrorCode
 from lockbox.core.settings import get_settings
-from lockbox.items.item_inputs import StoreFields, UpdateFields, key_reason, path_key
+from lockbox.items.item_inputs import STORE_BODY, UPDATE_BODY, key_reason, path_key
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def test_each_refusal_says_why(key: str, reason: str) -> None:
 def test_store_request_with_a_bad_key_is_invalid_key() -> None:
     """Given a body whose key has a slash, when parsing it, then INVALID_KEY on field key."""
     with pytest.raises(ApiError) as caught:
-        StoreFields.from_body({"key": "a/b", "value": 1})
+        STORE_BODY.from_body({"key": "a/b", "value": 1})
 
     assert caught.value.code is ErrorCode.INVALID_KEY
     assert [problem.field for problem in caught.value.details] == ["key"]
@@ -113,7 +113,7 @@ def test_store_request_with_a_bad_key_is_invalid_key() -> None:
 def test_store_request_without_a_key_is_invalid_key() -> None:
     """Given a store body without key, INVALID_KEY."""
     with pytest.raises(ApiError) as caught:
-        StoreFields.from_body({"value": 1})
+        STORE_BODY.from_body({"value": 1})
 
     assert caught.value.code is ErrorCode.INVALID_KEY
 
@@ -121,7 +121,7 @@ def test_store_request_without_a_key_is_invalid_key() -> None:
 def test_store_request_key_wins_over_value_and_both_are_listed() -> None:
     """Given a bad key and a null value, then INVALID_KEY with both problems in details."""
     with pytest.raises(ApiError) as caught:
-        StoreFields.from_body({"key": "", "value": None})
+        STORE_BODY.from_body({"key": "", "value": None})
 
     assert caught.value.code is ErrorCode.INVALID_KEY
     assert [problem.field for problem in caught.value.details] == ["key", "value"]
@@ -129,7 +129,7 @@ def test_store_request_key_wins_over_value_and_both_are_listed() -> None:
 
 def test_store_request_keeps_the_key_exactly() -> None:
     """Given a Unicode key with spaces, the request keeps it unchanged."""
-    request = StoreFields.from_body({"key": "café menu 🔑", "value": "x"})
+    request = STORE_BODY.from_body({"key": "café menu 🔑", "value": "x"})
 
     assert request.key == "café menu 🔑"
 
@@ -140,12 +140,12 @@ def compact(value: object) -> str:
 
 def stored_form(value: object) -> str:
     """What the layer stores for a value (its compact JSON text)."""
-    return UpdateFields.from_body({"value": value}).value_json
+    return UPDATE_BODY.from_body({"value": value}).value_json
 
 
 def refusal(value: object) -> ApiError:
     with pytest.raises(ApiError) as caught:
-        UpdateFields.from_body({"value": value})
+        UPDATE_BODY.from_body({"value": value})
     return caught.value
 
 
@@ -209,7 +209,7 @@ def test_null_and_empty_string_are_invalid_value(value: object) -> None:
 def test_missing_value_is_invalid_value() -> None:
     """Given a body without "value", then INVALID_VALUE (not INVALID_REQUEST)."""
     with pytest.raises(ApiError) as caught:
-        UpdateFields.from_body({"val": 1})
+        UPDATE_BODY.from_body({"val": 1})
 
     assert caught.value.code is ErrorCode.INVALID_VALUE
     assert [problem.field for problem in caught.value.details] == ["value"]
@@ -218,7 +218,7 @@ def test_missing_value_is_invalid_value() -> None:
 def test_value_json_field_name_is_not_an_alias_for_value() -> None:
     """Given the internal field name instead of "value", then the value is still missing."""
     with pytest.raises(ApiError) as caught:
-        UpdateFields.from_body({"value_json": '"x"'})
+        UPDATE_BODY.from_body({"value_json": '"x"'})
 
     assert caught.value.code is ErrorCode.INVALID_VALUE
 

@@ -7,19 +7,19 @@ from typing import Any
 import pytest
 
 from lockbox.core.errors import ApiError, ErrorCode
-from lockbox.sessions.login_inputs import TokenInput
+from lockbox.sessions.login_inputs import TOKEN_BODY
 
 
 def test_username_and_password_are_taken_as_sent() -> None:
     """Given both fields, they are kept exactly (no trimming, no case change)."""
-    request = TokenInput.from_body({"username": "JohnDoe", "password": " p w "})
+    request = TOKEN_BODY.from_body({"username": "JohnDoe", "password": " p w "})
 
     assert (request.username, request.password) == ("JohnDoe", " p w ")
 
 
 def test_unknown_fields_are_ignored() -> None:
     """Given extra fields (role, user_id), they are dropped, not refused."""
-    request = TokenInput.from_body(
+    request = TOKEN_BODY.from_body(
         {"username": "johndoe", "password": "secret!!", "grant_type": "password"}
     )
 
@@ -50,7 +50,7 @@ def test_missing_blank_or_non_string_fields_are_missing_fields(
 ) -> None:
     """Given a field missing, blank or not a string, then MISSING_FIELDS naming those fields."""
     with pytest.raises(ApiError) as caught:
-        TokenInput.from_body(body)
+        TOKEN_BODY.from_body(body)
 
     assert caught.value.code is ErrorCode.MISSING_FIELDS
     assert [problem.field for problem in caught.value.details] == problem_fields

@@ -4,7 +4,6 @@ DELETE /api/account (and the /users profile), checked without pydantic."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lockbox.accounts.passwords import new_password_rule
@@ -33,17 +32,21 @@ def check_step_up_code(value: object) -> str | None:
     return None if value is None else present_text(value, "Code", ErrorCode.INVALID_REQUEST)
 
 
-@dataclass(frozen=True, slots=True)
-class PasswordFields(PlainInput):
+class PasswordFields(NamedTuple):
     current_password: str
     new_password: str
     code: str | None
-    rules = (
+
+
+PASSWORD_BODY = PlainInput(
+    PasswordFields,
+    rules=(
         FieldRule("current_password", "current_password", check_current_password),
         FieldRule("new_password", "new_password", check_new_password),
         FieldRule("code", "code", check_step_up_code),
-    )
-    check_order = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_PASSWORD)
+    ),
+    check_order=(ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_PASSWORD),
+)
 
 
 class PasswordInput(NamedTuple):
@@ -56,26 +59,34 @@ class PasswordInput(NamedTuple):
 def password_input(event: ApiEvent) -> PasswordInput:
     """POST /api/password: the caller, the body is a JSON object, then both passwords."""
     caller = session_caller(event)
-    fields = PasswordFields.from_body(json_body(event))
+    fields = PASSWORD_BODY.from_body(json_body(event))
     return PasswordInput(caller, fields.current_password, fields.new_password, fields.code)
 
 
-@dataclass(frozen=True, slots=True)
-class DeleteFields(PlainInput):
+class DeleteFields(NamedTuple):
     password: str
-    rules = (FieldRule("password", "password", check_current_password),)
-    check_order = (ErrorCode.INVALID_REQUEST,)
 
 
-@dataclass(frozen=True, slots=True)
-class StepUpDeleteFields(PlainInput):
+DELETE_BODY = PlainInput(
+    DeleteFields,
+    rules=(FieldRule("password", "password", check_current_password),),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
+
+
+class StepUpDeleteFields(NamedTuple):
     password: str
     code: str | None
-    rules = (
+
+
+STEP_UP_DELETE_BODY = PlainInput(
+    StepUpDeleteFields,
+    rules=(
         FieldRule("password", "password", check_current_password),
         FieldRule("code", "code", check_step_up_code),
-    )
-    check_order = (ErrorCode.INVALID_REQUEST,)
+    ),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
 
 
 class DeleteAccountInput(NamedTuple):
@@ -87,7 +98,7 @@ class DeleteAccountInput(NamedTuple):
 def delete_account_input(event: ApiEvent) -> DeleteAccountInput:
     """DELETE /api/account: the caller, the body is a JSON object, then the password."""
     caller = session_caller(event)
-    fields = StepUpDeleteFields.from_body(json_body(event))
+    fields = STEP_UP_DELETE_BODY.from_body(json_body(event))
     return DeleteAccountInput(caller, fields.password, fields.code)
 
 
@@ -104,18 +115,22 @@ def _when_sent(rule: Callable[[object], Any]) -> Callable[[object], Any]:
 UPDATABLE_FIELDS = ("full_name", "age", "gender")
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateFields(PlainInput):
+class UpdateFields(NamedTuple):
     full_name: Any
     age: Any
     gender: Any
-    rules = (
+
+
+UPDATE_ACCOUNT_BODY = PlainInput(
+    UpdateFields,
+    rules=(
         FieldRule("full_name", "full_name", _when_sent(check_full_name), absent=ABSENT),
         FieldRule("age", "age", _when_sent(check_age), absent=ABSENT),
         FieldRule("gender", "gender", _when_sent(check_gender), absent=ABSENT),
-    )
+    ),
     # As at registration: the text fields' INVALID_REQUEST, then age, then gender.
-    check_order = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_AGE, ErrorCode.GENDER_REQUIRED)
+    check_order=(ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_AGE, ErrorCode.GENDER_REQUIRED),
+)
 
 
 class UpdateAccountInput(NamedTuple):
@@ -127,7 +142,7 @@ def update_account_input(event: ApiEvent) -> UpdateAccountInput:
     """PATCH /api/account: the caller, the body is a JSON object, then each field sent;
     none of them sent is INVALID_REQUEST."""
     caller = session_caller(event)
-    fields = UpdateFields.from_body(json_body(event))
+    fields = UPDATE_ACCOUNT_BODY.from_body(json_body(event))
     changes = {
         name: value for name in UPDATABLE_FIELDS if (value := getattr(fields, name)) is not ABSENT
     }

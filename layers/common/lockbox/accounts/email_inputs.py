@@ -4,7 +4,6 @@ checked without pydantic."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from lockbox.accounts.account_inputs import check_current_password
@@ -21,11 +20,15 @@ def check_link_token(value: object) -> str:
     return present_text(value, "Token", ErrorCode.INVALID_REQUEST)
 
 
-@dataclass(frozen=True, slots=True)
-class LinkTokenFields(PlainInput):
+class LinkTokenFields(NamedTuple):
     token: str
-    rules = (FieldRule("token", "token", check_link_token),)
-    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+LINK_TOKEN_BODY = PlainInput(
+    LinkTokenFields,
+    rules=(FieldRule("token", "token", check_link_token),),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
 
 
 class VerifyEmailInput(NamedTuple):
@@ -36,7 +39,7 @@ class VerifyEmailInput(NamedTuple):
 
 def verify_email_input(event: ApiEvent) -> VerifyEmailInput:
     """POST /api/email/verify: the body is a JSON object with a token."""
-    token = LinkTokenFields.from_body(json_body(event)).token
+    token = LINK_TOKEN_BODY.from_body(json_body(event)).token
     return VerifyEmailInput(token, user_agent(event), source_ip(event))
 
 
@@ -45,27 +48,35 @@ def send_verification_input(event: ApiEvent) -> str:
     return caller_id(event)
 
 
-@dataclass(frozen=True, slots=True)
-class ForgotFields(PlainInput):
+class ForgotFields(NamedTuple):
     email: str
-    rules = (FieldRule("email", "email", check_email),)
-    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+FORGOT_BODY = PlainInput(
+    ForgotFields,
+    rules=(FieldRule("email", "email", check_email),),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
 
 
 def forgot_password_input(event: ApiEvent) -> str:
     """POST /api/password/forgot: the body is a JSON object with a valid address."""
-    return ForgotFields.from_body(json_body(event)).email
+    return FORGOT_BODY.from_body(json_body(event)).email
 
 
-@dataclass(frozen=True, slots=True)
-class ResetFields(PlainInput):
+class ResetFields(NamedTuple):
     token: str
     new_password: str
-    rules = (
+
+
+RESET_BODY = PlainInput(
+    ResetFields,
+    rules=(
         FieldRule("token", "token", check_link_token),
         FieldRule("new_password", "new_password", new_password_rule("New password")),
-    )
-    check_order = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_PASSWORD)
+    ),
+    check_order=(ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_PASSWORD),
+)
 
 
 class ResetPasswordInput(NamedTuple):
@@ -78,21 +89,25 @@ class ResetPasswordInput(NamedTuple):
 def reset_password_input(event: ApiEvent) -> ResetPasswordInput:
     """POST /api/password/reset: both fields present, then the new password's policy
     (a refused password leaves the link usable: it is checked before the link is read)."""
-    fields = ResetFields.from_body(json_body(event))
+    fields = RESET_BODY.from_body(json_body(event))
     return ResetPasswordInput(
         fields.token, fields.new_password, user_agent(event), source_ip(event)
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeEmailFields(PlainInput):
+class ChangeEmailFields(NamedTuple):
     password: str
     new_email: str
-    rules = (
+
+
+CHANGE_EMAIL_BODY = PlainInput(
+    ChangeEmailFields,
+    rules=(
         FieldRule("password", "password", check_current_password),
         FieldRule("new_email", "new_email", check_email),
-    )
-    check_order = (ErrorCode.INVALID_REQUEST,)
+    ),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
 
 
 class ChangeEmailInput(NamedTuple):
@@ -105,5 +120,5 @@ def change_email_input(event: ApiEvent) -> ChangeEmailInput:
     """POST /api/email: the caller, the body is a JSON object, then both fields (the
     password is checked by the call, after them; SPEC "Account details")."""
     caller = session_caller(event)
-    fields = ChangeEmailFields.from_body(json_body(event))
+    fields = CHANGE_EMAIL_BODY.from_body(json_body(event))
     return ChangeEmailInput(caller, fields.password, fields.new_email)

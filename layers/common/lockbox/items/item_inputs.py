@@ -16,7 +16,6 @@ The listing's parser checks the caller, then its query parameters: the prefix
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lockbox.core import json_text
@@ -232,37 +231,45 @@ _TTL_RULE = FieldRule("ttl", "ttl", check_ttl, absent=ABSENT)
 _METADATA_RULE = FieldRule("metadata", "metadata_json", check_metadata, absent=ABSENT)
 
 
-@dataclass(frozen=True, slots=True)
-class StoreFields(PlainInput):
+class StoreFields(NamedTuple):
     """POST /api/data's body."""
 
     key: str
     value_json: str
     ttl: int | None
     metadata_json: str | None
-    rules = (
+
+
+STORE_BODY = PlainInput(
+    StoreFields,
+    rules=(
         FieldRule("key", "key", check_key),
         FieldRule("value", "value_json", encode_value),
         _TTL_RULE,
         _METADATA_RULE,
-    )
-    check_order = (
+    ),
+    check_order=(
         ErrorCode.INVALID_KEY,
         ErrorCode.INVALID_VALUE,
         ErrorCode.INVALID_TTL,
         ErrorCode.INVALID_METADATA,
-    )
+    ),
+)
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateFields(PlainInput):
+class UpdateFields(NamedTuple):
     """PUT /api/data/{key}'s body."""
 
     value_json: str
     ttl: int | None
     metadata_json: str | None
-    rules = (FieldRule("value", "value_json", encode_value), _TTL_RULE, _METADATA_RULE)
-    check_order = (ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL, ErrorCode.INVALID_METADATA)
+
+
+UPDATE_BODY = PlainInput(
+    UpdateFields,
+    rules=(FieldRule("value", "value_json", encode_value), _TTL_RULE, _METADATA_RULE),
+    check_order=(ErrorCode.INVALID_VALUE, ErrorCode.INVALID_TTL, ErrorCode.INVALID_METADATA),
+)
 
 
 def check_by(value: object) -> str:
@@ -275,13 +282,17 @@ def check_by(value: object) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class IncrementFields(PlainInput):
+class IncrementFields(NamedTuple):
     """POST /api/data/{key}/increment's body."""
 
     by: str
-    rules = (FieldRule("by", "by", check_by, absent=ABSENT),)
-    check_order = (ErrorCode.INVALID_VALUE,)
+
+
+INCREMENT_BODY = PlainInput(
+    IncrementFields,
+    rules=(FieldRule("by", "by", check_by, absent=ABSENT),),
+    check_order=(ErrorCode.INVALID_VALUE,),
+)
 
 
 def path_key(event: ApiEvent) -> str:
@@ -311,14 +322,14 @@ def delete_input(event: ApiEvent) -> DeleteInput:
 
 def store_input(event: ApiEvent) -> StoreInput:
     user_id = caller_id(event)
-    fields = StoreFields.from_body(_object_body(event))
+    fields = STORE_BODY.from_body(_object_body(event))
     return StoreInput(user_id, fields.key, fields.value_json, fields.ttl, fields.metadata_json)
 
 
 def update_input(event: ApiEvent) -> UpdateInput:
     user_id = caller_id(event)
     key = path_key(event)
-    fields = UpdateFields.from_body(_object_body(event))
+    fields = UPDATE_BODY.from_body(_object_body(event))
     return UpdateInput(
         user_id, key, fields.value_json, fields.ttl, if_match(event), fields.metadata_json
     )
@@ -329,7 +340,7 @@ def increment_input(event: ApiEvent) -> IncrementInput:
     user_id = caller_id(event)
     key = path_key(event)
     body = _object_body(event) if has_body(event) else {}
-    return IncrementInput(user_id, key, IncrementFields.from_body(body).by)
+    return IncrementInput(user_id, key, INCREMENT_BODY.from_body(body).by)
 
 
 def patch_input(event: ApiEvent) -> PatchInput:
@@ -376,13 +387,17 @@ class BatchWriteInput(NamedTuple):
     writes: list[BatchWrite]
 
 
-@dataclass(frozen=True, slots=True)
-class DeleteFields(PlainInput):
+class DeleteFields(NamedTuple):
     """A batch's delete operation."""
 
     key: str
-    rules = (FieldRule("key", "key", check_key),)
-    check_order = (ErrorCode.INVALID_KEY,)
+
+
+BATCH_DELETE_BODY = PlainInput(
+    DeleteFields,
+    rules=(FieldRule("key", "key", check_key),),
+    check_order=(ErrorCode.INVALID_KEY,),
+)
 
 
 _BATCH_OPS = ("store", "update", "delete")
@@ -413,8 +428,8 @@ def _batch_write(operation: dict[str, Any]) -> BatchWrite:
     """One operation under the single call's rules (ApiError with its code)."""
     tag = parse_if_match([operation["if_match"]]) if "if_match" in operation else None
     if operation["op"] == "delete":
-        return BatchWrite("delete", DeleteFields.from_body(operation).key, if_match=tag)
-    fields = StoreFields.from_body(operation)
+        return BatchWrite("delete", BATCH_DELETE_BODY.from_body(operation).key, if_match=tag)
+    fields = STORE_BODY.from_body(operation)
     return BatchWrite(
         operation["op"], fields.key, fields.value_json, fields.ttl, fields.metadata_json, tag
     )

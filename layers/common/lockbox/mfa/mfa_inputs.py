@@ -3,11 +3,9 @@ the caller (bearer calls), the body is a JSON object, then its fields, INVALID_R
 
 from __future__ import annotations
 
-from copy import replace
-from dataclasses import dataclass
 from typing import NamedTuple
 
-from lockbox.accounts.account_inputs import DeleteFields, check_current_password
+from lockbox.accounts.account_inputs import DELETE_BODY, check_current_password
 from lockbox.core.errors import ErrorCode
 from lockbox.core.proxy import ApiEvent, json_body, source_ip, user_agent
 from lockbox.core.validation import FieldRule, PlainInput, present_text
@@ -23,22 +21,30 @@ def check_mfa_token(value: object) -> str:
     return present_text(value, "mfa_token", ErrorCode.INVALID_REQUEST)
 
 
-@dataclass(frozen=True, slots=True)
-class CodeFields(PlainInput):
+class CodeFields(NamedTuple):
     code: str
-    rules = (FieldRule("code", "code", check_code),)
-    check_order = (ErrorCode.INVALID_REQUEST,)
 
 
-@dataclass(frozen=True, slots=True)
-class ProofFields(PlainInput):
+CODE_BODY = PlainInput(
+    CodeFields,
+    rules=(FieldRule("code", "code", check_code),),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
+
+
+class ProofFields(NamedTuple):
     password: str
     code: str
-    rules = (
+
+
+PROOF_BODY = PlainInput(
+    ProofFields,
+    rules=(
         FieldRule("password", "password", check_current_password),
         FieldRule("code", "code", check_code),
-    )
-    check_order = (ErrorCode.INVALID_REQUEST,)
+    ),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
 
 
 class SetupInput(NamedTuple):
@@ -59,40 +65,45 @@ class ProofInput(NamedTuple):
     code: str
 
 
-@dataclass(frozen=True, slots=True)
-class TokenMfaInput(PlainInput):
+class TokenMfaInput(NamedTuple):
     mfa_token: str
     code: str
     user_agent: str | None = None  # the session's, from the header
     source_ip: str | None = None  # for the activity log
-    rules = (
+
+
+TOKEN_MFA_BODY = PlainInput(
+    TokenMfaInput,
+    rules=(
         FieldRule("mfa_token", "mfa_token", check_mfa_token),
         FieldRule("code", "code", check_code),
-    )
-    check_order = (ErrorCode.INVALID_REQUEST,)
+    ),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
 
 
 def setup_input(event: ApiEvent) -> SetupInput:
     """POST /api/mfa/totp/setup: the caller, the body is a JSON object, then the password."""
     caller = session_caller(event)
-    return SetupInput(caller, DeleteFields.from_body(json_body(event)).password)
+    return SetupInput(caller, DELETE_BODY.from_body(json_body(event)).password)
 
 
 def confirm_input(event: ApiEvent) -> ConfirmInput:
     """POST /api/mfa/totp/confirm: the caller, the body is a JSON object, then the code."""
     caller = session_caller(event)
-    return ConfirmInput(caller, CodeFields.from_body(json_body(event)).code)
+    return ConfirmInput(caller, CODE_BODY.from_body(json_body(event)).code)
 
 
 def proof_input(event: ApiEvent) -> ProofInput:
     """DELETE /api/mfa/totp and POST /api/mfa/recovery-codes: the caller, the body is a
     JSON object, then the password and the code."""
     caller = session_caller(event)
-    fields = ProofFields.from_body(json_body(event))
+    fields = PROOF_BODY.from_body(json_body(event))
     return ProofInput(caller, fields.password, fields.code)
 
 
 def token_mfa_input(event: ApiEvent) -> TokenMfaInput:
     """POST /api/token/mfa: the body is a JSON object, then the mfa_token and the code."""
-    login = TokenMfaInput.from_body(json_body(event))
-    return replace(login, user_agent=user_agent(event), source_ip=source_ip(event))
+    return TOKEN_MFA_BODY.from_body(
+        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
+    )

@@ -9,7 +9,6 @@ code exactly one commits, and a replayed code is refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -26,15 +25,26 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
-@dataclass(slots=True)
 class Update:
-    """An UpdateItem expression built clause by clause, with its condition and values."""
+    """An UpdateItem expression built clause by clause, with its condition and values.
+    A plain class: a dataclass's generated methods are compiled at every cold start."""
 
-    sets: list[str] = field(default_factory=list)
-    removes: list[str] = field(default_factory=list)
-    deletes: list[str] = field(default_factory=list)
-    conditions: list[str] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("conditions", "deletes", "removes", "sets", "values")
+
+    def __init__(
+        self,
+        *,
+        sets: list[str] | None = None,
+        removes: list[str] | None = None,
+        deletes: list[str] | None = None,
+        conditions: list[str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        self.sets = sets or []
+        self.removes = removes or []
+        self.deletes = deletes or []
+        self.conditions = conditions or []
+        self.values = values or {}
 
     def expression(self) -> str:
         clauses = [

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from copy import replace
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lockbox.accounts.emails import email_reason
 from lockbox.accounts.passwords import check_express_password_length
@@ -29,40 +28,50 @@ def check_express_login_email(value: object) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class TokenInput(PlainInput):
+class TokenInput(NamedTuple):
     username: str
     password: str
     user_agent: str | None = None  # the session's, from the header
     source_ip: str | None = None  # for the activity log
-    rules = (
+
+
+TOKEN_BODY = PlainInput(
+    TokenInput,
+    rules=(
         FieldRule("username", "username", check_login_text),
         FieldRule("password", "password", check_login_text),
-    )
-    check_order = (ErrorCode.MISSING_FIELDS,)
+    ),
+    check_order=(ErrorCode.MISSING_FIELDS,),
+)
 
 
 def token_input(event: ApiEvent) -> TokenInput:
     """POST /api/token: the body is a JSON object, then both fields."""
-    login = TokenInput.from_body(json_body(event))
-    return replace(login, user_agent=user_agent(event), source_ip=source_ip(event))
+    return TOKEN_BODY.from_body(
+        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class UsersLoginInput(PlainInput):
+class UsersLoginInput(NamedTuple):
     email: str
     password: str
     user_agent: str | None = None  # the session's, from the header
     source_ip: str | None = None  # for the activity log
-    rules = (
+
+
+USERS_LOGIN_BODY = PlainInput(
+    UsersLoginInput,
+    rules=(
         FieldRule("email", "email", check_express_login_email),
         # Any string of the minimum length is a credential to check.
         FieldRule("password", "password", check_express_password_length),
-    )
-    check_order = (ErrorCode.INVALID_REQUEST,)
+    ),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
 
 
 def users_login_input(event: ApiEvent) -> UsersLoginInput:
     """POST /users/login: the body is a JSON object, then the email and the password."""
-    login = UsersLoginInput.from_body(json_body(event))
-    return replace(login, user_agent=user_agent(event), source_ip=source_ip(event))
+    return USERS_LOGIN_BODY.from_body(
+        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
+    )

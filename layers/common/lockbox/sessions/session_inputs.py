@@ -4,8 +4,6 @@ sessions' GET /api/sessions and DELETE /api/sessions/{session_id}."""
 from __future__ import annotations
 
 import re
-from copy import replace
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from lockbox.core.errors import ApiError, Detail, ErrorCode
@@ -26,19 +24,24 @@ def check_refresh_token(value: object) -> str:
     return present_text(value, "Refresh token", ErrorCode.INVALID_REQUEST)
 
 
-@dataclass(frozen=True, slots=True)
-class RefreshInput(PlainInput):
+class RefreshInput(NamedTuple):
     refresh_token: str
     user_agent: str | None = None  # for the activity log, from the request
     source_ip: str | None = None
-    rules = (FieldRule("refresh_token", "refresh_token", check_refresh_token),)
-    check_order = (ErrorCode.INVALID_REQUEST,)
+
+
+REFRESH_BODY = PlainInput(
+    RefreshInput,
+    rules=(FieldRule("refresh_token", "refresh_token", check_refresh_token),),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
 
 
 def refresh_input(event: ApiEvent) -> RefreshInput:
     """POST /api/token/refresh: the body is a JSON object, then the refresh token."""
-    refresh = RefreshInput.from_body(json_body(event))
-    return replace(refresh, user_agent=user_agent(event), source_ip=source_ip(event))
+    return REFRESH_BODY.from_body(
+        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
+    )
 
 
 class SessionCaller(NamedTuple):
