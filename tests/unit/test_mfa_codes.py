@@ -37,6 +37,28 @@ def account_keys(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return current
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",  # 160 bits, as new_secret makes them
+        base64.b32encode(bytes(range(20))).decode(),  # leading zero bits
+        base64.b32encode(b"\xff" * 35).decode(),  # 280 bits, every bit set
+        "JBSWY3DPEHPK3PXPJBSWY3DP",  # 120 bits: the shortest whole groups pyotp takes
+        "jbswy3dpehpk3pxpjbswy3dpehpk3pxp",  # lower case: pyotp's own decoding
+        "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PX",  # not whole 40-bit groups: pyotp's own decoding
+    ],
+)
+def test_a_secret_decodes_to_what_pyotp_decodes(secret: str) -> None:
+    """Given a base32 secret, when the code check decodes it, then it has pyotp's bytes."""
+    assert totp._Totp(secret).byte_secret() == pyotp.TOTP(secret).byte_secret()
+
+
+def test_a_secret_shorter_than_pyotps_minimum_is_refused_as_pyotp_refuses_it() -> None:
+    """Given 80 bits of secret in whole groups, the check refuses it as pyotp does."""
+    with pytest.raises(ValueError, match="at least 112 bits"):
+        totp._Totp("JBSWY3DPEHPK3PXP")
+
+
 def test_a_new_secret_is_unpadded_base32_of_160_bits() -> None:
     """Given a new secret, it is 32 base32 characters without padding: 160 bits."""
     secret = totp.new_secret()

@@ -16,8 +16,8 @@ caller's to judge: it is raised at once, its reasons readable through
 from __future__ import annotations
 
 import random
+import secrets
 import time
-import uuid
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +107,7 @@ def transact_write(items: list[TransactWriteItemTypeDef], *, token: str | None =
     for attempt in range(CONFLICT_RETRIES + 1):
         try:
             dynamodb.transact_write_items(
-                TransactItems=items, ClientRequestToken=token or uuid.uuid4().hex
+                TransactItems=items, ClientRequestToken=token or secrets.token_hex(16)
             )
             return
         except ClientError as error:

@@ -30,6 +30,7 @@ write makes the retry's answer the first attempt's truth, or fails (a 500):
 from __future__ import annotations
 
 import math
+import secrets
 import time
 import uuid
 from collections.abc import Mapping
@@ -110,7 +111,7 @@ def _expiry(ttl: int) -> int:
 
 
 def _new_etag() -> str:
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def _old_item(found: object) -> Mapping[str, Any] | None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import time
-import uuid
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
@@ -150,7 +150,7 @@ def count_attempt(login: str) -> CountedAttempt:
     """
     table = get_settings().users_table
     key = {"pk": {"S": counted_pk(login)}}
-    attempt_id = uuid.uuid4().hex
+    attempt_id = secrets.token_hex(16)
     client = dynamodb.client()
     for _ in range(_ROUNDS):
         now_ms = _now_ms()

@@ -20,8 +20,8 @@ import hmac
 import json
 import math
 import re
+import secrets
 import time
-import uuid
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -56,7 +56,7 @@ def issue_access_token(user_id: str, session_id: str, issued_at: int | None = No
         "exp": now + TOKEN_LIFETIME_SECONDS,
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
-        "jti": uuid.uuid4().hex,
+        "jti": secrets.token_hex(16),
         "sid": session_id,
     }
     return _signed(claims)
@@ -129,7 +129,7 @@ def issue_mfa_token(user_id: str, login: str) -> str:
         "exp": now + MFA_TOKEN_LIFETIME_SECONDS,
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience + _MFA_AUDIENCE_SUFFIX,
-        "jti": uuid.uuid4().hex,
+        "jti": secrets.token_hex(16),
     }
     return _signed(claims)
 
