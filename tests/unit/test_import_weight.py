@@ -20,8 +20,8 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def loaded_by(function: str) -> set[str]:
-    """The modules loaded once the function's app module is imported."""
+def answer_of(function: str, program: str) -> object:
+    """The JSON a program prints last, run in a fresh process on the function's path."""
     code_dir = FUNCTIONS_DIR / function
     env = {
         "PYTHONPATH": ":".join([str(code_dir), *sys.path]),
@@ -29,14 +29,21 @@ def loaded_by(function: str) -> set[str]:
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     answer = subprocess.run(  # noqa: S603 (this interpreter, a fixed program)
-        [sys.executable, "-c", PROGRAM],
+        [sys.executable, "-c", program],
         env=env,
         cwd=code_dir,
         capture_output=True,
         text=True,
         check=True,
     )
-    return set(json.loads(answer.stdout.strip().splitlines()[-1]))
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def loaded_by(function: str) -> set[str]:
+    """The modules loaded once the function's app module is imported."""
+    modules = answer_of(function, PROGRAM)
+    assert isinstance(modules, list)
+    return set(modules)
 
 
 @pytest.mark.parametrize(
@@ -104,3 +111,27 @@ def test_no_function_loads_pyjwt_or_the_x509_modules(function: str) -> None:
 
     assert "jwt" not in loaded
     assert "cryptography.x509" not in loaded
+
+
+DATACLASSES_PROGRAM = """
+import dataclasses, json, sys
+import app
+found = sorted(
+    f"{name}.{value.__name__}"
+    for name, module in list(sys.modules.items())
+    if name.split(".")[0] in ("lockbox", "app")
+    for value in vars(module).values()
+    if isinstance(value, type) and dataclasses.is_dataclass(value)
+    and value.__module__ == name
+)
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.parametrize(
+    "function", ["token_mfa", "users_register", "store_item", "authorizer", "export_items"]
+)
+def test_a_cold_start_builds_no_dataclass_of_the_layer(function: str) -> None:
+    """A dataclass compiles its generated methods at every import (about 0.6 ms each here):
+    the layer's records are NamedTuples (docs/performance.md)."""
+    assert answer_of(function, DATACLASSES_PROGRAM) == []
