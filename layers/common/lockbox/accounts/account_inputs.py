@@ -32,14 +32,15 @@ def check_step_up_code(value: object) -> str | None:
     return None if value is None else present_text(value, "Code", ErrorCode.INVALID_REQUEST)
 
 
-class PasswordFields(NamedTuple):
+class PasswordInput(NamedTuple):
+    caller: SessionCaller
     current_password: str
     new_password: str
-    code: str | None
+    code: str | None = None  # the second factor's, when it is on
 
 
 PASSWORD_BODY = PlainInput(
-    PasswordFields,
+    PasswordInput,
     rules=(
         FieldRule("current_password", "current_password", check_current_password),
         FieldRule("new_password", "new_password", check_new_password),
@@ -49,44 +50,10 @@ PASSWORD_BODY = PlainInput(
 )
 
 
-class PasswordInput(NamedTuple):
-    caller: SessionCaller
-    current_password: str
-    new_password: str
-    code: str | None = None  # the second factor's, when it is on
-
-
 def password_input(event: ApiEvent) -> PasswordInput:
     """POST /api/password: the caller, the body is a JSON object, then both passwords."""
     caller = session_caller(event)
-    fields = PASSWORD_BODY.from_body(json_body(event))
-    return PasswordInput(caller, fields.current_password, fields.new_password, fields.code)
-
-
-class DeleteFields(NamedTuple):
-    password: str
-
-
-DELETE_BODY = PlainInput(
-    DeleteFields,
-    rules=(FieldRule("password", "password", check_current_password),),
-    check_order=(ErrorCode.INVALID_REQUEST,),
-)
-
-
-class StepUpDeleteFields(NamedTuple):
-    password: str
-    code: str | None
-
-
-STEP_UP_DELETE_BODY = PlainInput(
-    StepUpDeleteFields,
-    rules=(
-        FieldRule("password", "password", check_current_password),
-        FieldRule("code", "code", check_step_up_code),
-    ),
-    check_order=(ErrorCode.INVALID_REQUEST,),
-)
+    return PASSWORD_BODY.from_body(json_body(event), caller=caller)
 
 
 class DeleteAccountInput(NamedTuple):
@@ -95,11 +62,20 @@ class DeleteAccountInput(NamedTuple):
     code: str | None = None  # the second factor's, when it is on
 
 
+DELETE_ACCOUNT_BODY = PlainInput(
+    DeleteAccountInput,
+    rules=(
+        FieldRule("password", "password", check_current_password),
+        FieldRule("code", "code", check_step_up_code),
+    ),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
+
+
 def delete_account_input(event: ApiEvent) -> DeleteAccountInput:
     """DELETE /api/account: the caller, the body is a JSON object, then the password."""
     caller = session_caller(event)
-    fields = STEP_UP_DELETE_BODY.from_body(json_body(event))
-    return DeleteAccountInput(caller, fields.password, fields.code)
+    return DELETE_ACCOUNT_BODY.from_body(json_body(event), caller=caller)
 
 
 def account_input(event: ApiEvent) -> str:

@@ -20,27 +20,24 @@ def check_link_token(value: object) -> str:
     return present_text(value, "Token", ErrorCode.INVALID_REQUEST)
 
 
-class LinkTokenFields(NamedTuple):
-    token: str
-
-
-LINK_TOKEN_BODY = PlainInput(
-    LinkTokenFields,
-    rules=(FieldRule("token", "token", check_link_token),),
-    check_order=(ErrorCode.INVALID_REQUEST,),
-)
-
-
 class VerifyEmailInput(NamedTuple):
     token: str
     user_agent: str | None = None  # for the activity log
     source_ip: str | None = None
 
 
+VERIFY_EMAIL_BODY = PlainInput(
+    VerifyEmailInput,
+    rules=(FieldRule("token", "token", check_link_token),),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
+
+
 def verify_email_input(event: ApiEvent) -> VerifyEmailInput:
     """POST /api/email/verify: the body is a JSON object with a token."""
-    token = LINK_TOKEN_BODY.from_body(json_body(event)).token
-    return VerifyEmailInput(token, user_agent(event), source_ip(event))
+    return VERIFY_EMAIL_BODY.from_body(
+        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
+    )
 
 
 def send_verification_input(event: ApiEvent) -> str:
@@ -64,13 +61,15 @@ def forgot_password_input(event: ApiEvent) -> str:
     return FORGOT_BODY.from_body(json_body(event)).email
 
 
-class ResetFields(NamedTuple):
+class ResetPasswordInput(NamedTuple):
     token: str
     new_password: str
+    user_agent: str | None = None  # the new session's, and the activity log's
+    source_ip: str | None = None
 
 
-RESET_BODY = PlainInput(
-    ResetFields,
+RESET_PASSWORD_BODY = PlainInput(
+    ResetPasswordInput,
     rules=(
         FieldRule("token", "token", check_link_token),
         FieldRule("new_password", "new_password", new_password_rule("New password")),
@@ -79,35 +78,12 @@ RESET_BODY = PlainInput(
 )
 
 
-class ResetPasswordInput(NamedTuple):
-    token: str
-    new_password: str
-    user_agent: str | None = None  # the new session's, and the activity log's
-    source_ip: str | None = None
-
-
 def reset_password_input(event: ApiEvent) -> ResetPasswordInput:
     """POST /api/password/reset: both fields present, then the new password's policy
     (a refused password leaves the link usable: it is checked before the link is read)."""
-    fields = RESET_BODY.from_body(json_body(event))
-    return ResetPasswordInput(
-        fields.token, fields.new_password, user_agent(event), source_ip(event)
+    return RESET_PASSWORD_BODY.from_body(
+        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
     )
-
-
-class ChangeEmailFields(NamedTuple):
-    password: str
-    new_email: str
-
-
-CHANGE_EMAIL_BODY = PlainInput(
-    ChangeEmailFields,
-    rules=(
-        FieldRule("password", "password", check_current_password),
-        FieldRule("new_email", "new_email", check_email),
-    ),
-    check_order=(ErrorCode.INVALID_REQUEST,),
-)
 
 
 class ChangeEmailInput(NamedTuple):
@@ -116,9 +92,18 @@ class ChangeEmailInput(NamedTuple):
     new_email: str
 
 
+CHANGE_EMAIL_BODY = PlainInput(
+    ChangeEmailInput,
+    rules=(
+        FieldRule("password", "password", check_current_password),
+        FieldRule("new_email", "new_email", check_email),
+    ),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
+
+
 def change_email_input(event: ApiEvent) -> ChangeEmailInput:
     """POST /api/email: the caller, the body is a JSON object, then both fields (the
     password is checked by the call, after them; SPEC "Account details")."""
     caller = session_caller(event)
-    fields = CHANGE_EMAIL_BODY.from_body(json_body(event))
-    return ChangeEmailInput(caller, fields.password, fields.new_email)
+    return CHANGE_EMAIL_BODY.from_body(json_body(event), caller=caller)

@@ -113,7 +113,7 @@ class PlainInput[Model]:
 
     def from_body(self, body: dict[str, Any], **known: Any) -> Model:
         """The model of a checked body; `known` are its fields from elsewhere in the
-        request (a header, the source address)."""
+        request (the caller, a header)."""
         values: dict[str, Any] = {}
         violations: list[tuple[ErrorCode, Detail]] = []
         for rule in self.rules:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from lockbox.accounts.account_inputs import DELETE_BODY, check_current_password
+from lockbox.accounts.account_inputs import check_current_password
 from lockbox.core.errors import ErrorCode
 from lockbox.core.proxy import ApiEvent, json_body, source_ip, user_agent
 from lockbox.core.validation import FieldRule, PlainInput, present_text
@@ -21,40 +21,28 @@ def check_mfa_token(value: object) -> str:
     return present_text(value, "mfa_token", ErrorCode.INVALID_REQUEST)
 
 
-class CodeFields(NamedTuple):
-    code: str
-
-
-CODE_BODY = PlainInput(
-    CodeFields,
-    rules=(FieldRule("code", "code", check_code),),
-    check_order=(ErrorCode.INVALID_REQUEST,),
-)
-
-
-class ProofFields(NamedTuple):
-    password: str
-    code: str
-
-
-PROOF_BODY = PlainInput(
-    ProofFields,
-    rules=(
-        FieldRule("password", "password", check_current_password),
-        FieldRule("code", "code", check_code),
-    ),
-    check_order=(ErrorCode.INVALID_REQUEST,),
-)
-
-
 class SetupInput(NamedTuple):
     caller: SessionCaller
     password: str
 
 
+SETUP_BODY = PlainInput(
+    SetupInput,
+    rules=(FieldRule("password", "password", check_current_password),),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
+
+
 class ConfirmInput(NamedTuple):
     caller: SessionCaller
     code: str
+
+
+CONFIRM_BODY = PlainInput(
+    ConfirmInput,
+    rules=(FieldRule("code", "code", check_code),),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
 
 
 class ProofInput(NamedTuple):
@@ -63,6 +51,16 @@ class ProofInput(NamedTuple):
     caller: SessionCaller
     password: str
     code: str
+
+
+PROOF_BODY = PlainInput(
+    ProofInput,
+    rules=(
+        FieldRule("password", "password", check_current_password),
+        FieldRule("code", "code", check_code),
+    ),
+    check_order=(ErrorCode.INVALID_REQUEST,),
+)
 
 
 class TokenMfaInput(NamedTuple):
@@ -85,21 +83,20 @@ TOKEN_MFA_BODY = PlainInput(
 def setup_input(event: ApiEvent) -> SetupInput:
     """POST /api/mfa/totp/setup: the caller, the body is a JSON object, then the password."""
     caller = session_caller(event)
-    return SetupInput(caller, DELETE_BODY.from_body(json_body(event)).password)
+    return SETUP_BODY.from_body(json_body(event), caller=caller)
 
 
 def confirm_input(event: ApiEvent) -> ConfirmInput:
     """POST /api/mfa/totp/confirm: the caller, the body is a JSON object, then the code."""
     caller = session_caller(event)
-    return ConfirmInput(caller, CODE_BODY.from_body(json_body(event)).code)
+    return CONFIRM_BODY.from_body(json_body(event), caller=caller)
 
 
 def proof_input(event: ApiEvent) -> ProofInput:
     """DELETE /api/mfa/totp and POST /api/mfa/recovery-codes: the caller, the body is a
     JSON object, then the password and the code."""
     caller = session_caller(event)
-    fields = PROOF_BODY.from_body(json_body(event))
-    return ProofInput(caller, fields.password, fields.code)
+    return PROOF_BODY.from_body(json_body(event), caller=caller)
 
 
 def token_mfa_input(event: ApiEvent) -> TokenMfaInput:
