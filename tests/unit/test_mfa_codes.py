@@ -53,6 +53,15 @@ def test_a_secret_decodes_to_what_pyotp_decodes(secret: str) -> None:
     assert totp._Totp(secret).byte_secret() == pyotp.TOTP(secret).byte_secret()
 
 
+@pytest.mark.parametrize("at", [0.0, 29.9, 30.0, NOW, 2**32 * 30.0])
+def test_a_code_is_the_one_pyotp_computes(at: float) -> None:
+    """Given a moment (counter 0, a step's edges, a counter of five bytes), the code check
+    computes pyotp's own code for it."""
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+    assert totp._Totp(secret).at(at) == pyotp.TOTP(secret).at(at)
+
+
 def test_a_secret_shorter_than_pyotps_minimum_is_refused_as_pyotp_refuses_it() -> None:
     """Given 80 bits of secret in whole groups, the check refuses it as pyotp does."""
     with pytest.raises(ValueError, match="at least 112 bits"):

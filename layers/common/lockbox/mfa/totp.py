@@ -68,6 +68,11 @@ class _Totp(pyotp.TOTP):
     def byte_secret(self) -> bytes:
         return self._decoded
 
+    @staticmethod
+    def int_to_bytestring(i: int, *, padding: int = 8) -> bytes:
+        # pyotp's byte-by-byte loop, as one call: the counter in `padding` big-endian bytes.
+        return i.to_bytes(padding, "big")
+
 
 def otpauth_uri(secret: str, account_name: str) -> str:
     """The otpauth:// URI an authenticator app scans (as a QR code) to enrol."""

@@ -76,8 +76,12 @@ def _encoded_header(kid: str) -> bytes:
     return _base64url(_compact_json({"alg": ALGORITHM, "kid": kid, "typ": "JWT"}))
 
 
+# json.dumps with separators builds an encoder on every call; this one is built once.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def _compact_json(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+    return _COMPACT_JSON.encode(value).encode("utf-8")
 
 
 def _base64url(data: bytes) -> bytes:
