@@ -2,7 +2,8 @@
 this session starts itself (`python -m lockbox_local`, in memory, on free ports).
 
 Fixtures: `api_url` (base URL, no trailing slash) and `http` (a requests.Session with a
-default timeout). Every test here is marked `e2e`; the run ends with how many ran.
+default timeout). Every test here is marked `e2e`; the run ends with how many ran
+(tests/conftest.py, which pytest-xdist's controller loads too).
 
 Every response the suite receives from the API is checked against docs/openapi.yaml
 (lockbox_local.openapi.response_problems): a status the document does not list for the
@@ -17,7 +18,6 @@ import json
 import os
 import tempfile
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -34,11 +34,7 @@ from tests.local_stack import LocalStackProcess
 E2E_DIR = Path(__file__).resolve().parent
 REQUEST_TIMEOUT_SECONDS = 60.0  # bcrypt at cost 12 under 20 parallel requests queues a while
 
-_outcomes: Counter[str] = Counter()
-_teardown_errors: set[str] = set()  # node ids
-
-
-# --- marking and counting --------------------------------------------------------------
+# --- marking --------------------------------------------------------------------------
 
 
 def _exact_int(digits: str) -> int | Decimal:
@@ -56,35 +52,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if "e2e" not in report.keywords:
-        return
-    if report.when == "call" or (report.when == "setup" and not report.passed):
-        _outcomes[report.outcome] += 1
-    elif report.when == "teardown" and report.failed:
-        _teardown_errors.add(report.nodeid)
-
-
 def _deployed_url() -> str:
     return os.environ.get("API_URL", "").strip()
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    # Under pytest-xdist this runs in the controller, which starts no stack (each worker
-    # starts its own): the target is described from the environment, not from a fixture.
-    ran = sum(_outcomes.values())
-    if not ran:
-        return
-    if _deployed_url():
-        where = _deployed_url()
-    elif getattr(terminalreporter.config.option, "numprocesses", None):
-        where = "a local stack per xdist worker (python -m lockbox_local)"
-    else:
-        where = "a local stack started by the suite (python -m lockbox_local)"
-    counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(_outcomes.items()))
-    if _teardown_errors:
-        counts += f"; {len(_teardown_errors)} with an error at teardown"
-    terminalreporter.write_sep("-", f"e2e tests run: {ran} against {where} ({counts})")
 
 
 # --- the target ------------------------------------------------------------------------
