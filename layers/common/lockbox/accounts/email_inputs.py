@@ -10,7 +10,7 @@ from lockbox.accounts.account_inputs import check_current_password
 from lockbox.accounts.emails import check_email
 from lockbox.accounts.passwords import new_password_rule
 from lockbox.core.errors import ErrorCode
-from lockbox.core.proxy import ApiEvent, caller_id, json_body, source_ip, user_agent
+from lockbox.core.proxy import ApiEvent, caller_id, json_body, origin
 from lockbox.core.validation import FieldRule, PlainInput, present_text
 from lockbox.sessions.session_inputs import SessionCaller, session_caller
 
@@ -35,9 +35,7 @@ VERIFY_EMAIL_BODY = PlainInput(
 
 def verify_email_input(event: ApiEvent) -> VerifyEmailInput:
     """POST /api/email/verify: the body is a JSON object with a token."""
-    return VERIFY_EMAIL_BODY.from_body(
-        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
-    )
+    return VERIFY_EMAIL_BODY.from_body(json_body(event), **origin(event))
 
 
 def send_verification_input(event: ApiEvent) -> str:
@@ -81,9 +79,7 @@ RESET_PASSWORD_BODY = PlainInput(
 def reset_password_input(event: ApiEvent) -> ResetPasswordInput:
     """POST /api/password/reset: both fields present, then the new password's policy
     (a refused password leaves the link usable: it is checked before the link is read)."""
-    return RESET_PASSWORD_BODY.from_body(
-        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
-    )
+    return RESET_PASSWORD_BODY.from_body(json_body(event), **origin(event))
 
 
 class ChangeEmailInput(NamedTuple):

@@ -75,6 +75,12 @@ def source_ip(event: ApiEvent) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def origin(event: ApiEvent) -> dict[str, str | None]:
+    """Where a request came from, as sessions and the activity log keep it: the fields
+    `user_agent` and `source_ip` of the inputs that record them."""
+    return {"user_agent": user_agent(event), "source_ip": source_ip(event)}
+
+
 def header_values(event: ApiEvent, name: str) -> list[str]:
     """Every line of a request header, in order: API Gateway's multiValueHeaders, or the
     single value of `headers` when the event has no multiValueHeaders for it."""

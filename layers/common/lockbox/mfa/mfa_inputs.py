@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from lockbox.accounts.account_inputs import check_current_password
 from lockbox.core.errors import ErrorCode
-from lockbox.core.proxy import ApiEvent, json_body, source_ip, user_agent
+from lockbox.core.proxy import ApiEvent, json_body, origin
 from lockbox.core.validation import FieldRule, PlainInput, present_text
 from lockbox.sessions.session_inputs import SessionCaller, session_caller
 
@@ -101,6 +101,4 @@ def proof_input(event: ApiEvent) -> ProofInput:
 
 def token_mfa_input(event: ApiEvent) -> TokenMfaInput:
     """POST /api/token/mfa: the body is a JSON object, then the mfa_token and the code."""
-    return TOKEN_MFA_BODY.from_body(
-        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
-    )
+    return TOKEN_MFA_BODY.from_body(json_body(event), **origin(event))

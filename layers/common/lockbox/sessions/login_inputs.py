@@ -7,7 +7,7 @@ from typing import NamedTuple
 from lockbox.accounts.emails import email_reason
 from lockbox.accounts.passwords import check_express_password_length
 from lockbox.core.errors import ErrorCode
-from lockbox.core.proxy import ApiEvent, json_body, source_ip, user_agent
+from lockbox.core.proxy import ApiEvent, json_body, origin
 from lockbox.core.validation import (
     FieldRule,
     PlainInput,
@@ -47,9 +47,7 @@ TOKEN_BODY = PlainInput(
 
 def token_input(event: ApiEvent) -> TokenInput:
     """POST /api/token: the body is a JSON object, then both fields."""
-    return TOKEN_BODY.from_body(
-        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
-    )
+    return TOKEN_BODY.from_body(json_body(event), **origin(event))
 
 
 class UsersLoginInput(NamedTuple):
@@ -72,6 +70,4 @@ USERS_LOGIN_BODY = PlainInput(
 
 def users_login_input(event: ApiEvent) -> UsersLoginInput:
     """POST /users/login: the body is a JSON object, then the email and the password."""
-    return USERS_LOGIN_BODY.from_body(
-        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
-    )
+    return USERS_LOGIN_BODY.from_body(json_body(event), **origin(event))

@@ -13,9 +13,8 @@ from lockbox.core.proxy import (
     caller_session,
     has_body,
     json_body,
+    origin,
     path_parameter,
-    source_ip,
-    user_agent,
 )
 from lockbox.core.validation import FieldRule, PlainInput, RuleViolation, present_text
 
@@ -39,9 +38,7 @@ REFRESH_BODY = PlainInput(
 
 def refresh_input(event: ApiEvent) -> RefreshInput:
     """POST /api/token/refresh: the body is a JSON object, then the refresh token."""
-    return REFRESH_BODY.from_body(
-        json_body(event), user_agent=user_agent(event), source_ip=source_ip(event)
-    )
+    return REFRESH_BODY.from_body(json_body(event), **origin(event))
 
 
 class SessionCaller(NamedTuple):
@@ -70,8 +67,7 @@ def session_caller(event: ApiEvent) -> SessionCaller:
     return SessionCaller(
         user_id=caller_id(event),
         session_id=caller_session(event),
-        user_agent=user_agent(event),
-        source_ip=source_ip(event),
+        **origin(event),
     )
 
 
