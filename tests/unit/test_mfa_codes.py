@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import hmac
+from collections import Counter
 
 import pyotp
 import pytest
@@ -148,6 +150,32 @@ def test_ten_recovery_codes_of_80_bits() -> None:
     assert len(set(codes)) == 10
     assert all(recovery_codes.normalized(code) for code in codes)
     assert all(len(code.replace("-", "")) == 16 for code in codes)
+
+
+def test_recovery_code_characters_cover_base32_alike() -> None:
+    """Given 2,000 new codes (320,000 characters), each of the 32 base32 characters
+    appears, about equally often (each 1/32: 10,000 expected, far from the bounds), and
+    nothing else does."""
+    counts = Counter(
+        character
+        for _ in range(2000)
+        for code in recovery_codes.new_codes()
+        for character in code.replace("-", "")
+    )
+
+    assert set(counts) == set("abcdefghijklmnopqrstuvwxyz234567")
+    assert all(9000 < count < 11000 for count in counts.values())
+
+
+def test_a_recovery_code_hash_is_the_keyed_hash_stored_before() -> None:
+    """Given a code, its stored hash is `<version>:` and the hex HMAC-SHA256 of the code
+    under HMAC-SHA256(account key, label): the form stored codes already have."""
+    code = "abcd-efgh-ijkl-mnop"
+    derived = hmac.digest(KEYS["v1"], b"lockbox recovery codes", "sha256")
+    expected = hmac.digest(derived, b"abcdefghijklmnop", "sha256").hex()
+
+    assert recovery_codes.code_hashes([code]) == [f"v1:{expected}"]
+    assert recovery_codes.stored_hash(code, {f"v1:{expected}"}) == f"v1:{expected}"
 
 
 def test_a_recovery_code_matches_its_hash_however_typed(account_keys: dict[str, str]) -> None:

@@ -9,16 +9,20 @@ hashed before a key rotation still match.
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import hmac
 import re
 import secrets
+from functools import lru_cache
 
 from lockbox.signing.account_keys import Purpose, current_key, key_version
 
 CODE_COUNT = 10
-_CODE_BYTES = 10  # 80 bits: 16 base32 characters, no padding
+_CODE_LENGTH = 16  # base32 characters: 80 bits
 _GROUP_LENGTH = 4
+# bytes.translate's table from a random byte to a code character: 256 is 8 x 32, so each
+# character is uniform over the 32 of base32 (lower case) and carries 5 random bits.
+_AS_CODE_CHARACTERS = ("abcdefghijklmnopqrstuvwxyz234567" * 8).encode("ascii")
 _DERIVATION = b"lockbox recovery codes"
 _SEPARATORS = re.compile(r"[\s-]")
 SHAPE = re.compile(r"[a-z2-7]{16}")  # a code as typed, once normalized
@@ -27,15 +31,15 @@ SHAPE = re.compile(r"[a-z2-7]{16}")  # a code as typed, once normalized
 def new_codes() -> list[str]:
     """Ten fresh codes, as shown to the user (`abcd-efgh-ijkl-mnop`): 80 random bits each,
     in base32 (lower case)."""
-    # One encoding of all the random bytes: 10 bytes are exactly 16 base32 characters, so
-    # each code's characters are its own 80 bits (base64.b32encode is pure Python, slow).
-    text = base64.b32encode(secrets.token_bytes(_CODE_BYTES * CODE_COUNT)).decode("ascii").lower()
-    length = len(text) // CODE_COUNT
+    # One read of the OS's randomness, a byte a character, mapped in C (base64.b32encode
+    # is pure Python: it was most of the minting).
+    text = secrets.token_bytes(_CODE_LENGTH * CODE_COUNT).translate(_AS_CODE_CHARACTERS).decode()
     return [
         "-".join(
-            text[start + i : start + i + _GROUP_LENGTH] for i in range(0, length, _GROUP_LENGTH)
+            text[group : group + _GROUP_LENGTH]
+            for group in range(start, start + _CODE_LENGTH, _GROUP_LENGTH)
         )
-        for start in range(0, len(text), length)
+        for start in range(0, len(text), _CODE_LENGTH)
     ]
 
 
@@ -45,21 +49,25 @@ def normalized(code: str) -> str | None:
     return plain if SHAPE.fullmatch(plain) else None
 
 
-def _hash_with(version: str, derived: bytes, plain: str) -> str:
-    return f"{version}:{hmac.digest(derived, plain.encode('ascii'), 'sha256').hex()}"
+def _hash_with(version: str, keyed: hmac.HMAC, plain: str) -> str:
+    code_hash = keyed.copy()
+    code_hash.update(plain.encode("ascii"))
+    return f"{version}:{code_hash.hexdigest()}"
 
 
-def _derived(key: bytes) -> bytes:
-    """The HMAC key of recovery codes, derived from the TOTP account key."""
-    return hmac.digest(key, _DERIVATION, "sha256")
+@lru_cache(maxsize=4)  # the current key's, and older ones' during a rotation
+def _keyed(key: bytes) -> hmac.HMAC:
+    """An HMAC-SHA256 under the recovery codes' key (derived from the TOTP account key),
+    with no message yet: each code's hash is a copy of it, which skips the key's setup."""
+    return hmac.new(hmac.digest(key, _DERIVATION, "sha256"), digestmod=hashlib.sha256)
 
 
 def code_hashes(codes: list[str]) -> list[str]:
     """What is stored for these new codes (as new_codes shows them): their hashes under
     the current key."""
     key = current_key(Purpose.TOTP_SECRET)
-    derived = _derived(key.key)
-    return [_hash_with(key.version, derived, code.replace("-", "")) for code in codes]
+    keyed = _keyed(key.key)
+    return [_hash_with(key.version, keyed, code.replace("-", "")) for code in codes]
 
 
 def stored_hash(code: str, hashes: set[str]) -> str | None:
@@ -69,6 +77,6 @@ def stored_hash(code: str, hashes: set[str]) -> str | None:
         return None
     for version in sorted({stored.partition(":")[0] for stored in hashes}):
         key = key_version(Purpose.TOTP_SECRET, version)
-        if key is not None and (candidate := _hash_with(version, _derived(key), plain)) in hashes:
+        if key is not None and (candidate := _hash_with(version, _keyed(key), plain)) in hashes:
             return candidate
     return None

@@ -26,7 +26,7 @@ import hmac
 import threading
 import time
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockbox.core.settings import get_settings
@@ -81,6 +81,7 @@ def key_version(purpose: Purpose, version: str) -> bytes | None:
     return None if master is None else _derive(master, purpose)
 
 
+@lru_cache(maxsize=8)  # each purpose's key of the current master key, and of older ones
 def _derive(master: str, purpose: Purpose) -> bytes:
     return hmac.new(master.encode("utf-8"), purpose.value.encode("ascii"), hashlib.sha256).digest()
 
@@ -134,5 +135,6 @@ def forget_cached_keys() -> None:
     global _last_lookup, _parsed
     with _lock:
         _provider.cache_clear()
+        _derive.cache_clear()
         _last_lookup = None
         _parsed = None

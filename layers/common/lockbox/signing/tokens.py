@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from lockbox.core.settings import get_settings
 from lockbox.signing.lifetimes import MFA_TOKEN_LIFETIME_SECONDS, TOKEN_LIFETIME_SECONDS
-from lockbox.signing.signing_keys import SigningKey, signing_key, verification_key
+from lockbox.signing.signing_keys import signing_key, verification_key
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("sub", "iat", "exp", "iss", "aud", "jti", "sid")
@@ -154,10 +154,9 @@ def _verified_claims(token: str, audience: str, required: tuple[str, ...]) -> di
     with, for this audience and issuer, in its lifetime, with every required claim; else
     InvalidTokenError (its message names the check, for the logs)."""
     header_segment, payload_segment, signature = _segments(token)
-    header = _json_object(header_segment)
-    if not header.keys() <= _HEADER_MEMBERS or header.get("typ", "JWT") != "JWT":
-        raise InvalidTokenError("InvalidHeaderError")
-    key = _verification_key(header)
+    key = verification_key(_header_kid(header_segment))
+    if key is None:
+        raise InvalidTokenError("UnknownKeyError")
     expected = hmac.digest(
         key.secret.encode("utf-8"), header_segment + b"." + payload_segment, "sha256"
     )
@@ -231,13 +230,19 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _verification_key(header: dict[str, object]) -> SigningKey:
-    """The key the header's kid names, if it may verify tokens (alg checked first: a token
-    of another algorithm never makes the keys be fetched again)."""
+# Every token of a key has the same header: checked once per header, not on every token
+# (a header that fails raises, which the cache does not keep).
+@lru_cache(maxsize=8)
+def _header_kid(header_segment: bytes) -> str:
+    """The kid of a header this service writes: only its members, typ JWT, alg HS256
+    (checked before the kid, so a token of another algorithm never makes the keys be
+    fetched again)."""
+    header = _json_object(header_segment)
+    if not header.keys() <= _HEADER_MEMBERS or header.get("typ", "JWT") != "JWT":
+        raise InvalidTokenError("InvalidHeaderError")
     if header.get("alg") != ALGORITHM:
         raise InvalidTokenError("InvalidAlgorithmError")
     kid = header.get("kid")
-    key = verification_key(kid) if isinstance(kid, str) else None
-    if key is None:
+    if not isinstance(kid, str):
         raise InvalidTokenError("UnknownKeyError")
-    return key
+    return kid
