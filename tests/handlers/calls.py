@@ -87,28 +87,62 @@ def with_user(event: dict[str, Any], user_id: str) -> dict[str, Any]:
     return event
 
 
+def on_first_call(
+    monkeypatch: pytest.MonkeyPatch,
+    operation: str,
+    first: Callable[[Callable[..., Any], dict[str, Any]], Any],
+) -> list[dict[str, Any]]:
+    """Make the next call of an operation of the DynamoDB client (moto's) go through
+    `first(real_operation, arguments)` instead; the calls after it go through as they are.
+    Returns the list of calls made, in order."""
+    client = dynamodb.client()
+    real = getattr(client, operation)
+    calls: list[dict[str, Any]] = []
+
+    def first_differs(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return first(real, kwargs) if len(calls) == 1 else real(**kwargs)
+
+    monkeypatch.setattr(client, operation, first_differs)
+    return calls
+
+
 def conflict_once(
     monkeypatch: pytest.MonkeyPatch, operation: str, reasons: list[str]
 ) -> list[dict[str, Any]]:
-    """Make the next call of a transaction operation of the DynamoDB client (moto's) be
-    cancelled for a TransactionConflict, with these cancellation reason codes; the calls
-    after it go through. Returns the list of calls made, in order."""
-    client = dynamodb.client()
-    real = getattr(client, operation)
+    """Make the next call of a transaction operation of the DynamoDB client be cancelled
+    for a TransactionConflict, with these cancellation reason codes; the calls after it go
+    through. Returns the list of calls made, in order."""
     name = "".join(part.title() for part in operation.split("_"))
-    calls: list[dict[str, Any]] = []
 
-    def cancelled_first(**kwargs: Any) -> Any:
-        calls.append(kwargs)
-        if len(calls) == 1:
-            raise ClientError(
-                {
-                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                    "CancellationReasons": [{"Code": code} for code in reasons],
-                },
-                name,
-            )
-        return real(**kwargs)
+    def cancelled(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        raise ClientError(
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                "CancellationReasons": [{"Code": code} for code in reasons],
+            },
+            name,
+        )
 
-    monkeypatch.setattr(client, operation, cancelled_first)
-    return calls
+    return on_first_call(monkeypatch, operation, cancelled)
+
+
+def meanwhile(
+    monkeypatch: pytest.MonkeyPatch, module: Any, name: str, action: Callable[[], None]
+) -> None:
+    """Run `action` once, right after the next call of `module.name` returns: what a
+    concurrent request does between this call's check and its write."""
+    real = getattr(module, name)
+
+    def then(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        monkeypatch.setattr(module, name, real)
+        action()
+        return result
+
+    monkeypatch.setattr(module, name, then)
+
+
+def assert_ok(result: Answer) -> None:
+    """A call that must have succeeded (a concurrent request's, in a race)."""
+    assert result[0] == 200, result

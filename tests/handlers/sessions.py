@@ -69,3 +69,9 @@ def as_caller(name: str, access_token: str, context: Any, body: object = ...) ->
     assert caller is not None
     event["requestContext"]["authorizer"] = {**caller, "principalId": caller["user_id"]}
     return event
+
+
+def logout(context: Any, access_token: str) -> None:
+    """End the session of this access token (POST /api/logout)."""
+    event = as_caller("logout_success", access_token, context)
+    assert call(handler("logout"), event, context)[0] == 200

@@ -14,8 +14,17 @@ from lockbox.core.errors import ErrorCode
 from lockbox.items import item_records
 from lockbox_local.events import load_event
 from tests.handlers.accounts import USER, register
-from tests.handlers.calls import answer, call, error, handler, without_details
-from tests.handlers.sessions import access_token, as_caller, authorized, token
+from tests.handlers.calls import (
+    Answer,
+    answer,
+    assert_ok,
+    call,
+    error,
+    handler,
+    meanwhile,
+    without_details,
+)
+from tests.handlers.sessions import access_token, as_caller, authorized, logout, token
 
 NEW_PASSWORD = "another_password456"
 
@@ -102,6 +111,62 @@ def test_password_change_refusals(
     assert without_details((status, answer)) == error(code)
     assert [d["field"] for d in answer.get("details", [])] == fields
     assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+
+
+def change_password(context: Any, caller: str, new_password: str = NEW_PASSWORD) -> Answer:
+    body = {"current_password": USER["password"], "new_password": new_password}
+    event = as_caller("change_password_success", caller, context, body)
+    return call(handler("change_password"), event, context)
+
+
+def delete_account(context: Any, caller: str) -> Answer:
+    event = as_caller("delete_account_success", caller, context, {"password": USER["password"]})
+    return call(handler("delete_account"), event, context)
+
+
+def test_a_password_change_whose_session_ended_meanwhile_is_invalid_token(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the caller's session logged out once its password was checked, the change's
+    write refuses it: 401 INVALID_TOKEN, and the old password still logs in."""
+    from lockbox.accounts import account_calls
+
+    caller = access_token(lambda_context)
+    meanwhile(monkeypatch, account_calls, "step_up", lambda: logout(lambda_context, caller))
+
+    assert change_password(lambda_context, caller) == error(ErrorCode.INVALID_TOKEN)
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+
+
+def test_a_password_change_overtaken_by_another_is_invalid_credentials(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given two changes from one session, the one whose write comes second finds the
+    password it checked replaced: 401 INVALID_CREDENTIALS; the first one's password holds."""
+    from lockbox.accounts import account_calls
+
+    caller = access_token(lambda_context)
+    first = lambda: change_password(lambda_context, caller, "first_password789")  # noqa: E731
+    meanwhile(monkeypatch, account_calls, "step_up", lambda: assert_ok(first()))
+
+    assert change_password(lambda_context, caller) == error(ErrorCode.INVALID_CREDENTIALS)
+    assert token(lambda_context, USER["username"], "first_password789")[0] == 200
+    assert token(lambda_context, USER["username"], NEW_PASSWORD)[0] == 401
+
+
+def test_a_deletion_after_a_password_change_meanwhile_is_invalid_credentials(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the password changed (by the same session) once the deletion checked it, the
+    deletion answers 401 INVALID_CREDENTIALS and the account stays."""
+    from lockbox.accounts import account_calls
+
+    caller = access_token(lambda_context)
+    changed = lambda: change_password(lambda_context, caller)  # noqa: E731
+    meanwhile(monkeypatch, account_calls, "step_up", lambda: assert_ok(changed()))
+
+    assert delete_account(lambda_context, caller) == error(ErrorCode.INVALID_CREDENTIALS)
+    assert token(lambda_context, USER["username"], NEW_PASSWORD)[0] == 200
 
 
 # --- DELETE /api/account and the purge --------------------------------------------------------

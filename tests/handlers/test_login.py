@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
 import pytest
+from botocore.exceptions import ClientError
 
 from lockbox.accounts import passwords
 from lockbox.core.errors import ErrorCode
@@ -23,10 +25,13 @@ from tests.handlers.calls import (
     conflict_once,
     error,
     handler,
+    meanwhile,
+    on_first_call,
     with_body,
     without_details,
 )
-from tests.handlers.sessions import LoginClock, token
+from tests.handlers.sessions import LoginClock, access_token, token
+from tests.handlers.test_activity import names
 
 
 def test_success_answers_the_token_envelope(user_id: str, lambda_context: Any) -> None:
@@ -366,6 +371,85 @@ def test_a_login_whose_transaction_meets_a_concurrent_count_is_tried_again(
 
     assert token(lambda_context, USER["username"], USER["password"])[0] == 200
     assert len(calls) == 2  # cancelled once, then sent again
+
+
+def count_of(aws_tables: Any) -> dict[str, Any]:
+    """The login protection's record of the sample account's username."""
+    marker = aws_tables.get_item(TableName="UsersTable", Key={"pk": {"S": "USERNAME#johndoe"}})
+    return dict(marker["Item"])
+
+
+def test_a_count_whose_answer_was_lost_counts_one_attempt(
+    user_id: str, lambda_context: Any, aws_tables: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the count's UpdateItem applied but sent again (the SDK's retry after a lost
+    answer), the second one finds its own attempt: the login is counted once."""
+
+    def sent_twice(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        real(**kwargs)  # applied; its answer is lost
+        return real(**kwargs)
+
+    on_first_call(monkeypatch, "update_item", sent_twice)
+
+    assert token(lambda_context, USER["username"], WRONG) == error(ErrorCode.INVALID_CREDENTIALS)
+    assert count_of(aws_tables)["attempts"] == {"N": "1"}
+
+
+def test_a_count_meeting_a_transaction_on_the_name_is_counted_again(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the count refused once with TransactionConflict (a password change writing
+    the marker at that moment), it is sent again and the login succeeds."""
+
+    def conflicted(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        error = {"Code": "TransactionConflictException", "Message": "conflict"}
+        raise ClientError({"Error": error}, "UpdateItem")
+
+    sent = on_first_call(monkeypatch, "update_item", conflicted)
+
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+    assert len(sent) == 2
+
+
+def test_a_stale_count_restarted_first_by_another_attempt_counts_after_it(
+    user_id: str, lambda_context: Any, aws_tables: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a count quiet for over 15 minutes that another attempt restarts just before
+    this one would, this attempt is counted on top of it: two attempts, not one."""
+    token(lambda_context, USER["username"], WRONG)
+    aws_tables.update_item(
+        TableName="UsersTable",
+        Key={"pk": {"S": "USERNAME#johndoe"}},
+        UpdateExpression="SET last_attempt = :t",
+        ExpressionAttributeValues={":t": {"N": "1"}},
+    )
+    real = attempt_records._restart_count
+
+    def overtaken(*args: Any) -> Any:
+        monkeypatch.setattr(attempt_records, "_restart_count", real)
+        assert token(lambda_context, USER["username"], WRONG)[0] == 401  # restarts it first
+        return real(*args)
+
+    monkeypatch.setattr(attempt_records, "_restart_count", overtaken)
+
+    assert token(lambda_context, USER["username"], WRONG)[0] == 401
+    assert count_of(aws_tables)["attempts"] == {"N": "2"}
+
+
+def test_a_failure_after_a_success_reset_the_count_is_still_in_the_activity_log(
+    user_id: str, lambda_context: Any, aws_tables: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a login that succeeded (and cleared the count) while a wrong password was
+    being checked, the failure leaves no count behind but is in the activity log."""
+    from lockbox.sessions import login_calls
+
+    signed_in: list[str] = []
+    success = lambda: signed_in.append(access_token(lambda_context))  # noqa: E731
+    meanwhile(monkeypatch, login_calls, "verify_password", success)
+
+    assert token(lambda_context, USER["username"], WRONG) == error(ErrorCode.INVALID_CREDENTIALS)
+    assert "attempts" not in count_of(aws_tables)
+    assert names(lambda_context, signed_in[0])[:2] == ["login_failed", "login"]
 
 
 # --- POST /users/login ----------------------------------------------------------------------

@@ -18,7 +18,16 @@ from lockbox.core.errors import ErrorCode
 from lockbox.core.responses import error_body
 from lockbox.core.settings import get_settings
 from tests.handlers.accounts import USER
-from tests.handlers.calls import answer, call, error, handler, with_body
+from tests.handlers.calls import (
+    Answer,
+    answer,
+    assert_ok,
+    call,
+    error,
+    handler,
+    meanwhile,
+    with_body,
+)
 from tests.handlers.mfa import (
     code,
     confirm,
@@ -29,7 +38,7 @@ from tests.handlers.mfa import (
     setup,
     token_mfa,
 )
-from tests.handlers.sessions import access_token, as_caller, authorized, token
+from tests.handlers.sessions import access_token, as_caller, authorized, logout, token
 from tests.handlers.test_activity import names
 
 
@@ -506,3 +515,206 @@ def test_a_code_used_between_its_check_and_the_write_is_refused_and_counted(
 
     assert result == error(ErrorCode.INVALID_MFA_CODE)
     assert "mfa_failed" in names(lambda_context, enrolled.access_token)
+
+
+def test_a_setup_overtaken_by_a_confirm_is_mfa_already_enabled(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a setup under way, a second setup whose password was checked just before the
+    first was confirmed answers 409 MFA_ALREADY_ENABLED; the confirmed factor stays on."""
+    from lockbox.mfa import mfa_calls
+
+    caller = access_token(lambda_context)
+    first = pyotp.TOTP(setup(lambda_context, caller)[1]["data"]["secret"])
+    confirmed = lambda: confirm(lambda_context, caller, code(first))  # noqa: E731
+    meanwhile(monkeypatch, mfa_calls, "checked_attempt", lambda: assert_ok(confirmed()))
+
+    assert setup(lambda_context, caller) == error(ErrorCode.MFA_ALREADY_ENABLED)
+    assert token(lambda_context, USER["username"], USER["password"])[1]["code"] == "MFA_REQUIRED"
+
+
+def test_a_setup_of_an_account_deleted_meanwhile_is_invalid_token(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given an account deleted (by another session) once its password was checked, setup
+    answers 401 INVALID_TOKEN and writes no profile back."""
+    from lockbox.mfa import mfa_calls
+
+    caller, other = access_token(lambda_context), access_token(lambda_context)
+    meanwhile(
+        monkeypatch,
+        mfa_calls,
+        "checked_attempt",
+        lambda: assert_ok(delete_account(lambda_context, other)),
+    )
+
+    assert setup(lambda_context, caller) == error(ErrorCode.INVALID_TOKEN)
+    assert "Item" not in boto3.client("dynamodb").get_item(
+        TableName=get_settings().users_table, Key={"pk": {"S": f"USER#{user_id}"}}
+    )
+
+
+def test_confirm_after_its_session_ended_is_invalid_token(
+    user_id: str, lambda_context: Any
+) -> None:
+    """Given a setup, then the caller's session logged out (its token still cached by the
+    gateway), confirm answers 401 INVALID_TOKEN and the factor stays off."""
+    caller = access_token(lambda_context)
+    secret = setup(lambda_context, caller)[1]["data"]["secret"]
+    event = as_caller(
+        "mfa_confirm_success", caller, lambda_context, {"code": code(pyotp.TOTP(secret))}
+    )
+    logout(lambda_context, caller)
+
+    assert call(handler("mfa_confirm"), event, lambda_context) == error(ErrorCode.INVALID_TOKEN)
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+
+
+def test_confirm_while_on_is_mfa_already_enabled(user_id: str, lambda_context: Any) -> None:
+    """Given the factor on, confirm (even with a right code) answers 409 MFA_ALREADY_ENABLED."""
+    enrolled = enrol(lambda_context, access_token(lambda_context))
+
+    assert confirm(lambda_context, enrolled.access_token, code(enrolled.authenticator)) == error(
+        ErrorCode.MFA_ALREADY_ENABLED
+    )
+
+
+def test_a_confirm_overtaken_by_another_confirm_is_mfa_already_enabled(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given two confirms of one setup, the one whose write comes second answers 409
+    MFA_ALREADY_ENABLED; the recovery codes are the first one's."""
+    from lockbox.mfa import mfa_calls
+
+    caller = access_token(lambda_context)
+    authenticator = pyotp.TOTP(setup(lambda_context, caller)[1]["data"]["secret"])
+    first: list[Answer] = []
+    meanwhile(
+        monkeypatch,
+        mfa_calls,
+        "pending_step",
+        lambda: first.append(confirm(lambda_context, caller, code(authenticator, -1))),
+    )
+
+    assert confirm(lambda_context, caller, code(authenticator)) == error(
+        ErrorCode.MFA_ALREADY_ENABLED
+    )
+    assert first[0][0] == 200
+    kept = first[0][1]["data"]["recovery_codes"][0]
+    assert disable(lambda_context, caller, kept)[0] == 200
+
+
+def test_a_confirm_overtaken_by_a_new_setup_is_invalid_mfa_code(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a confirm whose code was checked against a secret that another setup replaced
+    before the write, it answers 401 INVALID_MFA_CODE and the factor stays off."""
+    from lockbox.mfa import mfa_calls
+
+    caller = access_token(lambda_context)
+    authenticator = pyotp.TOTP(setup(lambda_context, caller)[1]["data"]["secret"])
+    meanwhile(
+        monkeypatch, mfa_calls, "pending_step", lambda: assert_ok(setup(lambda_context, caller))
+    )
+
+    assert confirm(lambda_context, caller, code(authenticator)) == error(ErrorCode.INVALID_MFA_CODE)
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+
+
+def test_a_confirm_whose_session_ended_meanwhile_is_invalid_token(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the caller's session logged out between confirm's check and its write, the
+    write's condition refuses it: 401 INVALID_TOKEN, the factor stays off."""
+    from lockbox.mfa import mfa_calls
+
+    caller = access_token(lambda_context)
+    authenticator = pyotp.TOTP(setup(lambda_context, caller)[1]["data"]["secret"])
+    meanwhile(monkeypatch, mfa_calls, "pending_step", lambda: logout(lambda_context, caller))
+
+    assert confirm(lambda_context, caller, code(authenticator)) == error(ErrorCode.INVALID_TOKEN)
+    assert token(lambda_context, USER["username"], USER["password"])[0] == 200
+
+
+def test_a_disable_whose_session_ended_meanwhile_is_invalid_token(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the caller's session logged out once password and code were proved, disable
+    answers 401 INVALID_TOKEN and the factor stays on."""
+    from lockbox.mfa import mfa_calls
+
+    enrolled = enrol(lambda_context, access_token(lambda_context))
+    meanwhile(
+        monkeypatch,
+        mfa_calls,
+        "proven_code",
+        lambda: logout(lambda_context, enrolled.access_token),
+    )
+
+    assert disable(lambda_context, enrolled.access_token, code(enrolled.authenticator)) == error(
+        ErrorCode.INVALID_TOKEN
+    )
+    assert token(lambda_context, USER["username"], USER["password"])[1]["code"] == "MFA_REQUIRED"
+
+
+def test_a_second_step_of_an_account_deleted_meanwhile_is_invalid_token(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the account deleted (from another session, with a recovery code) after the
+    login's second step checked its code, the step answers 401 INVALID_TOKEN and starts no
+    session: the name no longer logs in."""
+    from lockbox.mfa import mfa_calls
+
+    enrolled = enrol(lambda_context, access_token(lambda_context))
+    pending = mfa_token(lambda_context)
+    deleted = lambda: delete_account(  # noqa: E731
+        lambda_context, enrolled.access_token, code=enrolled.recovery_codes[0]
+    )
+    meanwhile(monkeypatch, mfa_calls, "checked_code", lambda: assert_ok(deleted()))
+
+    assert token_mfa(lambda_context, pending, code(enrolled.authenticator)) == error(
+        ErrorCode.INVALID_TOKEN
+    )
+    assert token(lambda_context, USER["username"], USER["password"]) == error(
+        ErrorCode.INVALID_CREDENTIALS
+    )
+
+
+def test_a_password_change_with_a_code_used_meanwhile_is_invalid_mfa_code(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a code that a login's second step used after the password change checked it,
+    the change's write refuses it: 401 INVALID_MFA_CODE, counted as mfa_failed, and the
+    password stays."""
+    from lockbox.accounts import account_calls
+
+    enrolled = enrol(lambda_context, access_token(lambda_context))
+    right = code(enrolled.authenticator)
+    pending = mfa_token(lambda_context)
+    used = lambda: token_mfa(lambda_context, pending, right)  # noqa: E731
+    meanwhile(monkeypatch, account_calls, "step_up", lambda: assert_ok(used()))
+
+    assert change_password(lambda_context, enrolled.access_token, code=right) == error(
+        ErrorCode.INVALID_MFA_CODE
+    )
+    assert "mfa_failed" in names(lambda_context, enrolled.access_token)
+    assert token(lambda_context, USER["username"], USER["password"])[1]["code"] == "MFA_REQUIRED"
+
+
+def test_a_deletion_with_a_recovery_code_used_meanwhile_is_invalid_mfa_code(
+    user_id: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a recovery code that a login's second step used after the deletion checked
+    it, the deletion answers 401 INVALID_MFA_CODE and the account stays."""
+    from lockbox.accounts import account_calls
+
+    enrolled = enrol(lambda_context, access_token(lambda_context))
+    recovery = enrolled.recovery_codes[0]
+    pending = mfa_token(lambda_context)
+    used = lambda: token_mfa(lambda_context, pending, recovery)  # noqa: E731
+    meanwhile(monkeypatch, account_calls, "step_up", lambda: assert_ok(used()))
+
+    assert delete_account(lambda_context, enrolled.access_token, code=recovery) == error(
+        ErrorCode.INVALID_MFA_CODE
+    )
+    assert token(lambda_context, USER["username"], USER["password"])[1]["code"] == "MFA_REQUIRED"
