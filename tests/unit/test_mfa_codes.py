@@ -7,6 +7,7 @@ import base64
 import copy
 import hashlib
 import hmac
+import re
 from collections import Counter
 
 import pyotp
@@ -144,10 +145,12 @@ def test_a_secret_sealed_before_a_key_rotation_still_opens(account_keys: dict[st
 
 
 def test_ten_recovery_codes_of_80_bits() -> None:
-    """Given new codes, there are ten distinct ones of sixteen base32 characters."""
+    """Given new codes, there are ten distinct ones of sixteen base32 characters, shown in
+    four groups of four."""
     codes = recovery_codes.new_codes()
 
     assert len(set(codes)) == 10
+    assert all(re.fullmatch(r"[a-z2-7]{4}(?:-[a-z2-7]{4}){3}", code) for code in codes)
     assert all(recovery_codes.normalized(code) for code in codes)
     assert all(len(code.replace("-", "")) == 16 for code in codes)
 

@@ -18,8 +18,7 @@ from functools import lru_cache
 from lockbox.signing.account_keys import Purpose, current_key, key_version
 
 CODE_COUNT = 10
-_CODE_LENGTH = 16  # base32 characters: 80 bits
-_GROUP_LENGTH = 4
+_CODE_LENGTH = 16  # base32 characters: 80 bits, shown in four groups of four
 # bytes.translate's table from a random byte to a code character: 256 is 8 x 32, so each
 # character is uniform over the 32 of base32 (lower case) and carries 5 random bits.
 _AS_CODE_CHARACTERS = ("abcdefghijklmnopqrstuvwxyz234567" * 8).encode("ascii")
@@ -29,17 +28,14 @@ SHAPE = re.compile(r"[a-z2-7]{16}")  # a code as typed, once normalized
 
 
 def new_codes() -> list[str]:
-    """Ten fresh codes, as shown to the user (`abcd-efgh-ijkl-mnop`): 80 random bits each,
-    in base32 (lower case)."""
+    """Ten fresh codes, as shown to the user (`abcd-efgh-ijkl-mnop`, four groups of four):
+    80 random bits each, in base32 (lower case)."""
     # One read of the OS's randomness, a byte a character, mapped in C (base64.b32encode
     # is pure Python: it was most of the minting).
     text = secrets.token_bytes(_CODE_LENGTH * CODE_COUNT).translate(_AS_CODE_CHARACTERS).decode()
     return [
-        "-".join(
-            text[group : group + _GROUP_LENGTH]
-            for group in range(start, start + _CODE_LENGTH, _GROUP_LENGTH)
-        )
-        for start in range(0, len(text), _CODE_LENGTH)
+        f"{text[i : i + 4]}-{text[i + 4 : i + 8]}-{text[i + 8 : i + 12]}-{text[i + 12 : i + 16]}"
+        for i in range(0, len(text), _CODE_LENGTH)
     ]
 
 

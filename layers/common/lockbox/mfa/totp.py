@@ -86,19 +86,23 @@ def current_step(now: float | None = None) -> int:
     return int((time.time() if now is None else now) // STEP_SECONDS)
 
 
+# The steps a code may be of, nearest first: a code is nearly always the current step's,
+# so one code is computed, not three (pyotp computes each in about 3 µs).
+_OFFSETS = sorted(range(-DRIFT_STEPS, DRIFT_STEPS + 1), key=abs)
+
+
 def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
     """The time step whose code `code` is, within one step of drift of now; None when it
-    is none of them. Every candidate is compared in constant time."""
+    is none of them. Each candidate is compared in constant time; a wrong code is
+    compared with all of them."""
     if not CODE_SHAPE.fullmatch(code):
         return None
-    at = time.time() if now is None else now
     totp = _Totp(secret, digits=DIGITS, interval=STEP_SECONDS)
-    step = current_step(at)
-    found = None
-    for offset in range(-DRIFT_STEPS, DRIFT_STEPS + 1):
-        if hmac.compare_digest(totp.at(at, counter_offset=offset), code):
-            found = step + offset
-    return found
+    step = current_step(now)
+    for offset in _OFFSETS:
+        if hmac.compare_digest(totp.generate_otp(step + offset), code):
+            return step + offset
+    return None
 
 
 def seal_secret(secret: str, user_id: str) -> SealedSecret:
